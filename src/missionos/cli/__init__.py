@@ -1,0 +1,1 @@
+"""The `missionos` command line: a thin shell over the contexts' service functions."""

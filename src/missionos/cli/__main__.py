@@ -1,0 +1,5 @@
+"""`python -m missionos.cli`."""
+
+from missionos.cli.main import main
+
+main()

@@ -1,0 +1,4 @@
+"""The `delivery` bounded context: services, repositories, deployments, incidents and DORA metrics.
+
+Its public surface is `missionos.delivery.service`.
+"""

@@ -1,0 +1,41 @@
+"""`missionos demo`: one believable organization that every context adds its part to (DEMO.md).
+
+The core (teams, services, git repositories) comes first; then each context's `demo.load(org)` adds its
+records. Every step is deterministic for a seed and idempotent, so running the demo twice changes nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib
+from collections.abc import Callable
+from pathlib import Path
+
+from missionos.demo.org import DemoOrg
+from missionos.demo.repos import ensure_repositories
+from missionos.store import Database
+
+# Each context's demo step, in the order the story needs them: delivery first (services and deployments),
+# strategy last (the plan binds the others' measures).
+STEPS = ("delivery", "flow", "experiments", "compliance", "strategy")
+
+
+def load_demo(
+    db: Database,
+    *,
+    seed: int,
+    home: Path,
+    today: dt.date | None = None,
+    progress: Callable[[str], None] = lambda _step: None,
+) -> DemoOrg:
+    """Build (or refresh) the demo organization in `db`, with its repositories under `home`."""
+    org = DemoOrg(db=db, seed=seed, home=home, today=today or dt.datetime.now(dt.UTC).date())
+    progress("repositories")
+    ensure_repositories(org)
+    for step in STEPS:
+        progress(step)
+        importlib.import_module(f"missionos.{step}.demo").load(org)
+    return org
+
+
+__all__ = ["STEPS", "DemoOrg", "load_demo"]

@@ -1,0 +1,1 @@
+"""The `experiments` bounded context (see DESIGN.md); its public surface is `service`."""

@@ -1,0 +1,92 @@
+"""The FastAPI application: pages, the JSON API under /api/v1, and problem-details errors."""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from missionos import __version__, measures
+from missionos.errors import MissionOSError
+from missionos.store import Database, open_database
+from missionos.web import api, pages
+from missionos.web.deps import HERE, templates
+
+# Each context's router module; a context's pages live under /<context> and its API under /api/v1/<context>.
+CONTEXT_ROUTERS = (
+    "missionos.web.delivery",
+    "missionos.web.flow",
+    "missionos.web.experiments",
+    "missionos.web.compliance",
+    "missionos.web.strategy",
+)
+PROBLEM = "application/problem+json"
+
+
+def _wants_json(request: Request) -> bool:
+    return request.url.path.startswith(
+        ("/api/", "/hooks/", "/ofrep/")
+    ) or "text/html" not in request.headers.get("accept", "")
+
+
+def _problem(request: Request, status: int, title: str, detail: str, **extra: Any) -> Response:
+    if _wants_json(request):
+        body = {"type": "about:blank", "title": title, "status": status, "detail": detail, **extra}
+        return JSONResponse(body, status_code=status, media_type=PROBLEM)
+    html = templates.get_template("error.html").render(
+        request=request, section="", status=status, title=title, detail=detail
+    )
+    return HTMLResponse(html, status_code=status)
+
+
+def create_app(db: Database | None = None) -> FastAPI:
+    """The web application over `db` (default: the configured database, upgraded)."""
+    app = FastAPI(
+        title="Mission OS",
+        version=__version__,
+        openapi_url="/api/v1/openapi.json",
+        docs_url="/api/v1/docs",
+        redoc_url=None,
+    )
+    app.state.db = db or open_database()
+    measures.load_publishers()
+    app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
+    app.include_router(api.router)
+    app.include_router(pages.router)
+    for module in CONTEXT_ROUTERS:
+        try:
+            app.include_router(importlib.import_module(module).router)
+        except ModuleNotFoundError as exc:
+            if exc.name != module:
+                raise
+
+    @app.exception_handler(MissionOSError)
+    async def mission_error(request: Request, exc: MissionOSError) -> Response:
+        body = exc.problem()
+        return _problem(
+            request,
+            exc.status,
+            body.pop("title"),
+            body.pop("detail"),
+            **{k: v for k, v in body.items() if k not in ("status",)},
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, exc: RequestValidationError) -> Response:
+        errors = [
+            {"field": ".".join(str(p) for p in e.get("loc", ())), "expected": e.get("msg", "")}
+            for e in exc.errors()
+        ]
+        detail = "; ".join(f"{e['field']}: {e['expected']}" for e in errors)
+        return _problem(request, 422, "Invalid request", detail, errors=errors)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        return _problem(request, exc.status_code, str(exc.detail), str(exc.detail))
+
+    return app

@@ -1,0 +1,51 @@
+"""Request-scoped helpers shared by every router: the database, templates and chart specs."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Annotated, Any
+
+import jinja2
+from fastapi import Depends, Request
+from fastapi.templating import Jinja2Templates
+from sqlalchemy.orm import Session
+
+from missionos import __version__
+from missionos.store import Database
+
+HERE = Path(__file__).resolve().parent
+# Autoescaping is on for every template, whatever its extension; JSON in attributes goes through `tojson`.
+templates = Jinja2Templates(
+    env=jinja2.Environment(loader=jinja2.FileSystemLoader(str(HERE / "templates")), autoescape=True)
+)
+templates.env.globals["version"] = __version__
+
+NAV = (
+    ("plan", "Plan", "/"),
+    ("delivery", "Delivery", "/delivery"),
+    ("flow", "Flow", "/flow"),
+    ("experiments", "Experiments", "/experiments"),
+    ("compliance", "Compliance", "/compliance"),
+)
+templates.env.globals["nav"] = NAV
+
+
+def get_db(request: Request) -> Database:
+    db: Database = request.app.state.db
+    return db
+
+
+def get_session(db: Annotated[Database, Depends(get_db)]) -> Iterator[Session]:
+    """A session committed when the request handler returns, rolled back whole if it raises."""
+    with db.session() as session:
+        yield session
+
+
+DB = Annotated[Database, Depends(get_db)]
+DbSession = Annotated[Session, Depends(get_session)]
+
+
+def page(request: Request, template: str, section: str, **context: Any) -> Any:
+    """Render `template` inside the base layout with `section` highlighted in the navigation bar."""
+    return templates.TemplateResponse(request, template, {"section": section, **context})

@@ -1,0 +1,23 @@
+// Renders every [data-vega-spec] element with the locally served Vega bundle.
+// Sets data-charts-ready on <body> to the number rendered, so tests and people can tell when charts are drawn.
+(function () {
+  "use strict";
+  function renderAll() {
+    var nodes = document.querySelectorAll("[data-vega-spec]");
+    var jobs = [];
+    nodes.forEach(function (node) {
+      var spec = JSON.parse(node.getAttribute("data-vega-spec"));
+      jobs.push(window.vegaEmbed(node, spec, { renderer: "svg", actions: false }));
+    });
+    Promise.all(jobs).then(function () {
+      document.body.setAttribute("data-charts-ready", String(jobs.length));
+    }, function (err) {
+      document.body.setAttribute("data-charts-error", String(err));
+    });
+  }
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", renderAll);
+  } else {
+    renderAll();
+  }
+})();
