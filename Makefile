@@ -47,6 +47,7 @@ test: $(DEVSTAMP) chromium lint  ## everything CI runs
 	$(BIN)/pytest -n 2 --dist loadgroup
 
 bench: $(DEVSTAMP)  ## the benchmarks in benchmarks/, with their figures
+	$(BIN)/pip install --quiet -e '.[dev,bench]'
 	$(BIN)/python -m benchmarks $(BENCH)
 
 migration: $(DEVSTAMP)  ## make migration CONTEXT=delivery MSG="add deployments"

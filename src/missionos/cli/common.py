@@ -131,3 +131,13 @@ def progress_bar(description: str, total: int | None) -> Iterator[Any]:
             bar.advance(task, n)
 
         yield advance
+
+
+def actor() -> str:
+    """Who is acting on the command line, for the audit log: `cli:<login name>`."""
+    import getpass
+
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):
+        return "cli:unknown"

@@ -44,7 +44,19 @@ def main(argv: list[str]) -> int:
                 version_path=str(path),
                 rev_id=f"{context}_0001",
             )
+    _tidy(path)
     return 0
+
+
+def _tidy(path: Path) -> None:
+    """Format the generated files with ruff, when it is installed (a developer dependency)."""
+    import shutil
+    import subprocess
+
+    ruff = shutil.which("ruff") or str(Path(sys.executable).parent / "ruff")
+    if Path(ruff).exists():
+        subprocess.run([ruff, "check", "--fix", "--quiet", str(path)], check=False)
+        subprocess.run([ruff, "format", "--quiet", str(path)], check=False)
 
 
 def _branch_roots(cfg: Config) -> list[Script]:

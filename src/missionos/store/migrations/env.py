@@ -14,10 +14,12 @@ config = context.config
 only_context = config.attributes.get("only_context")
 
 
-def include_name(name: str | None, type_: str, _parents: dict[str, Any]) -> bool:
-    if only_context and type_ == "table" and name is not None:
-        return name.startswith(f"{only_context}_")
-    return True
+def include_object(obj: Any, name: str | None, type_: str, _reflected: bool, _compare_to: Any) -> bool:
+    """With `only_context`, compare only that context's tables (and what belongs to them)."""
+    if not only_context:
+        return True
+    table = name if type_ == "table" else getattr(getattr(obj, "table", None), "name", None)
+    return table is None or table.startswith(f"{only_context}_")
 
 
 def run() -> None:
@@ -26,7 +28,7 @@ def run() -> None:
         context.configure(
             connection=connection,
             target_metadata=Base.metadata,
-            include_name=include_name,
+            include_object=include_object,
             render_as_batch=True,
             compare_type=True,
         )
