@@ -1,4 +1,4 @@
-"""A real Chromium against `missionos serve` with the demo loaded."""
+"""The home page in a real Chromium against `missionos serve` with the demo loaded."""
 
 from __future__ import annotations
 
@@ -23,11 +23,3 @@ def test_home_page_shows_demo_services_and_renders_its_chart(
     bars = page.locator("#services-per-team svg .mark-rect path")
     assert bars.count() == 4, "one bar per demo team"
     page.screenshot(path=str(tmp_path / "home.png"), full_page=True)
-
-
-def test_navigation_to_delivery_and_a_service(page: Any, live_server: LiveServer) -> None:
-    page.goto(live_server.url + "/")
-    page.get_by_role("link", name="Delivery").click()
-    page.wait_for_url("**/delivery")
-    page.get_by_role("link", name="eligibility-engine").first.click()
-    assert page.locator("h1").inner_text() == "eligibility-engine"
