@@ -1,0 +1,744 @@
+"""Feature and experiment evaluation, compatible with the GrowthBook SDK specification (METRICS.md §3).
+
+The functions here are pure: they take a feature set (GrowthBook's JSON feature format) and a user's
+attributes in an `EvalContext`, and return the result objects the GrowthBook SDKs return, so that an SDK in a
+browser or another language evaluating our payload buckets every user exactly as we do. The semantics follow
+GrowthBook's cross-SDK test vectors (`conformance/growthbook/cases.json`), including JavaScript's truthiness
+and type coercions where the specification inherits them.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+__all__ = [
+    "EvalContext",
+    "bucket_ranges",
+    "choose_variation",
+    "equal_weights",
+    "eval_condition",
+    "evaluate_feature",
+    "fnv1a32",
+    "gb_hash",
+    "in_namespace",
+    "run_experiment",
+]
+
+_FNV_OFFSET = 0x811C9DC5
+_FNV_PRIME = 0x01000193
+
+
+def fnv1a32(text: str) -> int:
+    """FNV-1a, 32 bits, over the UTF-16 code units of `text` (what JavaScript's `charCodeAt` gives)."""
+    h = _FNV_OFFSET
+    if text.isascii():
+        for byte in text.encode("ascii"):
+            h = ((h ^ byte) * _FNV_PRIME) & 0xFFFFFFFF
+        return h
+    raw = text.encode("utf-16-le", "surrogatepass")
+    for i in range(0, len(raw), 2):
+        h = ((h ^ (raw[i] | raw[i + 1] << 8)) * _FNV_PRIME) & 0xFFFFFFFF
+    return h
+
+
+def gb_hash(seed: str, value: str, version: int) -> float | None:
+    """A number in [0, 1) for `value` under `seed`: hash version 1 or 2; None for an unknown version."""
+    if version == 2:
+        return (fnv1a32(str(fnv1a32(seed + value))) % 10000) / 10000
+    if version == 1:
+        return (fnv1a32(value + seed) % 1000) / 1000
+    return None
+
+
+def equal_weights(n: int) -> list[float]:
+    """`n` equal weights summing to 1 (none for n <= 0)."""
+    return [1.0 / n] * n if n > 0 else []
+
+
+def bucket_ranges(
+    num_variations: int, coverage: float | None = 1.0, weights: Sequence[float] | None = None
+) -> list[tuple[float, float]]:
+    """Each variation's [start, end) slice of [0, 1): weights laid end to end, each shrunk by coverage.
+
+    Coverage is clamped to [0, 1]; weights that are missing, of the wrong length, or that do not sum to 1
+    (within 0.01) are replaced by equal weights. Raising coverage only extends each slice, so users already in
+    a variation stay in it as a rollout grows.
+    """
+    cov = 1.0 if coverage is None else min(max(float(coverage), 0.0), 1.0)
+    ws: Sequence[float]
+    if weights is None or len(weights) != num_variations or not 0.99 <= sum(weights) <= 1.01:
+        ws = equal_weights(num_variations)
+    else:
+        ws = weights
+    ranges = []
+    cumulative = 0.0
+    for w in ws:
+        start = cumulative
+        cumulative += w
+        ranges.append((start, start + cov * w))
+    return ranges
+
+
+def _in_range(n: float, rng: Sequence[float]) -> bool:
+    return bool(rng[0] <= n < rng[1])
+
+
+def choose_variation(n: float, ranges: Sequence[Sequence[float]]) -> int:
+    """The index of the range that holds `n`, or -1 if none does."""
+    for i, rng in enumerate(ranges):
+        if rng[0] <= n < rng[1]:
+            return i
+    return -1
+
+
+def in_namespace(user_id: str, namespace: Sequence[Any]) -> bool:
+    """Whether the user falls in the namespace slice `[name, start, end)`."""
+    n = gb_hash("__" + str(namespace[0]), user_id, 1)
+    return n is not None and namespace[1] <= n < namespace[2]
+
+
+# --- JavaScript semantics the specification inherits --------------------------------------------------------
+
+
+class _Undefined:
+    """JavaScript's `undefined`: an attribute that is not there (distinct from JSON null)."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "undefined"
+
+
+UNDEFINED: Any = _Undefined()
+
+
+def js_truthy(value: Any) -> bool:
+    """JavaScript truthiness: empty lists and objects are true, 0, "", null and NaN are false."""
+    if value is None or value is UNDEFINED or value is False:
+        return False
+    if value is True:
+        return True
+    if isinstance(value, int | float):
+        return value != 0 and not (isinstance(value, float) and math.isnan(value))
+    if isinstance(value, str):
+        return value != ""
+    return True
+
+
+def js_string(value: Any) -> str:
+    """`String(value)` in JavaScript, for the scalar values attributes hold."""
+    if isinstance(value, str):
+        return value
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if value is None:
+        return "null"
+    if value is UNDEFINED:
+        return "undefined"
+    if isinstance(value, float):
+        if math.isnan(value):
+            return "NaN"
+        if value.is_integer() and abs(value) < 1e21:
+            return str(int(value))
+        return repr(value)
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, list):
+        return ",".join("" if v is None else js_string(v) for v in value)
+    return "[object Object]"
+
+
+def _js_number(value: Any) -> float:
+    if value is None or value is False:
+        return 0.0
+    if value is True:
+        return 1.0
+    if isinstance(value, int | float):
+        return float(value)
+    if isinstance(value, str):
+        text = value.strip()
+        if not text:
+            return 0.0
+        try:
+            return float(text)
+        except ValueError:
+            return math.nan
+    return math.nan
+
+
+def _json_key(value: Any) -> str:
+    def norm(v: Any) -> Any:
+        if isinstance(v, float) and v.is_integer():
+            return int(v)
+        if isinstance(v, list):
+            return [norm(x) for x in v]
+        if isinstance(v, dict):
+            return {k: norm(x) for k, x in v.items()}
+        return v
+
+    if value is UNDEFINED:
+        return "undefined"
+    return json.dumps(norm(value), separators=(",", ":"), ensure_ascii=False)
+
+
+def _strict_equal(a: Any, b: Any) -> bool:
+    if isinstance(a, bool) or isinstance(b, bool):
+        return a is b
+    if isinstance(a, int | float) and isinstance(b, int | float):
+        return a == b
+    if isinstance(a, str) and isinstance(b, str):
+        return a == b
+    if a is None or b is None:
+        return a is b
+    if a is UNDEFINED or b is UNDEFINED:
+        return a is b
+    return False  # objects and arrays compare by reference in JavaScript
+
+
+def _js_less(a: Any, b: Any) -> tuple[bool, bool]:
+    """(a < b, a == b-ish for <=) with JavaScript's relational coercion."""
+    if isinstance(a, str) and isinstance(b, str):
+        return a < b, a == b
+    x, y = _js_number(a), _js_number(b)
+    if math.isnan(x) or math.isnan(y):
+        return False, False
+    return x < y, x == y
+
+
+def _js_type(value: Any) -> str:
+    if value is None:
+        return "null"
+    if value is UNDEFINED:
+        return "undefined"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int | float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "array"
+    return "object"
+
+
+_VERSION_PREFIX = re.compile(r"(^v|\+.*$)")
+_VERSION_SPLIT = re.compile(r"[-.]")
+_DIGITS = re.compile(r"^[0-9]+$")
+
+
+def padded_version(value: Any) -> str:
+    """A version string that sorts as semantic versions do: numeric parts padded, a release after its
+    pre-releases, build metadata dropped."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        value = js_string(value)
+    if not value or not isinstance(value, str):
+        value = "0"
+    parts = _VERSION_SPLIT.split(_VERSION_PREFIX.sub("", value))
+    if len(parts) == 3:
+        parts.append("~")
+    return "-".join(p.rjust(5, " ") if _DIGITS.match(p) else p for p in parts)
+
+
+def _get_path(obj: Any, path: str) -> Any:
+    current = obj
+    for part in path.split("."):
+        if isinstance(current, dict) and part in current:
+            current = current[part]
+        else:
+            return None  # the specification treats a missing attribute as null
+    return current
+
+
+def _is_operator_object(obj: Any) -> bool:
+    return isinstance(obj, dict) and len(obj) > 0 and all(k.startswith("$") for k in obj)
+
+
+def eval_condition(
+    obj: Any, condition: Mapping[str, Any], saved_groups: Mapping[str, Any] | None = None
+) -> bool:
+    """Whether the attributes `obj` satisfy a GrowthBook (MongoDB-style) targeting condition."""
+    groups = saved_groups or {}
+    for key, value in condition.items():
+        if key == "$or":
+            if not _eval_or(obj, value, groups):
+                return False
+        elif key == "$nor":
+            if _eval_or(obj, value, groups):
+                return False
+        elif key == "$and":
+            if not all(eval_condition(obj, c, groups) for c in value):
+                return False
+        elif key == "$not":
+            if eval_condition(obj, value, groups):
+                return False
+        elif not _eval_value(value, _get_path(obj, key), groups):
+            return False
+    return True
+
+
+def _eval_or(obj: Any, conditions: Sequence[Any], groups: Mapping[str, Any]) -> bool:
+    if not conditions:
+        return True
+    return any(eval_condition(obj, c, groups) for c in conditions)
+
+
+def _eval_value(condition: Any, value: Any, groups: Mapping[str, Any]) -> bool:
+    if isinstance(condition, bool):
+        return value is not None and js_truthy(value) is condition
+    if isinstance(condition, str):
+        return js_string(value) == condition
+    if isinstance(condition, int | float):
+        number = _js_number(value) if value is not UNDEFINED else math.nan
+        return number == condition
+    if condition is None:
+        return value is None or value is UNDEFINED
+    if isinstance(condition, list) or not _is_operator_object(condition):
+        return _json_key(value) == _json_key(condition)
+    return all(_eval_operator(op, value, expected, groups) for op, expected in condition.items())
+
+
+def _is_in(actual: Any, expected: Sequence[Any], insensitive: bool = False) -> bool:
+    def fold(v: Any) -> Any:
+        return v.lower() if insensitive and isinstance(v, str) else v
+
+    pool = [fold(e) for e in expected]
+
+    def contains(v: Any) -> bool:
+        v = fold(v)
+        return any(_strict_equal(v, e) for e in pool)
+
+    if isinstance(actual, list):
+        return any(contains(a) for a in actual)
+    return contains(actual)
+
+
+def _eval_all(actual: Any, expected: Any, groups: Mapping[str, Any], insensitive: bool) -> bool:
+    if not isinstance(actual, list) or not isinstance(expected, list):
+        return False
+    for cond in expected:
+        if insensitive:
+            if not any(_is_in(a, [cond], insensitive=True) for a in actual):
+                return False
+        elif not any(_eval_value(cond, a, groups) for a in actual):
+            return False
+    return True
+
+
+def _regex(pattern: Any, actual: Any, flags: int = 0) -> bool:
+    try:
+        return re.search(str(pattern), js_string(actual), flags) is not None
+    except re.error:
+        return False
+
+
+def _eval_operator(op: str, actual: Any, expected: Any, groups: Mapping[str, Any]) -> bool:
+    if op in ("$veq", "$vne", "$vgt", "$vgte", "$vlt", "$vlte"):
+        a, b = padded_version(actual), padded_version(expected)
+        return {
+            "$veq": a == b,
+            "$vne": a != b,
+            "$vgt": a > b,
+            "$vgte": a >= b,
+            "$vlt": a < b,
+            "$vlte": a <= b,
+        }[op]
+    if op == "$eq":
+        return _strict_equal(actual, expected)
+    if op == "$ne":
+        return not _strict_equal(actual, expected)
+    if op in ("$lt", "$lte", "$gt", "$gte"):
+        if op in ("$lt", "$lte"):
+            less, equal = _js_less(actual, expected)
+        else:
+            less, equal = _js_less(expected, actual)
+        return less or (op.endswith("e") and equal)
+    if op == "$regex":
+        return _regex(expected, actual)
+    if op == "$regexi":
+        return _regex(expected, actual, re.IGNORECASE)
+    if op in ("$in", "$ini"):
+        return isinstance(expected, list) and _is_in(actual, expected, op == "$ini")
+    if op in ("$nin", "$nini"):
+        return isinstance(expected, list) and not _is_in(actual, expected, op == "$nini")
+    if op == "$elemMatch":
+        if not isinstance(actual, list):
+            return False
+        if _is_operator_object(expected):
+            return any(_eval_value(expected, a, groups) for a in actual)
+        return any(eval_condition(a, expected, groups) for a in actual)
+    if op == "$size":
+        return isinstance(actual, list) and _eval_value(expected, len(actual), groups)
+    if op in ("$all", "$alli"):
+        return _eval_all(actual, expected, groups, op == "$alli")
+    if op == "$exists":
+        present = actual is not None and actual is not UNDEFINED
+        return present if js_truthy(expected) else not present
+    if op == "$type":
+        return bool(_js_type(actual) == expected)
+    if op == "$not":
+        return not _eval_value(expected, actual, groups)
+    if op == "$inGroup":
+        return _is_in(actual, groups.get(expected) or [])
+    if op == "$notInGroup":
+        return not _is_in(actual, groups.get(expected) or [])
+    return False  # an unknown operator never matches
+
+
+# --- features and experiments -------------------------------------------------------------------------------
+
+
+@dataclass
+class EvalContext:
+    """Who is being evaluated and under which overrides.
+
+    `sticky_docs` holds sticky-bucket assignment documents keyed `"attribute||value"`; when it is None, sticky
+    bucketing is off (as in an SDK without a sticky-bucket service).
+    """
+
+    attributes: dict[str, Any] = field(default_factory=dict)
+    features: Mapping[str, Any] = field(default_factory=dict)
+    forced_variations: Mapping[str, int] = field(default_factory=dict)
+    saved_groups: Mapping[str, Any] = field(default_factory=dict)
+    enabled: bool = True
+    qa_mode: bool = False
+    sticky_docs: dict[str, dict[str, Any]] | None = None
+    url: str | None = None
+    bandits: Mapping[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_json(
+        cls, raw: Mapping[str, Any], sticky_docs: Sequence[Mapping[str, Any]] | None = None
+    ) -> EvalContext:
+        """A context from the GrowthBook test-vector / SDK option shape."""
+        docs: dict[str, dict[str, Any]] | None = None
+        attributes = raw.get("attributes") or {}
+        if sticky_docs is not None:
+            # Only the documents of this user's own attribute values are loaded, as a sticky-bucket service
+            # looks them up by the user's attributes.
+            docs = {
+                f"{d['attributeName']}||{d['attributeValue']}": {**d, "assignments": dict(d["assignments"])}
+                for d in sticky_docs
+                if js_string(attributes.get(d["attributeName"])) == d["attributeValue"]
+            }
+        return cls(
+            attributes=dict(raw.get("attributes") or {}),
+            features=raw.get("features") or {},
+            forced_variations=raw.get("forcedVariations") or {},
+            saved_groups=raw.get("savedGroups") or {},
+            enabled=raw.get("enabled", True) is not False,
+            qa_mode=bool(raw.get("qaMode", False)),
+            sticky_docs=docs,
+            url=raw.get("url"),
+            bandits=raw.get("contextualBandits") or {},
+        )
+
+
+def _hash_attribute(ctx: EvalContext, attribute: str | None, fallback: str | None = None) -> tuple[str, Any]:
+    """The attribute to hash on and its raw value ("" when the user has none)."""
+    name = attribute or "id"
+    value: Any = ctx.attributes.get(name)
+    if not js_truthy(value) and fallback:
+        fb = ctx.attributes.get(fallback)
+        if js_truthy(fb):
+            name, value = fallback, fb
+    return name, value if js_truthy(value) else ""
+
+
+def _filtered_out(ctx: EvalContext, filters: Sequence[Mapping[str, Any]]) -> bool:
+    for flt in filters:
+        _, value = _hash_attribute(ctx, flt.get("attribute"))
+        if value == "":
+            return True
+        n = gb_hash(flt.get("seed", ""), js_string(value), flt.get("hashVersion") or 2)
+        if n is None or not any(_in_range(n, r) for r in flt.get("ranges", [])):
+            return True
+    return False
+
+
+def _in_rollout(
+    ctx: EvalContext,
+    seed: str,
+    hash_attribute: str | None,
+    fallback: str | None,
+    rng: Sequence[float] | None,
+    coverage: float | None,
+    hash_version: int | None,
+) -> bool:
+    if rng is None and coverage is None:
+        return True
+    if rng is None and coverage == 0:
+        return False
+    _, value = _hash_attribute(ctx, hash_attribute, fallback)
+    if value == "":
+        return False
+    n = gb_hash(seed, js_string(value), hash_version or 1)
+    if n is None:
+        return False
+    if rng is not None:
+        return _in_range(n, rng)
+    return coverage is None or n <= coverage
+
+
+def _feature_result(value: Any, source: str, rule_id: str = "", **extra: Any) -> dict[str, Any]:
+    if value is UNDEFINED:
+        value = None
+    on = js_truthy(value)
+    result = {"value": value, "on": on, "off": not on, "source": source, "ruleId": rule_id}
+    result.update(extra)
+    return result
+
+
+_EXPERIMENT_FIELDS = (
+    "coverage",
+    "weights",
+    "hashAttribute",
+    "fallbackAttribute",
+    "disableStickyBucketing",
+    "bucketVersion",
+    "minBucketVersion",
+    "namespace",
+    "meta",
+    "ranges",
+    "name",
+    "phase",
+    "seed",
+    "hashVersion",
+    "filters",
+    "condition",
+)
+
+
+def evaluate_feature(ctx: EvalContext, key: str, _stack: frozenset[str] = frozenset()) -> dict[str, Any]:
+    """The value of feature `key` for the context's user, with the rule and source that decided it.
+
+    Sources: `unknownFeature`, `defaultValue`, `force`, `experiment`, `prerequisite`, `cyclicPrerequisite`.
+    """
+    if key in _stack:
+        return _feature_result(None, "cyclicPrerequisite")
+    feature = ctx.features.get(key)
+    if feature is None:
+        return _feature_result(None, "unknownFeature")
+    stack = _stack | {key}
+    for rule in feature.get("rules") or ():
+        rule_id = rule.get("id", "")
+        parents = rule.get("parentConditions")
+        if parents:
+            verdict = _prerequisites(ctx, parents, stack)
+            if verdict == "cyclic":
+                return _feature_result(None, "cyclicPrerequisite")
+            if verdict == "gate":
+                return _feature_result(None, "prerequisite")
+            if verdict == "skip":
+                continue
+        if rule.get("filters") and _filtered_out(ctx, rule["filters"]):
+            continue
+        if "force" in rule:
+            if rule.get("condition") and not eval_condition(
+                ctx.attributes, rule["condition"], ctx.saved_groups
+            ):
+                continue
+            if not _in_rollout(
+                ctx,
+                rule.get("seed") or key,
+                rule.get("hashAttribute"),
+                rule.get("fallbackAttribute") if ctx.sticky_docs is not None else None,
+                rule.get("range"),
+                rule.get("coverage"),
+                rule.get("hashVersion"),
+            ):
+                continue
+            return _feature_result(rule["force"], "force", rule_id)
+        bandit = ctx.bandits.get(rule["contextualBanditRef"]) if "contextualBanditRef" in rule else None
+        variations = rule.get("contextualVariations") if bandit is not None else rule.get("variations")
+        if not variations:
+            continue
+        experiment: dict[str, Any] = {"key": rule.get("key") or key, "variations": variations}
+        for name in _EXPERIMENT_FIELDS:
+            if name in rule:
+                experiment[name] = rule[name]
+        result = run_experiment(ctx, experiment, key, _stack=stack)
+        if bandit is not None and result["hashUsed"]:
+            # A contextual bandit with no trained contexts uses its marginal weights: the fallback leaf -1.
+            info = {
+                "leafId": -1,
+                "variationWeights": rule.get("weights"),
+                "banditVersion": bandit.get("banditVersion"),
+            }
+            experiment["contextualBandit"] = info
+            result.update(info)
+        if result["inExperiment"] and not result.get("passthrough"):
+            return _feature_result(
+                result["value"], "experiment", rule_id, experiment=experiment, experimentResult=result
+            )
+    return _feature_result(feature.get("defaultValue", None), "defaultValue")
+
+
+def _prerequisites(ctx: EvalContext, parents: Sequence[Mapping[str, Any]], stack: frozenset[str]) -> str:
+    """'ok', 'skip' (rule does not apply), 'gate' (feature is off) or 'cyclic'."""
+    for parent in parents:
+        res = evaluate_feature(ctx, parent["id"], stack)
+        if res["source"] == "cyclicPrerequisite":
+            return "cyclic"
+        if not eval_condition({"value": res["value"]}, parent.get("condition") or {}, ctx.saved_groups):
+            return "gate" if parent.get("gate") else "skip"
+    return "ok"
+
+
+def _sticky_assignments(ctx: EvalContext, attribute: str | None, fallback: str | None) -> dict[str, Any]:
+    docs = ctx.sticky_docs or {}
+    merged: dict[str, Any] = {}
+    if fallback:
+        name, value = _hash_attribute(ctx, fallback)
+        merged.update((docs.get(f"{name}||{js_string(value)}") or {}).get("assignments", {}))
+    name, value = _hash_attribute(ctx, attribute)
+    merged.update((docs.get(f"{name}||{js_string(value)}") or {}).get("assignments", {}))
+    return merged
+
+
+def _sticky_variation(ctx: EvalContext, exp: Mapping[str, Any]) -> tuple[int, bool]:
+    key = exp["key"]
+    assignments = _sticky_assignments(ctx, exp.get("hashAttribute"), exp.get("fallbackAttribute"))
+    for version in range(int(exp.get("minBucketVersion") or 0)):
+        if f"{key}__{version}" in assignments:
+            return -1, True
+    found = assignments.get(f"{key}__{exp.get('bucketVersion') or 0}")
+    if found is None:
+        return -1, False
+    meta = exp.get("meta")
+    if meta:
+        for i, m in enumerate(meta):
+            if m.get("key") == found:
+                return i, False
+        return -1, False
+    try:
+        index = int(found)
+    except ValueError:
+        return -1, False
+    return index, False
+
+
+def _result(
+    ctx: EvalContext,
+    exp: Mapping[str, Any],
+    index: int,
+    hash_used: bool,
+    feature_id: str | None,
+    bucket: float | None = None,
+    sticky_used: bool = False,
+) -> dict[str, Any]:
+    variations = exp["variations"]
+    in_experiment = True
+    if index < 0 or index >= len(variations):
+        index, in_experiment = 0, False
+    sticky = ctx.sticky_docs is not None and not exp.get("disableStickyBucketing")
+    attribute, value = _hash_attribute(
+        ctx, exp.get("hashAttribute"), exp.get("fallbackAttribute") if sticky else None
+    )
+    meta = exp.get("meta") or []
+    info = meta[index] if index < len(meta) else {}
+    result: dict[str, Any] = {
+        "featureId": feature_id,
+        "value": variations[index],
+        "variationId": index,
+        "inExperiment": in_experiment,
+        "hashUsed": hash_used,
+        "hashAttribute": attribute,
+        "hashValue": value,
+        "key": info.get("key", str(index)),
+        "stickyBucketUsed": sticky_used,
+    }
+    if info.get("name"):
+        result["name"] = info["name"]
+    if bucket is not None:
+        result["bucket"] = bucket
+    if info.get("passthrough"):
+        result["passthrough"] = True
+    return result
+
+
+def _query_string_override(url: str | None, key: str, num_variations: int) -> int | None:
+    """A variation forced by `?<experiment key>=<index>` in the page URL, as browser SDKs allow."""
+    if not url or key not in url:
+        return None
+    values = parse_qs(urlsplit(url).query).get(key)
+    if not values or not re.fullmatch(r"[0-9]+", values[0]):
+        return None
+    index = int(values[0])
+    return index if 0 <= index < num_variations else None
+
+
+def run_experiment(
+    ctx: EvalContext,
+    exp: Mapping[str, Any],
+    feature_id: str | None = None,
+    _stack: frozenset[str] = frozenset(),
+) -> dict[str, Any]:
+    """Assign the context's user to a variation of `exp` (GrowthBook's `run`); the result says whether the
+    user is in the experiment, which variation, and the hash bucket used."""
+    key = exp["key"]
+    if len(exp["variations"]) < 2 or not ctx.enabled:
+        return _result(ctx, exp, -1, False, feature_id)
+    forced = _query_string_override(ctx.url, key, len(exp["variations"]))
+    if forced is not None:
+        return _result(ctx, exp, forced, False, feature_id)
+    if key in ctx.forced_variations:
+        return _result(ctx, exp, int(ctx.forced_variations[key]), False, feature_id)
+    if exp.get("active") is False:
+        return _result(ctx, exp, -1, False, feature_id)
+    sticky = ctx.sticky_docs is not None and not exp.get("disableStickyBucketing")
+    hash_attr, hash_value = _hash_attribute(
+        ctx, exp.get("hashAttribute"), exp.get("fallbackAttribute") if sticky else None
+    )
+    if hash_value == "":
+        return _result(ctx, exp, -1, False, feature_id)
+    hash_text = js_string(hash_value)
+    assigned, found_sticky, blocked = -1, False, False
+    if sticky:
+        assigned, blocked = _sticky_variation(ctx, exp)
+        found_sticky = assigned >= 0
+    if not found_sticky:
+        if exp.get("filters"):
+            if _filtered_out(ctx, exp["filters"]):
+                return _result(ctx, exp, -1, False, feature_id)
+        elif exp.get("namespace") and not in_namespace(hash_text, exp["namespace"]):
+            return _result(ctx, exp, -1, False, feature_id)
+        if exp.get("condition") and not eval_condition(ctx.attributes, exp["condition"], ctx.saved_groups):
+            return _result(ctx, exp, -1, False, feature_id)
+        parents = exp.get("parentConditions")
+        if parents and _prerequisites(ctx, parents, _stack) != "ok":
+            return _result(ctx, exp, -1, False, feature_id)
+    n = gb_hash(exp.get("seed") or key, hash_text, exp.get("hashVersion") or 1)
+    if n is None:
+        return _result(ctx, exp, -1, False, feature_id)
+    if not found_sticky:
+        ranges = exp.get("ranges") or bucket_ranges(
+            len(exp["variations"]), exp.get("coverage", 1), exp.get("weights")
+        )
+        assigned = choose_variation(n, ranges)
+    if blocked:
+        return _result(ctx, exp, -1, False, feature_id, sticky_used=True)
+    if assigned < 0:
+        return _result(ctx, exp, -1, False, feature_id)
+    if "force" in exp:
+        return _result(ctx, exp, int(exp["force"]), False, feature_id)
+    if ctx.qa_mode or exp.get("status") == "stopped":
+        return _result(ctx, exp, -1, False, feature_id)
+    result = _result(ctx, exp, assigned, True, feature_id, bucket=n, sticky_used=found_sticky)
+    if sticky and ctx.sticky_docs is not None:
+        doc_key = f"{hash_attr}||{hash_text}"
+        doc = ctx.sticky_docs.get(doc_key) or {
+            "attributeName": hash_attr,
+            "attributeValue": hash_text,
+            "assignments": {},
+        }
+        assignments = {**doc["assignments"], f"{key}__{exp.get('bucketVersion') or 0}": result["key"]}
+        ctx.sticky_docs[doc_key] = {**doc, "assignments": assignments}
+    return result
