@@ -2,14 +2,38 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Annotated, Any
+
 import typer
 
-from missionos.cli.common import Format, FormatOption, database, emit
+from missionos.cli.common import (
+    Format,
+    FormatOption,
+    SinceOption,
+    UntilOption,
+    console,
+    database,
+    emit,
+    emit_json,
+    parse_window,
+    progress_bar,
+)
 
 app = typer.Typer(
     help="Delivery: DORA metrics and the path to production, from git, deployments and incidents.",
     no_args_is_help=True,
 )
+import_app = typer.Typer(
+    help="Import commits, deployments, incidents and pull requests (idempotent; one transaction per batch).",
+    no_args_is_help=True,
+)
+app.add_typer(import_app, name="import")
+
+ServiceOption = Annotated[
+    list[str] | None, typer.Option("--service", "-s", help="A service (repeat for several). Default: all.")
+]
+TeamOption = Annotated[str | None, typer.Option("--team", "-t", help="Every service of this team.")]
 
 
 @app.command("services")
@@ -23,3 +47,213 @@ def services(fmt: FormatOption = Format.table) -> None:
             for s in list_services(session)
         ]
     emit(rows, ["service", "team", "repositories"], fmt, title="Services")
+
+
+@import_app.command("git")
+def import_git(
+    path: Annotated[Path, typer.Argument(help="A local git repository.")],
+    service: Annotated[str, typer.Option("--service", "-s", help="The service these commits belong to.")],
+    path_prefix: Annotated[
+        str, typer.Option(help="Only commits touching this directory are the service's changes (monorepos).")
+    ] = "",
+    branch: Annotated[
+        str | None, typer.Option(help="The branch to read. Default: the checked-out one.")
+    ] = None,
+) -> None:
+    """Import a repository's commits from git; re-running adds only new commits."""
+    from missionos.delivery.service import import_git as run
+
+    with database().session() as session, progress_bar(f"Reading {path}", None) as advance:
+        summary = run(
+            session, path, service=service, path_prefix=path_prefix, branch=branch, progress=advance
+        )
+    console.print(
+        f"{summary.inserted} new commits imported for {service} ({summary.unchanged} already known)."
+    )
+
+
+@import_app.command("deployments")
+def import_deployments(
+    file: Annotated[Path, typer.Argument(help="A JSON Lines (.jsonl) or CSV (.csv) file of deployments.")],
+) -> None:
+    """Import deployments (id, service, environment, status, started_at, finished_at, revision, kind,
+    remediates); the whole file is rejected if any line is bad."""
+    from missionos.delivery.files import read_deployments
+    from missionos.delivery.service import upsert_deployments
+
+    records, lines = read_deployments(file)
+    with database().session() as session:
+        summary = upsert_deployments(session, records, source=str(file), lines=lines)
+    _report(summary.as_dict(), "deployments")
+
+
+@import_app.command("incidents")
+def import_incidents(
+    file: Annotated[Path, typer.Argument(help="A JSON Lines (.jsonl) or CSV (.csv) file of incidents.")],
+) -> None:
+    """Import incidents (id, service, started_at, resolved_at, severity, cause); the whole file is rejected
+    if any line is bad."""
+    from missionos.delivery.files import read_incidents
+    from missionos.delivery.service import upsert_incidents
+
+    records, lines = read_incidents(file)
+    with database().session() as session:
+        summary = upsert_incidents(session, records, source=str(file), lines=lines)
+    _report(summary.as_dict(), "incidents")
+
+
+def _report(summary: dict[str, Any], what: str) -> None:
+    console.print(
+        f"{summary['read']} {what} read: {summary['inserted']} new, {summary['updated']} updated, "
+        f"{summary['unchanged']} unchanged."
+    )
+
+
+@app.command("metrics")
+def metrics(
+    service: ServiceOption = None,
+    team: TeamOption = None,
+    since: SinceOption = None,
+    until: UntilOption = None,
+    fmt: FormatOption = Format.table,
+) -> None:
+    """The five DORA metrics for services, a team or the organization (default: the last 90 days)."""
+    from missionos.delivery.service import delivery_metrics, scope_of
+
+    window = parse_window(since, until)
+    with database().session() as session:
+        doc = delivery_metrics(session, scope_of(session, services=service or [], team=team), window)
+    if fmt is Format.json:
+        emit_json(doc)
+        return
+    emit(_metric_rows(doc), ["metric", "value", "detail", "level"], fmt, title=_title(doc))
+
+
+def _title(doc: dict[str, Any]) -> str:
+    scope = doc["scope"]
+    what = next((f"{k} {v}" for k, v in scope.items() if k != "services" and v), "organization")
+    return f"Delivery of {what}, {doc['window']['since'][:10]} to {doc['window']['until'][:10]}"
+
+
+def _hours(value: float | None) -> str:
+    if value is None:
+        return "—"
+    return f"{value:.1f} h" if value < 48 else f"{value / 24:.1f} d"
+
+
+def _share(value: float | None) -> str:
+    return "—" if value is None else f"{value:.1%}"
+
+
+def _metric_rows(doc: dict[str, Any]) -> list[dict[str, Any]]:
+    df, lt, cfr = doc["deployment_frequency"], doc["lead_time"], doc["change_failure_rate"]
+    rt, rw, inc = doc["recovery_time"], doc["rework_rate"], doc["incidents"]
+    parts = ", ".join(f"{k.removesuffix('_hours')} {_hours(v)}" for k, v in lt["parts"].items())
+    return [
+        {
+            "metric": "deployment frequency",
+            "value": f"{df['per_week']:.2f}/week",
+            "detail": f"{df['count']} production deployments; {df['category']}",
+            "level": df["level"],
+        },
+        {
+            "metric": "lead time (median)",
+            "value": _hours(lt["median_hours"]),
+            "detail": f"p90 {_hours(lt['p90_hours'])}; {lt['count']} changes, "
+            f"{lt['skipped']} skipped; {parts}",
+            "level": lt["level"],
+        },
+        {
+            "metric": "change failure rate",
+            "value": _share(cfr["rate"]),
+            "detail": f"{cfr['failed']} of {cfr['total']} failed",
+            "level": cfr["level"],
+        },
+        {
+            "metric": "recovery time (median)",
+            "value": _hours(rt["median_hours"]),
+            "detail": f"p90 {_hours(rt['p90_hours'])}; {rt['count']} recovered, {rt['open']} open",
+            "level": rt["level"],
+        },
+        {
+            "metric": "rework rate",
+            "value": _share(rw["rate"]),
+            "detail": f"{rw['count']} hotfixes and rollbacks",
+            "level": None,
+        },
+        {
+            "metric": "incidents",
+            "value": str(inc["attributed"] + inc["unattributed"]),
+            "detail": f"{inc['attributed']} attributed, {inc['unattributed']} unattributed",
+            "level": None,
+        },
+    ]
+
+
+@app.command("readiness")
+def readiness(fmt: FormatOption = Format.table) -> None:
+    """Every service as shipping, stalled or never shipped, with its time to first production deployment."""
+    from missionos.delivery.service import readiness as compute
+
+    with database().session() as session:
+        rows = compute(session)
+    emit(
+        rows,
+        [
+            "service",
+            "team",
+            "status",
+            "first_commit_at",
+            "first_deployment",
+            "last_deployment",
+            "production_deployments",
+            "time_to_first_deployment_days",
+        ],
+        fmt,
+        title="Path to production",
+    )
+
+
+@app.command("deployments")
+def deployments(
+    service: ServiceOption = None,
+    team: TeamOption = None,
+    since: SinceOption = None,
+    until: UntilOption = None,
+    fmt: FormatOption = Format.table,
+) -> None:
+    """List the deployments behind the figures: failed or not, why, and when they recovered."""
+    from missionos.delivery.service import deployments as rows_of
+    from missionos.delivery.service import scope_of
+
+    window = parse_window(since, until)
+    with database().session() as session:
+        rows = rows_of(session, scope_of(session, services=service or [], team=team), window)
+    columns = ["id", "service", "environment", "status", "kind", "finished_at", "revision", "changes"]
+    columns += ["failed", "incidents", "remediated_by", "recovered_at"]
+    if fmt is not Format.json:
+        rows = [{**r, "revision": r["revision"][:12], "incidents": ";".join(r["incidents"])} for r in rows]
+    emit(rows, columns, fmt, title="Deployments")
+
+
+@app.command("incidents")
+def incidents(
+    service: ServiceOption = None,
+    team: TeamOption = None,
+    since: SinceOption = None,
+    until: UntilOption = None,
+    fmt: FormatOption = Format.table,
+) -> None:
+    """List incidents with the deployment each is attributed to, and how (cause, heuristic, unattributed)."""
+    from missionos.delivery.service import incidents as rows_of
+    from missionos.delivery.service import scope_of
+
+    window = parse_window(since, until)
+    with database().session() as session:
+        rows = rows_of(session, scope_of(session, services=service or [], team=team), window)
+    emit(
+        rows,
+        ["id", "service", "started_at", "resolved_at", "severity", "cause", "deployment", "how"],
+        fmt,
+        title="Incidents",
+    )

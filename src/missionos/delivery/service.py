@@ -2,12 +2,40 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import re
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, insert, select, update
 from sqlalchemy.orm import Session, selectinload
 
-from missionos.delivery.models import Repository, Service, Team
+from missionos.delivery import gitlog, levels, metrics, queries
+from missionos.delivery.metrics import is_production_deployment, is_production_environment, kind_from_texts
+from missionos.delivery.models import (
+    Commit,
+    Deployment,
+    Incident,
+    PullRequest,
+    Repository,
+    Review,
+    Service,
+    Team,
+)
+from missionos.delivery.queries import ScopeServices
+from missionos.delivery.records import (
+    KINDS,
+    STATUSES,
+    DeploymentRecord,
+    ImportSummary,
+    IncidentRecord,
+    PullRequestRecord,
+)
+from missionos.errors import InputError, NotFoundError
+from missionos.measures import Scope, Window
 
 
 @dataclass(frozen=True)
@@ -83,3 +111,755 @@ def list_services(session: Session) -> list[ServiceInfo]:
 
 def list_teams(session: Session) -> list[str]:
     return list(session.scalars(select(Team.name).order_by(Team.name)))
+
+
+# --- helpers ----------------------------------------------------------------------------------------------
+
+HEX = re.compile(r"^[0-9a-fA-F]{7,64}$")
+
+
+def utc(moment: dt.datetime | None) -> dt.datetime | None:
+    """A stored time as timezone-aware UTC (SQLite hands back naive datetimes)."""
+    if moment is None:
+        return None
+    return moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment.astimezone(dt.UTC)
+
+
+def _utc(moment: dt.datetime) -> dt.datetime:
+    return moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment.astimezone(dt.UTC)
+
+
+def _where(source: str, lines: Sequence[int] | None, index: int) -> dict[str, Any]:
+    return {"source": source, "line": lines[index] if lines is not None else index + 1}
+
+
+def _aware(moment: dt.datetime | None, field: str, where: dict[str, Any], *, required: bool = True) -> None:
+    if moment is None:
+        if required:
+            raise InputError(f"{field}: expected an ISO 8601 time with an offset", **where)
+        return
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise InputError(f"{field}: expected a time with a UTC offset, got {moment.isoformat()}", **where)
+
+
+def _services(session: Session, names: Iterable[str]) -> dict[str, Service]:
+    wanted = set(names)
+    if not wanted:
+        return {}
+    return {s.name: s for s in session.scalars(select(Service).where(Service.name.in_(wanted)))}
+
+
+def _known_service(services: dict[str, Service], name: str, where: dict[str, Any]) -> Service:
+    found = services.get(name)
+    if found is None:
+        raise InputError(
+            f"service: no service named {name!r} (add it with `missionos delivery import git`)", **where
+        )
+    return found
+
+
+def service_named(session: Session, name: str) -> Service:
+    found = session.scalar(select(Service).where(Service.name == name))
+    if found is None:
+        raise NotFoundError("service", name)
+    return found
+
+
+def _production_names(service: Service) -> list[str]:
+    return [n for n in service.production_environments.split(",") if n.strip()]
+
+
+# --- git --------------------------------------------------------------------------------------------------
+
+
+def import_git(
+    session: Session,
+    path: Path,
+    *,
+    service: str,
+    path_prefix: str = "",
+    branch: str | None = None,
+    progress: Callable[[int], None] | None = None,
+    total: Callable[[int], None] | None = None,
+) -> ImportSummary:
+    """Import the commits of `branch` (default: HEAD) of the repository at `path` for `service`.
+
+    Re-running adds only new commits. Several services may share one repository through `path_prefix`: every
+    commit is kept for the graph, and those that touch no file under the prefix (and merges) are not changes.
+    """
+    path = Path(path).resolve()
+    head = gitlog.resolve(path, branch or "HEAD")
+    if not head:
+        raise InputError(f"--branch: no branch or revision {branch or 'HEAD'!r}", source=str(path))
+    prefix = path_prefix.strip("/")
+    svc = ensure_service(session, service)
+    repo = ensure_repository(session, svc, str(path), path_prefix=prefix, branch=branch or "HEAD")
+    revisions = [head]
+    if repo.imported_head and gitlog.is_ancestor(path, repo.imported_head, head):
+        revisions = [head, f"^{repo.imported_head}"]
+    known: set[str] = set(session.scalars(select(Commit.sha).where(Commit.repository_id == repo.id)))
+    if total is not None:
+        total(gitlog.count(path, revisions))
+    inserted = read = 0
+    batch: list[dict[str, Any]] = []
+    table = cast(Table, Commit.__table__)
+    for record in gitlog.read_commits(path, revisions):
+        read += 1
+        if record.sha in known:
+            continue
+        known.add(record.sha)
+        batch.append(
+            {
+                "repository_id": repo.id,
+                "sha": record.sha,
+                "parents": " ".join(record.parents),
+                "is_merge": len(record.parents) > 1,
+                "touches": _touches(record.files, prefix),
+                "authored_at": record.authored_at,
+                "author_offset": record.author_offset,
+                "committed_at": record.committed_at,
+                "committer_offset": record.committer_offset,
+                "author": record.author[:300],
+                "author_email": record.author_email[:300],
+                "message": record.message,
+                "files": "\n".join(record.files),
+            }
+        )
+        if len(batch) >= 5000:
+            session.execute(insert(table), batch)
+            inserted += len(batch)
+            if progress is not None:
+                progress(len(batch))
+            batch = []
+    if batch:
+        session.execute(insert(table), batch)
+        inserted += len(batch)
+        if progress is not None:
+            progress(len(batch))
+    repo.imported_head = head
+    session.flush()
+    attribute(session, svc)
+    return ImportSummary(source=str(path), read=read, inserted=inserted, unchanged=read - inserted)
+
+
+def _touches(files: Sequence[str], prefix: str) -> bool:
+    if not prefix:
+        return True
+    return any(f == prefix or f.startswith(prefix + "/") for f in files)
+
+
+# --- deployments, incidents and pull requests -------------------------------------------------------------
+
+
+def _resolve_revisions(
+    session: Session, service: Service, revisions: set[str]
+) -> tuple[bool, dict[str, str]]:
+    """Whether the service has imported history, and each revision's full sha where it is known."""
+    repo_ids = [r.id for r in service.repositories]
+    if not repo_ids:
+        return False, {}
+    has_history = session.scalar(select(Commit.id).where(Commit.repository_id.in_(repo_ids)).limit(1))
+    if has_history is None:
+        return False, {}
+    found: dict[str, str] = {}
+    exact = list(revisions)
+    for i in range(0, len(exact), 500):
+        for sha in session.scalars(
+            select(Commit.sha).where(Commit.repository_id.in_(repo_ids), Commit.sha.in_(exact[i : i + 500]))
+        ):
+            found[sha] = sha
+    for short in revisions - set(found):
+        if HEX.match(short) and len(short) < 40:
+            matches = list(
+                session.scalars(
+                    select(Commit.sha)
+                    .where(Commit.repository_id.in_(repo_ids), Commit.sha.like(f"{short.lower()}%"))
+                    .limit(2)
+                )
+            )
+            if len(matches) == 1:
+                found[short] = matches[0]
+    return True, found
+
+
+def upsert_deployments(
+    session: Session,
+    records: Sequence[DeploymentRecord],
+    *,
+    source: str,
+    lines: Sequence[int] | None = None,
+) -> ImportSummary:
+    """Insert or update deployments by (service, id), then re-attribute changes of the services touched.
+
+    Every record is checked before anything is written; the first bad one raises `InputError` naming its line.
+    The revision must be a commit of the service's imported repositories (when it has imported history).
+    """
+    services = _services(session, (r.service for r in records))
+    seen: set[tuple[str, str]] = set()
+    resolved: list[str] = []
+    history: dict[str, tuple[bool, dict[str, str]]] = {}
+    wanted: dict[str, set[str]] = defaultdict(set)
+    for r in records:
+        wanted[r.service].add(r.revision)
+    for i, r in enumerate(records):
+        where = _where(source, lines, i)
+        if not r.id:
+            raise InputError("id: expected a deployment id", **where)
+        svc = _known_service(services, r.service, where)
+        if (r.service, r.id) in seen:
+            raise InputError(f"id: deployment {r.id!r} of {r.service} appears twice in this batch", **where)
+        seen.add((r.service, r.id))
+        if not r.environment:
+            raise InputError("environment: expected an environment name", **where)
+        if r.status not in STATUSES:
+            raise InputError(f"status: expected one of {', '.join(STATUSES)}, got {r.status!r}", **where)
+        if r.kind not in KINDS:
+            raise InputError(f"kind: expected one of {', '.join(KINDS)}, got {r.kind!r}", **where)
+        _aware(r.started_at, "started_at", where, required=False)
+        _aware(r.finished_at, "finished_at", where)
+        if r.started_at is not None and r.started_at > r.finished_at:
+            raise InputError("finished_at: expected a time after started_at", **where)
+        if not r.revision:
+            raise InputError("revision: expected a commit sha", **where)
+        if r.service not in history:
+            history[r.service] = _resolve_revisions(session, svc, wanted[r.service])
+        has_history, known = history[r.service]
+        if has_history and r.revision not in known:
+            raise InputError(f"revision: {r.revision!r} is not a commit of {r.service}'s repository", **where)
+        resolved.append(known.get(r.revision, r.revision))
+    existing = _existing(session, Deployment, services, records)
+    for i, r in enumerate(records):
+        for target in r.remediates:
+            if (r.service, target) not in seen and (services[r.service].id, target) not in existing:
+                raise InputError(
+                    f"remediates: no deployment {target!r} of {r.service}", **_where(source, lines, i)
+                )
+    inserted = updated = unchanged = 0
+    for r, revision in zip(records, resolved, strict=True):
+        svc = services[r.service]
+        values = {
+            "environment": r.environment,
+            "status": r.status,
+            "started_at": r.started_at.astimezone(dt.UTC) if r.started_at else None,
+            "finished_at": r.finished_at.astimezone(dt.UTC),
+            "revision": revision,
+            "kind": r.kind,
+            "remediates": " ".join(r.remediates),
+            "is_production": is_production_deployment(r, _production_names(svc)),
+        }
+        row = existing.get((svc.id, r.id))
+        if row is None:
+            session.add(
+                Deployment(
+                    service_id=svc.id, external_id=r.id, source=source, effective_kind=r.kind, **values
+                )
+            )
+            inserted += 1
+        elif _changed(row, values):
+            for name, value in values.items():
+                setattr(row, name, value)
+            updated += 1
+        else:
+            unchanged += 1
+    session.flush()
+    for svc in services.values():
+        attribute(session, svc)
+    return ImportSummary(source, len(records), inserted, updated, unchanged)
+
+
+def _existing(
+    session: Session, model: Any, services: dict[str, Service], records: Sequence[Any]
+) -> dict[Any, Any]:
+    ids = {r.id for r in records}
+    if not ids:
+        return {}
+    rows = session.scalars(
+        select(model).where(
+            model.service_id.in_([s.id for s in services.values()]), model.external_id.in_(list(ids))
+        )
+    )
+    return {(row.service_id, row.external_id): row for row in rows}
+
+
+def _changed(row: Any, values: dict[str, Any]) -> bool:
+    for name, value in values.items():
+        current = getattr(row, name)
+        if isinstance(current, dt.datetime):
+            current = _utc(current)
+        if current != value:
+            return True
+    return False
+
+
+def upsert_incidents(
+    session: Session,
+    records: Sequence[IncidentRecord],
+    *,
+    source: str,
+    lines: Sequence[int] | None = None,
+) -> ImportSummary:
+    """Insert or update incidents by (service, id); every record is checked before anything is written."""
+    services = _services(session, (r.service for r in records))
+    seen: set[tuple[str, str]] = set()
+    for i, r in enumerate(records):
+        where = _where(source, lines, i)
+        if not r.id:
+            raise InputError("id: expected an incident id", **where)
+        _known_service(services, r.service, where)
+        if (r.service, r.id) in seen:
+            raise InputError(f"id: incident {r.id!r} of {r.service} appears twice in this batch", **where)
+        seen.add((r.service, r.id))
+        _aware(r.started_at, "started_at", where)
+        _aware(r.resolved_at, "resolved_at", where, required=False)
+        if r.resolved_at is not None and r.resolved_at < r.started_at:
+            raise InputError("resolved_at: expected a time after started_at", **where)
+    existing = _existing(session, Incident, services, records)
+    inserted = updated = unchanged = 0
+    for r in records:
+        svc = services[r.service]
+        values = {
+            "started_at": r.started_at.astimezone(dt.UTC),
+            "resolved_at": r.resolved_at.astimezone(dt.UTC) if r.resolved_at else None,
+            "severity": r.severity,
+            "cause": r.cause or None,
+        }
+        row = existing.get((svc.id, r.id))
+        if row is None:
+            session.add(Incident(service_id=svc.id, external_id=r.id, source=source, **values))
+            inserted += 1
+        elif _changed(row, values):
+            for name, value in values.items():
+                setattr(row, name, value)
+            updated += 1
+        else:
+            unchanged += 1
+    session.flush()
+    return ImportSummary(source, len(records), inserted, updated, unchanged)
+
+
+def upsert_pull_requests(
+    session: Session,
+    records: Sequence[PullRequestRecord],
+    *,
+    source: str,
+    lines: Sequence[int] | None = None,
+) -> ImportSummary:
+    """Insert or update pull requests by (service, number) with their reviews, then re-attribute changes."""
+    services = _services(session, (r.service for r in records))
+    seen: set[tuple[str, int]] = set()
+    for i, r in enumerate(records):
+        where = _where(source, lines, i)
+        _known_service(services, r.service, where)
+        if (r.service, r.number) in seen:
+            raise InputError(f"number: pull request {r.number} of {r.service} appears twice", **where)
+        seen.add((r.service, r.number))
+        _aware(r.created_at, "created_at", where)
+        _aware(r.merged_at, "merged_at", where, required=False)
+        _aware(r.first_commit_at, "first_commit_at", where, required=False)
+        for j, review in enumerate(r.reviews):
+            _aware(review.submitted_at, f"reviews[{j}].submitted_at", where)
+    inserted = updated = unchanged = 0
+    for r in records:
+        svc = services[r.service]
+        row = session.scalar(
+            select(PullRequest).where(PullRequest.service_id == svc.id, PullRequest.number == r.number)
+        )
+        values = {
+            "title": r.title[:1000],
+            "author": r.author,
+            "created_at": r.created_at.astimezone(dt.UTC),
+            "merged_at": r.merged_at.astimezone(dt.UTC) if r.merged_at else None,
+            "merge_commit_sha": r.merge_commit_sha or None,
+            "commit_shas": " ".join(r.commit_shas),
+            "first_commit_at": r.first_commit_at.astimezone(dt.UTC) if r.first_commit_at else None,
+            "first_review_at": r.first_review_at.astimezone(dt.UTC) if r.first_review_at else None,
+            "labels": ",".join(r.labels),
+        }
+        reviews = sorted({(v.author, v.submitted_at.astimezone(dt.UTC), v.state) for v in r.reviews})
+        if row is None:
+            row = PullRequest(service_id=svc.id, number=r.number, source=source, **values)
+            session.add(row)
+            inserted += 1
+        else:
+            old = sorted((v.author, _utc(v.submitted_at), v.state) for v in row.reviews)
+            if not _changed(row, values) and old == reviews:
+                unchanged += 1
+                continue
+            for name, value in values.items():
+                setattr(row, name, value)
+            row.reviews.clear()
+            session.flush()
+            updated += 1
+        row.reviews.extend(Review(author=a, submitted_at=t, state=s) for a, t, s in reviews)
+    session.flush()
+    for svc in services.values():
+        attribute(session, svc)
+    return ImportSummary(source, len(records), inserted, updated, unchanged)
+
+
+# --- attribution ------------------------------------------------------------------------------------------
+
+
+def attribute(session: Session, service: Service) -> None:
+    """Recompute which production deployment first carried each change of `service` (METRICS.md §1).
+
+    The changes of production deployment D are `git rev-list --no-merges prev..D` filtered by the path
+    prefix, where prev is the service's previous production deployment whose revision is in the same
+    repository; the first production deployment carries nothing unless the service has a history start.
+    Also sets each change's start (its pull request's first commit, else its authored_at) and each
+    deployment's effective kind.
+    """
+    names = _production_names(service)
+    deployments = list(session.scalars(select(Deployment).where(Deployment.service_id == service.id)))
+    for d in deployments:
+        record = DeploymentRecord(
+            d.external_id, service.name, d.environment, d.status, None, _utc(d.finished_at), d.revision
+        )
+        production = is_production_deployment(record, names)
+        if d.is_production != production:
+            d.is_production = production
+    production_deps = sorted(
+        (d for d in deployments if d.is_production), key=lambda d: (_utc(d.finished_at), d.external_id)
+    )
+    prs = list(session.scalars(select(PullRequest).where(PullRequest.service_id == service.id)))
+    history_start = utc(service.history_start)
+    carried_texts: dict[int, list[str]] = defaultdict(list)
+    for repo in service.repositories:
+        rows = session.execute(
+            select(
+                Commit.id,
+                Commit.sha,
+                Commit.parents,
+                Commit.is_merge,
+                Commit.touches,
+                Commit.authored_at,
+                Commit.committed_at,
+                Commit.deployment_id,
+                Commit.start_at,
+                Commit.pull_request_id,
+                Commit.message,
+            ).where(Commit.repository_id == repo.id)
+        ).all()
+        if not rows:
+            continue
+        parents = {r.sha: r.parents.split() for r in rows}
+        by_sha = {r.sha: r for r in rows}
+        pr_of: dict[str, PullRequest] = {}
+        for pr in prs:
+            for sha in [*pr.commit_shas.split(), pr.merge_commit_sha or ""]:
+                if sha:
+                    pr_of[sha] = pr
+        pr_start: dict[int, dt.datetime] = {}
+        for pr in prs:
+            starts = [_utc(by_sha[s].authored_at) for s in pr.commit_shas.split() if s in by_sha]
+            if pr.first_commit_at is not None:
+                starts.append(_utc(pr.first_commit_at))
+            if starts:
+                pr_start[pr.id] = min(starts)
+        assigned: dict[str, int] = {}
+        previous: set[str] | None = None
+        previous_rev = ""
+        for d in production_deps:
+            if d.revision not in parents:
+                continue
+            if previous is None:
+                reach, _ = _walk(parents, d.revision, set(), "")
+                carried = (
+                    {s for s in reach if _utc(by_sha[s].committed_at) >= history_start}
+                    if history_start is not None
+                    else set()
+                )
+                previous = reach
+            else:
+                carried, hit = _walk(parents, d.revision, previous, previous_rev)
+                if hit:
+                    previous |= carried
+                else:
+                    previous, _ = _walk(parents, d.revision, set(), "")
+            previous_rev = d.revision
+            for sha in carried:
+                row = by_sha[sha]
+                if row.is_merge or not row.touches or sha in assigned:
+                    continue
+                assigned[sha] = d.id
+                carried_texts[d.id].append(row.message)
+                introduced = pr_of.get(sha)
+                if introduced is not None and introduced.labels:
+                    carried_texts[d.id].extend(introduced.labels.split(","))
+        changes = []
+        for r in rows:
+            owner = pr_of.get(r.sha)
+            start = pr_start.get(owner.id) if owner is not None else None
+            values = {
+                "deployment_id": assigned.get(r.sha),
+                "start_at": start or _utc(r.authored_at),
+                "pull_request_id": owner.id if owner is not None else None,
+            }
+            if (
+                r.deployment_id != values["deployment_id"]
+                or utc(r.start_at) != values["start_at"]
+                or r.pull_request_id != values["pull_request_id"]
+            ):
+                changes.append({"id": r.id, **values})
+        if changes:
+            session.execute(update(Commit), changes)
+    for d in deployments:
+        kind = kind_from_texts(d.kind, carried_texts.get(d.id, ())) if d.is_production else d.kind
+        if d.effective_kind != kind:
+            d.effective_kind = kind
+    session.flush()
+
+
+def _walk(parents: dict[str, list[str]], start: str, stop: set[str], target: str) -> tuple[set[str], bool]:
+    """Commits reachable from `start` without entering `stop`, and whether the walk reached `target`."""
+    seen: set[str] = set()
+    hit = False
+    stack = [start]
+    while stack:
+        sha = stack.pop()
+        if sha in stop:
+            hit = hit or sha == target
+            continue
+        if sha in seen:
+            continue
+        seen.add(sha)
+        stack.extend(parents.get(sha, ()))
+    return seen, hit
+
+
+# --- metrics and the path to production -------------------------------------------------------------------
+
+
+def scope_of(session: Session, *, services: Sequence[str] = (), team: str | None = None) -> ScopeServices:
+    """The services selected by `--service` names, else by `--team`, else the whole organization."""
+    if services:
+        return queries.services_named(session, services)
+    if team:
+        return queries.services_in(session, Scope("team", team))
+    return queries.services_in(session, Scope("org"))
+
+
+def delivery_metrics(
+    session: Session, selected: ScopeServices, window: Window, *, year: int = levels.DEFAULT_YEAR
+) -> dict[str, Any]:
+    """The figures of `missionos delivery metrics` (METRICS.md §1) for `selected` over `window`."""
+    data = queries.load(session, selected, window)
+    figures = metrics.summary(
+        data.production,
+        data.changes,
+        data.incidents,
+        window,
+        commit_deployments=data.commit_deployments,
+        year=year,
+    )
+    return {
+        "window": {"since": window.since.isoformat(), "until": window.until.isoformat()},
+        "scope": {**selected.scope.as_dict(), "services": list(selected.names)},
+        **figures,
+    }
+
+
+def weekly_figures(session: Session, selected: ScopeServices, window: Window) -> list[dict[str, Any]]:
+    """The metrics of each Monday-started week of `window` (the trend behind every chart and measure)."""
+    data = queries.load(session, selected, window)
+    found = metrics.failures(data.production, data.incidents, commit_deployments=data.commit_deployments)
+    rows = []
+    for week in metrics.weeks(window):
+        rows.append(
+            {
+                "week": week.since,
+                "deployments": metrics.deployment_frequency(data.production, week)["count"],
+                "lead_time_hours": metrics.lead_time(data.changes, week)["median_hours"],
+                "change_failure_rate": metrics.change_failure_rate(data.production, found, week)["rate"],
+                "recovery_hours": metrics.recovery_time(data.production, found, week)["median_hours"],
+                "rework_rate": metrics.rework_rate(data.production, week)["rate"],
+            }
+        )
+    return rows
+
+
+def readiness(session: Session, *, now: dt.datetime | None = None) -> list[dict[str, Any]]:
+    """Every service as shipping, stalled or never shipped, with its time to first production deployment."""
+    moment = now or dt.datetime.now(dt.UTC)
+    result = []
+    for row in queries.readiness_rows(session):
+        finishes = [m for m in (row["first_deployment"], row["last_deployment"]) if m is not None]
+        figures = metrics.readiness(row["first_commit_at"], finishes, moment)
+        result.append(
+            {
+                "service": row["service"],
+                "team": row["team"],
+                "status": figures["status"],
+                "first_commit_at": row["first_commit_at"],
+                "first_deployment": figures["first_deployment"],
+                "last_deployment": figures["last_deployment"],
+                "production_deployments": row["production_deployments"],
+                "time_to_first_deployment_days": figures["time_to_first_deployment_days"],
+            }
+        )
+    return result
+
+
+@dataclass(frozen=True)
+class ProductionChange:
+    """A change that reached production, and whether someone other than its author reviewed it."""
+
+    sha: str
+    service: str
+    author: str
+    deployment: str
+    deployed_at: dt.datetime
+    pull_request: int | None
+    reviewers: tuple[str, ...]
+    reviewed: bool
+
+
+@dataclass(frozen=True)
+class ProductionDeployment:
+    """A deployment to a production environment, successful or not, with its effective kind."""
+
+    id: str
+    service: str
+    environment: str
+    status: str
+    kind: str
+    started_at: dt.datetime | None
+    finished_at: dt.datetime
+    revision: str
+    changes: int
+
+
+def production_changes(session: Session, service: str, window: Window) -> list[ProductionChange]:
+    """Each change of `service` first deployed to production in `window`, with its pull request's reviewers.
+
+    `reviewed` is true when the pull request that introduced the change has a review by someone other than
+    both the pull request's author and the commit's author. A change with no pull request is not reviewed.
+    Evidence for the compliance context (code review controls).
+    """
+    selected = queries.services_in(session, Scope("service", service))
+    rows = queries.change_rows(session, selected, window, limit=None)
+    pr_ids = {r.pr_id for r in rows if r.pr_id is not None}
+    reviewers: dict[int, list[str]] = defaultdict(list)
+    if pr_ids:
+        for pr_id, author in session.execute(
+            select(Review.pull_request_id, Review.author).where(Review.pull_request_id.in_(pr_ids))
+        ):
+            if author not in reviewers[pr_id]:
+                reviewers[pr_id].append(author)
+    result = []
+    for r in rows:
+        names = tuple(reviewers.get(r.pr_id, ())) if r.pr_id is not None else ()
+        independent = [n for n in names if n not in (r.pr_author, r.author)]
+        result.append(
+            ProductionChange(
+                sha=r.sha,
+                service=r.service,
+                author=r.author,
+                deployment=r.deployment,
+                deployed_at=_utc(r.deployed_at),
+                pull_request=r.pr_number,
+                reviewers=names,
+                reviewed=bool(independent),
+            )
+        )
+    return result
+
+
+def production_deployments(session: Session, service: str, window: Window) -> list[ProductionDeployment]:
+    """Deployments of `service` to production environments finished in `window`, oldest first, with status
+    (`success`/`failure`) and effective kind (`planned`/`hotfix`/`rollback`). Evidence for compliance."""
+    selected = queries.services_in(session, Scope("service", service))
+    svc = service_named(session, service)
+    names = _production_names(svc)
+    rows = queries.deployment_rows(session, selected, window, limit=100_000)
+    return [
+        ProductionDeployment(
+            id=r.external_id,
+            service=r.service,
+            environment=r.environment,
+            status=r.status,
+            kind=r.effective_kind,
+            started_at=utc(r.started_at),
+            finished_at=_utc(r.finished_at),
+            revision=r.revision,
+            changes=r.changes,
+        )
+        for r in reversed(rows)
+        if is_production_environment(r.environment, names)
+    ]
+
+
+def deployments(session: Session, selected: ScopeServices, window: Window) -> list[dict[str, Any]]:
+    """The deployments behind the figures, newest first, each marked failed or not and with its recovery."""
+    data = queries.load(session, selected, window)
+    found = metrics.failures(data.production, data.incidents, commit_deployments=data.commit_deployments)
+    by_key = {(d.service, d.id): d for d in data.production}
+    result = []
+    for r in queries.deployment_rows(session, selected, window):
+        k = (r.service, r.external_id)
+        failed = k in found.failed
+        recovered = metrics.recovery_moment(by_key[k], found) if failed and k in by_key else None
+        result.append(
+            {
+                "id": r.external_id,
+                "service": r.service,
+                "environment": r.environment,
+                "status": r.status,
+                "production": r.is_production,
+                "kind": r.effective_kind,
+                "started_at": utc(r.started_at),
+                "finished_at": _utc(r.finished_at),
+                "revision": r.revision,
+                "remediates": r.remediates.split(),
+                "changes": r.changes,
+                "failed": failed,
+                "incidents": [i.id for i in found.incidents_of.get(k, ())],
+                "remediated_by": found.remediated_by[k].id if k in found.remediated_by else None,
+                "recovered_at": recovered,
+            }
+        )
+    return result
+
+
+def incidents(session: Session, selected: ScopeServices, window: Window) -> list[dict[str, Any]]:
+    """Incidents started in the window, newest first, with the deployment each is attributed to."""
+    data = queries.load(session, selected, window)
+    found = metrics.failures(data.production, data.incidents, commit_deployments=data.commit_deployments)
+    result = []
+    for r in queries.incident_rows(session, selected, window):
+        target = found.attribution.get((r.service, r.external_id))
+        result.append(
+            {
+                "id": r.external_id,
+                "service": r.service,
+                "started_at": _utc(r.started_at),
+                "resolved_at": utc(r.resolved_at),
+                "severity": r.severity,
+                "cause": r.cause,
+                "deployment": target[1] if target else None,
+                "how": ("cause" if r.cause else "heuristic") if target else "unattributed",
+            }
+        )
+    return result
+
+
+def changes(
+    session: Session, selected: ScopeServices, window: Window, *, limit: int = 200
+) -> list[dict[str, Any]]:
+    """The changes deployed in the window (newest first) with their lead time in hours."""
+    result = []
+    for r in queries.change_rows(session, selected, window, limit=limit):
+        deployed, start = _utc(r.deployed_at), utc(r.start_at) or _utc(r.authored_at)
+        result.append(
+            {
+                "sha": r.sha,
+                "service": r.service,
+                "author": r.author,
+                "message": r.message.splitlines()[0] if r.message else "",
+                "pull_request": r.pr_number,
+                "deployment": r.deployment,
+                "deployed_at": deployed,
+                "lead_time_hours": (deployed - start).total_seconds() / 3600,
+            }
+        )
+    return result
