@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -170,7 +170,7 @@ def metrics_command(
     if fmt is Format.json:
         emit_json(doc)
         return
-    summary = [
+    summary: list[dict[str, Any]] = [
         {"figure": "items done", "value": figures.items_done},
         {"figure": "flow time median", "value": _days(figures.flow_time_median_days)},
         {"figure": "flow time p85", "value": _days(figures.flow_time_p85_days)},

@@ -277,6 +277,7 @@ class StepFigures:
 @dataclass(frozen=True)
 class AgingItem:
     item: str
+    source: str
     title: str
     status: str | None
     age_days: float
@@ -285,6 +286,7 @@ class AgingItem:
     def as_dict(self) -> dict[str, Any]:
         return {
             "item": self.item,
+            "source": self.source,
             "title": self.title,
             "status": self.status,
             "age_days": self.age_days,
@@ -454,7 +456,14 @@ def stream_figures(
         if any(lo <= until < hi for lo, hi in f.in_progress()):
             age = (until - f.start) / DAY
             aging.append(
-                AgingItem(f.item.id, f.item.title, status_at(f, until), age, p85 is not None and age > p85)
+                AgingItem(
+                    f.item.id,
+                    f.item.source,
+                    f.item.title,
+                    status_at(f, until),
+                    age,
+                    p85 is not None and age > p85,
+                )
             )
     aging.sort(key=lambda a: (-a.age_days, a.item))
     steps = step_figures(done, stream.steps)
