@@ -1,12 +1,18 @@
-"""The audit log: record every write, list and export it."""
+"""The audit log: record every write, list and export it.
+
+The log is append-only: nothing here updates or deletes an entry, and the database refuses UPDATE and
+DELETE on its table (triggers in the accounts migrations).
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from missionos.accounts.models import AuditEvent
@@ -46,21 +52,72 @@ def record(
     )
 
 
-def entries(
-    session: Session, *, kind: str | None = None, key: str | None = None, limit: int | None = None
-) -> list[AuditEntry]:
-    """Audit entries, newest first, optionally for one kind of object or one object."""
-    query = select(AuditEvent).order_by(AuditEvent.id.desc())
+def _query(
+    *,
+    kind: str | None = None,
+    key: str | None = None,
+    actor: str | None = None,
+    since: dt.datetime | None = None,
+    until: dt.datetime | None = None,
+) -> Select[AuditEvent]:
+    query = select(AuditEvent)
     if kind:
         query = query.where(AuditEvent.kind == kind)
     if key:
         query = query.where(AuditEvent.key == key)
+    if actor:
+        query = query.where(AuditEvent.actor == actor)
+    if since:
+        query = query.where(AuditEvent.at >= since)
+    if until:
+        query = query.where(AuditEvent.at < until)
+    return query
+
+
+def _entry(e: AuditEvent) -> AuditEntry:
+    return AuditEntry(e.id, _aware(e.at), e.actor, e.action, e.kind, e.key, e.before, e.after)
+
+
+def entries(
+    session: Session,
+    *,
+    kind: str | None = None,
+    key: str | None = None,
+    actor: str | None = None,
+    since: dt.datetime | None = None,
+    until: dt.datetime | None = None,
+    before_id: int | None = None,
+    limit: int | None = None,
+) -> list[AuditEntry]:
+    """Audit entries, newest first, optionally for one kind of object, one object, one actor or a window
+    [since, until); `before_id` pages back from an entry."""
+    query = _query(kind=kind, key=key, actor=actor, since=since, until=until).order_by(AuditEvent.id.desc())
+    if before_id:
+        query = query.where(AuditEvent.id < before_id)
     if limit:
         query = query.limit(limit)
-    return [
-        AuditEntry(e.id, _aware(e.at), e.actor, e.action, e.kind, e.key, e.before, e.after)
-        for e in session.scalars(query)
-    ]
+    return [_entry(e) for e in session.scalars(query)]
+
+
+def export_lines(
+    session: Session,
+    *,
+    kind: str | None = None,
+    actor: str | None = None,
+    since: dt.datetime | None = None,
+    until: dt.datetime | None = None,
+) -> Iterator[str]:
+    """The log as JSON Lines, oldest first: one `AuditEntry.as_dict()` object per line."""
+    query = _query(kind=kind, actor=actor, since=since, until=until).order_by(AuditEvent.id)
+    for e in session.scalars(query.execution_options(yield_per=1000)):
+        yield json.dumps(_entry(e).as_dict(), sort_keys=True, default=str) + "\n"
+
+
+def actors_and_kinds(session: Session) -> tuple[list[str], list[str]]:
+    """Every actor and every kind of object in the log (for filters)."""
+    actors = list(session.scalars(select(AuditEvent.actor).distinct().order_by(AuditEvent.actor)))
+    kinds = list(session.scalars(select(AuditEvent.kind).distinct().order_by(AuditEvent.kind)))
+    return actors, kinds
 
 
 def _aware(moment: dt.datetime) -> dt.datetime:

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import sqlite3
 import sys
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from typer.core import TyperGroup
 
 from missionos import __version__, config
-from missionos.cli import compliance, delivery, experiments, flow, strategy
+from missionos.cli import accounts, compliance, delivery, experiments, flow, strategy
 from missionos.cli.common import Format, FormatOption, console, database, emit, err_console
-from missionos.errors import MissionOSError
+from missionos.errors import FieldError, InputError, MissionOSError
 
 
 class MissionGroup(TyperGroup):
@@ -41,6 +43,9 @@ app.add_typer(flow.app, name="flow")
 app.add_typer(experiments.app, name="experiments")
 app.add_typer(compliance.app, name="compliance")
 app.add_typer(strategy.app, name="strategy")
+app.add_typer(accounts.auth_app, name="auth")
+app.add_typer(accounts.audit_app, name="audit")
+app.add_typer(accounts.hooks_app, name="hooks")
 app.add_typer(measures_app, name="measures")
 app.add_typer(db_app, name="db")
 
@@ -60,19 +65,73 @@ def root(
     """Mission OS: one-page OGSM plans bound to live delivery, flow, experiment and compliance evidence."""
 
 
+LOOPBACK = ("127.0.0.1", "::1", "localhost")
+
+
 @app.command()
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    workers: Annotated[int, typer.Option(min=1, help="Worker processes (they share the database).")] = 1,
+    auth_proxy_header: Annotated[
+        str | None,
+        typer.Option(
+            help="Take the user's identity from this header (e.g. X-Remote-User) set by a trusted proxy."
+        ),
+    ] = None,
+    trusted_proxy: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Address or network of a trusted reverse proxy (repeatable); needed with the header."
+        ),
+    ] = None,
+    max_request_bytes: Annotated[
+        int, typer.Option(min=1024, help="Refuse request bodies larger than this (413).")
+    ] = 25 * 1024 * 1024,
 ) -> None:
-    """Serve the dashboard and the JSON API."""
+    """Serve the dashboard, the JSON API and the webhook receivers.
+
+    Without sign-in set up (no user, no token, no proxy header) it listens on loopback only, where the local
+    user is an admin; listening on another address then is refused.
+    """
+    import os
+
     import uvicorn
 
-    from missionos.web.app import create_app
+    from missionos.accounts.users import sign_in_configured
 
+    if auth_proxy_header and not trusted_proxy:
+        raise FieldError("--trusted-proxy", "the address of the proxy that sets --auth-proxy-header")
     db = database()
-    console.print(f"Mission OS on http://{host}:{port}/ (database: {db.engine.url.render_as_string()})")
-    uvicorn.run(create_app(db), host=host, port=port, log_level="warning")
+    with db.session() as session:
+        configured = sign_in_configured(session) or bool(auth_proxy_header)
+    if not configured and host not in LOOPBACK:
+        raise InputError(
+            f"refusing to listen on {host} without sign-in: create an admin with "
+            "`missionos auth user create NAME --role admin`, or use --auth-proxy-header with --trusted-proxy"
+        )
+    os.environ["MISSIONOS_DATABASE_URL"] = db.engine.url.render_as_string(hide_password=False)
+    os.environ["MISSIONOS_MAX_REQUEST_BYTES"] = str(max_request_bytes)
+    if auth_proxy_header:
+        os.environ["MISSIONOS_AUTH_PROXY_HEADER"] = auth_proxy_header
+        os.environ["MISSIONOS_TRUSTED_PROXIES"] = ",".join(trusted_proxy or ())
+    where = db.engine.url.render_as_string()
+    console.print(f"Mission OS on http://{host}:{port}/ (database: {where}; {workers} worker(s))")
+    if not configured:
+        console.print(
+            "No sign-in is configured: listening on loopback only, and everyone who can reach it is an admin."
+        )
+    db.dispose()
+    uvicorn.run(
+        "missionos.web.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="warning",
+        proxy_headers=False,  # the app itself decides which proxies to trust
+        server_header=False,
+    )
 
 
 @app.command()
@@ -113,6 +172,58 @@ def db_upgrade() -> None:
     console.print(
         f"Database at {db.engine.url.render_as_string()} is at: {', '.join(sorted(current_heads(db.engine)))}"
     )
+
+
+@db_app.command("backup")
+def db_backup(
+    path: Annotated[Path, typer.Argument(help="The backup file to write (refuses to overwrite).")],
+) -> None:
+    """Copy the SQLite database to PATH, consistently, while the server runs (PostgreSQL: use pg_dump)."""
+    source = _sqlite_file()
+    if path.exists():
+        raise FieldError("PATH", f"a file that does not exist yet ({path} exists)")
+    with sqlite3.connect(source) as src, sqlite3.connect(path) as dst:
+        src.backup(dst)  # SQLite's online backup: a consistent copy even while the server writes
+    dst.close()
+    console.print(f"Backed up {source} to {path} ({path.stat().st_size:,} bytes).")
+
+
+@db_app.command("restore")
+def db_restore(
+    path: Annotated[Path, typer.Argument(help="A backup written by `missionos db backup`.")],
+    force: Annotated[bool, typer.Option("--force", help="Replace the current database's contents.")] = False,
+) -> None:
+    """Replace the SQLite database with a backup (stop the server first; PostgreSQL: use pg_restore)."""
+    target = _sqlite_file()
+    if not path.is_file():
+        raise FieldError("PATH", f"a backup file ({path} does not exist)")
+    with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as probe:
+        try:
+            heads = [r[0] for r in probe.execute("SELECT version_num FROM alembic_version")]
+        except sqlite3.DatabaseError:
+            raise InputError("not a Mission OS database backup", source=str(path)) from None
+    probe.close()
+    if not heads:
+        raise InputError("not a Mission OS database backup (no migration version)", source=str(path))
+    if target.exists() and target.stat().st_size > 0 and not force:
+        raise FieldError("--force", f"--force to replace the contents of {target}")
+    with sqlite3.connect(path) as src, sqlite3.connect(target) as dst:
+        src.backup(dst)
+    dst.close()
+    database()  # applies any migrations newer than the backup
+    console.print(f"Restored {target} from {path}.")
+
+
+def _sqlite_file() -> Path:
+    """The configured SQLite database file; PostgreSQL is backed up with pg_dump instead."""
+    from sqlalchemy.engine import make_url
+
+    url = make_url(config.database_url())
+    if url.get_backend_name() != "sqlite" or not url.database:
+        raise InputError(
+            f"`missionos db backup|restore` is for SQLite; for {url.get_backend_name()} use pg_dump"
+        )
+    return Path(url.database)
 
 
 @measures_app.command("list")

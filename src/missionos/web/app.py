@@ -16,9 +16,12 @@ from missionos.errors import MissionOSError
 from missionos.store import Database, open_database
 from missionos.web import api, pages
 from missionos.web.deps import HERE, templates
+from missionos.web.security import SecurityConfig, SecurityMiddleware, done_rendering, rendering_for
 
 # Each context's router module; a context's pages live under /<context> and its API under /api/v1/<context>.
 CONTEXT_ROUTERS = (
+    "missionos.web.accounts",
+    "missionos.web.hooks",
     "missionos.web.delivery",
     "missionos.web.flow",
     "missionos.web.experiments",
@@ -26,6 +29,13 @@ CONTEXT_ROUTERS = (
     "missionos.web.strategy",
 )
 PROBLEM = "application/problem+json"
+_TITLES = {
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not found",
+    405: "Method not allowed",
+    429: "Too many requests",
+}
 
 
 def _wants_json(request: Request) -> bool:
@@ -38,22 +48,33 @@ def _problem(request: Request, status: int, title: str, detail: str, **extra: An
     if _wants_json(request):
         body = {"type": "about:blank", "title": title, "status": status, "detail": detail, **extra}
         return JSONResponse(body, status_code=status, media_type=PROBLEM)
-    html = templates.get_template("error.html").render(
-        request=request, section="", status=status, title=title, detail=detail
-    )
+    reset = rendering_for(request)
+    try:
+        html = templates.get_template("error.html").render(
+            request=request, section="", status=status, title=title, detail=detail
+        )
+    finally:
+        done_rendering(reset)
     return HTMLResponse(html, status_code=status)
 
 
-def create_app(db: Database | None = None) -> FastAPI:
-    """The web application over `db` (default: the configured database, upgraded)."""
+def create_app(db: Database | None = None, security: SecurityConfig | None = None) -> FastAPI:
+    """The web application over `db` (default: the configured database, upgraded).
+
+    It keeps no state of its own between requests (sessions are signed cookies, rate limits and secrets live
+    in the database), so any number of worker processes or hosts can serve one PostgreSQL database.
+    """
     app = FastAPI(
         title="Mission OS",
         version=__version__,
         openapi_url="/api/v1/openapi.json",
-        docs_url="/api/v1/docs",
+        # The API reference is server-rendered (/api/v1/docs): Swagger UI needs a CDN and inline script.
+        docs_url=None,
         redoc_url=None,
     )
     app.state.db = db or open_database()
+    app.state.security = security or SecurityConfig.from_env()
+    app.add_middleware(SecurityMiddleware, db=app.state.db, config=app.state.security)
     measures.load_publishers()
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     app.include_router(api.router)
@@ -87,6 +108,13 @@ def create_app(db: Database | None = None) -> FastAPI:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
-        return _problem(request, exc.status_code, str(exc.detail), str(exc.detail))
+        extra_headers = getattr(exc, "headers", None) or {}
+        response = _problem(
+            request, exc.status_code, _TITLES.get(exc.status_code, str(exc.detail)), str(exc.detail)
+        )
+        response.headers.update(extra_headers)
+        if exc.status_code == 401:
+            response.headers.setdefault("www-authenticate", 'Bearer realm="missionos"')
+        return response
 
     return app

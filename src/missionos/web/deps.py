@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from missionos import __version__
 from missionos.store import Database
+from missionos.web.security import CsrfToken, done_rendering, rendering_for, template_principal
 
 HERE = Path(__file__).resolve().parent
 # Autoescaping is on for every template, whatever its extension; JSON in attributes goes through `tojson`.
@@ -20,6 +21,9 @@ templates = Jinja2Templates(
     env=jinja2.Environment(loader=jinja2.FileSystemLoader(str(HERE / "templates")), autoescape=True)
 )
 templates.env.globals["version"] = __version__
+# `csrf_field()` renders `csrf_token`; both read the request being rendered (see `page`).
+templates.env.globals["csrf_token"] = CsrfToken()
+templates.env.globals["current_principal"] = template_principal
 
 NAV = (
     ("plan", "Plan", "/"),
@@ -47,5 +51,12 @@ DbSession = Annotated[Session, Depends(get_session)]
 
 
 def page(request: Request, template: str, section: str, **context: Any) -> Any:
-    """Render `template` inside the base layout with `section` highlighted in the navigation bar."""
-    return templates.TemplateResponse(request, template, {"section": section, **context})
+    """Render `template` inside the base layout with `section` highlighted in the navigation bar.
+
+    The request's CSRF token and principal are bound while it renders, so `csrf_field()` and the account
+    menu work in every template."""
+    reset = rendering_for(request)
+    try:
+        return templates.TemplateResponse(request, template, {"section": section, **context})
+    finally:
+        done_rendering(reset)

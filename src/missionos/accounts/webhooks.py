@@ -1,0 +1,273 @@
+"""Webhook deliveries: verify the signature, store the raw payload once per delivery id, then process it.
+
+A delivery is stored (and committed) before it is processed, so a processing bug loses nothing: the failure is
+recorded on the delivery and `missionos hooks replay` processes it again once the bug is fixed. Processing
+runs in its own transaction, so a delivery's records are written whole or not at all.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from missionos.accounts.models import WebhookDelivery
+from missionos.store import Database, utcnow
+
+# The generic event signature covers a timestamp; older (or further in the future) than this is a replay.
+EVENT_TOLERANCE = dt.timedelta(minutes=5)
+STATUSES = ("received", "processed", "ignored", "failed")
+# Headers kept with the payload: what processing needs, never a secret (X-Gitlab-Token) or a signature.
+KEPT_HEADERS = (
+    "content-type",
+    "user-agent",
+    "x-github-event",
+    "x-github-delivery",
+    "x-github-hook-id",
+    "x-gitlab-event",
+    "x-gitlab-event-uuid",
+    "x-gitlab-instance",
+    "x-missionos-event",
+    "x-missionos-delivery",
+    "x-missionos-timestamp",
+)
+
+
+def verify_github(secret: str, body: bytes, header: str | None) -> bool:
+    """X-Hub-Signature-256: `sha256=` and the hex HMAC-SHA256 of the body, compared in constant time."""
+    if not header or not header.startswith("sha256="):
+        return False
+    expected = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+    return hmac.compare_digest(header.removeprefix("sha256=").encode(), expected.encode())
+
+
+def verify_gitlab(secret: str, header: str | None) -> bool:
+    """X-Gitlab-Token: the shared secret itself, compared in constant time."""
+    return bool(header) and hmac.compare_digest((header or "").encode(), secret.encode())
+
+
+def sign_event(secret: str, body: bytes, timestamp: int) -> str:
+    """The X-MissionOS-Signature of a generic event: `sha256=` HMAC-SHA256 of `<timestamp>.<body>`."""
+    message = str(timestamp).encode() + b"." + body
+    return "sha256=" + hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
+
+
+def verify_event(
+    secret: str, body: bytes, timestamp: str | None, signature: str | None, *, now: float | None = None
+) -> str | None:
+    """None when a generic event is well signed and fresh; else why it is refused."""
+    if not timestamp or not signature:
+        return "missing X-MissionOS-Timestamp or X-MissionOS-Signature"
+    try:
+        sent = int(timestamp)
+    except ValueError:
+        return "X-MissionOS-Timestamp must be whole seconds since the epoch"
+    if not hmac.compare_digest(signature.encode(), sign_event(secret, body, sent).encode()):
+        return "signature does not match"
+    if abs((now if now is not None else time.time()) - sent) > EVENT_TOLERANCE.total_seconds():
+        return "timestamp outside the 5-minute window (a replayed or delayed request)"
+    return None
+
+
+def delivery_id_of(source: str, headers: dict[str, str], body: bytes) -> str:
+    """The sender's delivery id, or the SHA-256 of the body when the sender gives none."""
+    header = {
+        "github": "x-github-delivery",
+        "gitlab": "x-gitlab-event-uuid",
+        "events": "x-missionos-delivery",
+    }[source]
+    given = headers.get(header, "").strip()
+    return given[:200] if given else "sha256:" + hashlib.sha256(body).hexdigest()
+
+
+def store(
+    session: Session, *, source: str, delivery_id: str, event: str, headers: dict[str, str], payload: bytes
+) -> tuple[int | None, bool]:
+    """Insert the raw delivery unless its id was seen; returns (row id, whether it is new)."""
+    values = {
+        "source": source,
+        "delivery_id": delivery_id,
+        "event": event[:100],
+        "headers": {k: v for k, v in headers.items() if k in KEPT_HEADERS},
+        "payload": payload,
+        "received_at": utcnow(),
+        "status": "received",
+        "attempts": 0,
+    }
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = (
+        insert(WebhookDelivery)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["source", "delivery_id"])
+        .returning(WebhookDelivery.id)
+    )
+    new_id = session.scalar(statement)
+    if new_id is not None:
+        return int(new_id), True
+    existing = session.scalar(
+        select(WebhookDelivery.id).where(
+            WebhookDelivery.source == source, WebhookDelivery.delivery_id == delivery_id
+        )
+    )
+    return existing, False
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """A stored delivery as processors see it."""
+
+    id: int
+    source: str
+    delivery_id: str
+    event: str
+    headers: dict[str, str]
+    payload: bytes
+
+
+# A processor maps one delivery onto records in the caller's transaction; returns "processed" or "ignored".
+Processor = Callable[[Session, Delivery], str]
+_processors: dict[str, Processor] = {}
+
+
+def register_processor(source: str, processor: Processor) -> None:
+    _processors[source] = processor
+
+
+def _processor(source: str) -> Processor:
+    if source not in _processors:
+        from missionos.accounts import hookmap  # registers the built-in processors
+
+        hookmap.register()
+    return _processors[source]
+
+
+def process(db: Database, row_id: int) -> str:
+    """Process one stored delivery in its own transaction; a failure is recorded on it, not raised."""
+    with db.session() as session:
+        row = session.get(WebhookDelivery, row_id)
+        if row is None:
+            return "missing"
+        delivery = Delivery(row.id, row.source, row.delivery_id, row.event, dict(row.headers), row.payload)
+    try:
+        with db.session() as session:
+            status = _processor(delivery.source)(session, delivery)
+            row = session.get(WebhookDelivery, row_id)
+            assert row is not None
+            row.status, row.error, row.processed_at = status, None, utcnow()
+            row.attempts += 1
+        return status
+    # Deliberately broad: a processing bug must be recorded and replayable, never lost;
+    # the delivery is already stored and acknowledged, so the error goes onto it instead of up the stack.
+    except Exception as exc:
+        with db.session() as session:
+            row = session.get(WebhookDelivery, row_id)
+            if row is not None:
+                row.status = "failed"
+                row.error = f"{type(exc).__name__}: {exc}"[:4000]
+                row.attempts += 1
+        return "failed"
+
+
+@dataclass(frozen=True)
+class DeliveryInfo:
+    id: int
+    source: str
+    delivery_id: str
+    event: str
+    received_at: dt.datetime
+    status: str
+    attempts: int
+    error: str | None
+    size: int
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "source": self.source,
+            "delivery_id": self.delivery_id,
+            "event": self.event,
+            "received_at": self.received_at.isoformat(),
+            "status": self.status,
+            "attempts": self.attempts,
+            "error": self.error,
+            "size": self.size,
+        }
+
+
+def list_deliveries(
+    session: Session,
+    *,
+    status: str | None = None,
+    source: str | None = None,
+    limit: int = 100,
+) -> list[DeliveryInfo]:
+    """Stored deliveries, newest first."""
+    query = select(
+        WebhookDelivery.id,
+        WebhookDelivery.source,
+        WebhookDelivery.delivery_id,
+        WebhookDelivery.event,
+        WebhookDelivery.received_at,
+        WebhookDelivery.status,
+        WebhookDelivery.attempts,
+        WebhookDelivery.error,
+        func.length(WebhookDelivery.payload),
+    ).order_by(WebhookDelivery.id.desc())
+    if status:
+        query = query.where(WebhookDelivery.status == status)
+    if source:
+        query = query.where(WebhookDelivery.source == source)
+    out = []
+    for r in session.execute(query.limit(limit)):
+        at = r[4] if r[4].tzinfo else r[4].replace(tzinfo=dt.UTC)
+        out.append(DeliveryInfo(r[0], r[1], r[2], r[3], at, r[5], r[6], r[7], int(r[8] or 0)))
+    return out
+
+
+def counts(session: Session) -> dict[str, int]:
+    """How many stored deliveries are in each status."""
+    found = dict(
+        session.execute(select(WebhookDelivery.status, func.count()).group_by(WebhookDelivery.status)).all()
+    )
+    return {s: int(found.get(s, 0)) for s in STATUSES}
+
+
+def pending(
+    session: Session,
+    *,
+    statuses: Sequence[str] = ("received", "failed"),
+    ids: Iterable[int] = (),
+    source: str | None = None,
+) -> list[int]:
+    """Row ids to replay: given ids, or every delivery in `statuses`, oldest first."""
+    wanted = list(ids)
+    query = select(WebhookDelivery.id).order_by(WebhookDelivery.id)
+    if wanted:
+        query = query.where(WebhookDelivery.id.in_(wanted))
+    else:
+        query = query.where(WebhookDelivery.status.in_(list(statuses)))
+    if source:
+        query = query.where(WebhookDelivery.source == source)
+    return list(session.scalars(query))
+
+
+def replay(
+    db: Database, row_ids: Iterable[int], *, advance: Callable[[int], None] | None = None
+) -> dict[str, int]:
+    """Process the given stored deliveries again; returns how many ended in each status."""
+    tally: dict[str, int] = {}
+    for row_id in row_ids:
+        status = process(db, row_id)
+        tally[status] = tally.get(status, 0) + 1
+        if advance:
+            advance(1)
+    return tally

@@ -1,0 +1,99 @@
+"""Webhook receivers: /hooks/github, /hooks/gitlab and /hooks/events.
+
+Each request is verified first (an unsigned or wrongly signed one gets 401 and nothing is stored), then its
+raw body is stored once per delivery id and committed, and only then processed. The answer says what happened:
+202 with `processed`, `ignored` or `failed` (stored; `missionos hooks replay` retries it), or 200 `duplicate`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import anyio
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+
+from missionos.accounts import settings, webhooks
+from missionos.store import Database
+
+router = APIRouter(prefix="/hooks", tags=["hooks"])
+
+_RESPONSES: dict[int | str, dict[str, Any]] = {
+    202: {"description": "Stored, and processed (or ignored, or failed and kept for replay)"},
+    200: {"description": "A delivery with this id was already stored; nothing changed"},
+    401: {"description": "Missing or wrong signature (or no secret configured); nothing stored"},
+}
+
+
+def _unauthorized(detail: str) -> JSONResponse:
+    return JSONResponse(
+        {"type": "about:blank", "title": "Unauthorized", "status": 401, "detail": detail},
+        status_code=401,
+        media_type="application/problem+json",
+    )
+
+
+def _receive(db: Database, source: str, headers: dict[str, str], body: bytes) -> JSONResponse:
+    with db.session() as session:
+        secret = settings.hook_secret(session, source)
+    if not secret:
+        return _unauthorized(f"no webhook secret is configured for {source}; nothing was stored")
+    if source == "github":
+        refused = (
+            None
+            if webhooks.verify_github(secret, body, headers.get("x-hub-signature-256"))
+            else ("X-Hub-Signature-256 is missing or does not match the body")
+        )
+        event = headers.get("x-github-event", "")
+    elif source == "gitlab":
+        refused = (
+            None
+            if webhooks.verify_gitlab(secret, headers.get("x-gitlab-token"))
+            else ("X-Gitlab-Token is missing or wrong")
+        )
+        event = headers.get("x-gitlab-event", "")
+    else:
+        refused = webhooks.verify_event(
+            secret, body, headers.get("x-missionos-timestamp"), headers.get("x-missionos-signature")
+        )
+        event = headers.get("x-missionos-event", "event")
+    if refused:
+        return _unauthorized(f"{refused}; nothing was stored")
+    delivery_id = webhooks.delivery_id_of(source, headers, body)
+    with db.session() as session:
+        row_id, new = webhooks.store(
+            session, source=source, delivery_id=delivery_id, event=event, headers=headers, payload=body
+        )
+    if not new:
+        return JSONResponse({"status": "duplicate", "delivery": delivery_id, "id": row_id}, status_code=200)
+    assert row_id is not None
+    status = webhooks.process(db, row_id)
+    return JSONResponse({"status": status, "delivery": delivery_id, "id": row_id}, status_code=202)
+
+
+async def _handle(request: Request, source: str) -> JSONResponse:
+    body = await request.body()
+    headers = {k.lower(): v for k, v in request.headers.items()}
+    db: Database = request.app.state.db
+    return await anyio.to_thread.run_sync(_receive, db, source, headers, body)
+
+
+@router.post("/github", responses=_RESPONSES, status_code=202)
+async def github(request: Request) -> JSONResponse:
+    """A GitHub webhook, signed with X-Hub-Signature-256 (deployment_status, pull_request,
+    pull_request_review, issues; other events are stored and ignored)."""
+    return await _handle(request, "github")
+
+
+@router.post("/gitlab", responses=_RESPONSES, status_code=202)
+async def gitlab(request: Request) -> JSONResponse:
+    """A GitLab webhook, authenticated with X-Gitlab-Token (deployment, merge request, pipeline and issue
+    hooks; other events are stored and ignored)."""
+    return await _handle(request, "gitlab")
+
+
+@router.post("/events", responses=_RESPONSES, status_code=202)
+async def events(request: Request) -> JSONResponse:
+    """A generic event from another CI/CD or incident tool: JSON `{"type", "data"}` signed with
+    `X-MissionOS-Signature: sha256=HMAC(secret, "<X-MissionOS-Timestamp>.<body>")` within 5 minutes."""
+    return await _handle(request, "events")
