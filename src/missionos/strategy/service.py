@@ -8,6 +8,7 @@ dashboards, `delivery.production_deployments` for the path to production, and `v
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
 import re
 import statistics
@@ -599,8 +600,23 @@ def read_measure(db: Database, ref: MeasureRef, *, since: dt.datetime, as_of: dt
         for p in series.points
         if p.value is not None and _aware(p.at).date() <= as_of
     )
+    if not ref.manual:
+        points = drop_period_in_progress(points, as_of)
     prefers_lower = found.direction is Direction.LOWER_IS_BETTER
     return LiveSeries(ref, series.unit, points, None if points else "no values", prefers_lower)
+
+
+def drop_period_in_progress(
+    points: tuple[tuple[dt.date, float], ...], as_of: dt.date
+) -> tuple[tuple[dt.date, float], ...]:
+    """Drop the newest point of a periodic series when its period (the shortest step between points) has not
+    ended by the end of `as_of`: a week in progress is not yet that week's value."""
+    if len(points) < 2:
+        return points
+    step = min((b[0] - a[0]).days for a, b in itertools.pairwise(points))
+    if step > 1 and points[-1][0] + dt.timedelta(days=step) > as_of + dt.timedelta(days=1):
+        return points[:-1]
+    return points
 
 
 def production_deployments(db: Database, service: str, as_of: dt.date) -> int | None:

@@ -32,6 +32,7 @@ class Assessment:
     expected: float | None = None  # the line's value at the moment of the latest value
     value: float | None = None
     progress: float | None = None  # share of the way from baseline to target covered (may be <0 or >1)
+    expected_progress: float | None = None  # share the line says should be covered by then
 
 
 def expected_on_line(
@@ -72,8 +73,9 @@ def assess_goal(
     lower = lower_is_better(baseline, target, measure_prefers_lower=measure_prefers_lower)
     shortfall = (value - expected) if lower else (expected - value)  # > 0: worse than the line
     progress = None if target == baseline else (value - baseline) / (target - baseline)
+    due = None if target == baseline else (expected - baseline) / (target - baseline)
     if shortfall <= 0:
-        return Assessment(GoalStatus.ON_TRACK, expected, value, progress)
+        return Assessment(GoalStatus.ON_TRACK, expected, value, progress, due)
     tolerance = AT_RISK_TOLERANCE * (abs(expected) if expected != 0 else abs(target - baseline))
     status = GoalStatus.AT_RISK if shortfall <= tolerance else GoalStatus.OFF_TRACK
-    return Assessment(status, expected, value, progress)
+    return Assessment(status, expected, value, progress, due)

@@ -1,4 +1,4 @@
-"""The home page (the one-page plan, once the strategy context fills it) and shared assets."""
+"""The home page (the one-page plan of the top plan in the cascade) and shared assets."""
 
 from __future__ import annotations
 
@@ -6,26 +6,24 @@ from typing import Any
 
 from fastapi import APIRouter, Request, Response
 
-from missionos.delivery.service import list_services
-from missionos.web.charts import bar_chart, vega_bundle
-from missionos.web.deps import DbSession, page
+from missionos.strategy import service as strategy
+from missionos.web.charts import vega_bundle
+from missionos.web.deps import DB, page
+from missionos.web.strategy import plan_context
 
 router = APIRouter(include_in_schema=False)
 
 
 @router.get("/")
-def home(request: Request, session: DbSession) -> Any:
-    services = list_services(session)
-    per_team: dict[str, int] = {}
-    for s in services:
-        per_team[s.team or "(no team)"] = per_team.get(s.team or "(no team)", 0) + 1
-    chart = bar_chart(
-        [{"team": t, "services": n} for t, n in sorted(per_team.items())],
-        x="team",
-        y="services",
-        title="Services per team",
-    )
-    return page(request, "home.html", "plan", services=services, services_chart=chart)
+def home(request: Request, db: DB) -> Any:
+    with db.session() as session:
+        key = strategy.home_plan(session)
+    if key is None:
+        return page(request, "home.html", "plan", view=None, plans=[], progress_chart=None)
+    view = strategy.evaluate(db, key)
+    with db.session() as session:
+        context = plan_context(view, session)
+    return page(request, "home.html", "plan", **context)
 
 
 @router.get("/assets/vega.js")
