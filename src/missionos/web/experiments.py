@@ -1,22 +1,282 @@
-"""The experiments pages (/experiments) and API (/api/v1/experiments)."""
+"""The experiments pages (/experiments, /experiments/flags), the JSON API (/api/v1/experiments, flags,
+exposures, events), the GrowthBook SDK endpoint (/api/features/{client_key}) and OpenFeature's remote
+evaluation protocol (/ofrep/v1)."""
 
 from __future__ import annotations
 
-from typing import Any
+import hashlib
+import json
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Body, Depends, Form, Request
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 
-from missionos.web.deps import page
+from missionos.accounts import audit
+from missionos.errors import FieldError, InputError, NotFoundError
+from missionos.experiments import ofrep, service
+from missionos.web.charts import line_chart
+from missionos.web.deps import DB, DbSession, page
+from missionos.web.security import Principal, require
 
 router = APIRouter()
 
+STATUS_BADGE = {
+    "validated": "good",
+    "invalidated": "bad",
+    "invalid": "bad",
+    "inconclusive": "warn",
+    "too early": "",
+}
+
+
+# --- pages -------------------------------------------------------------------------------------------------
+
 
 @router.get("/experiments", include_in_schema=False)
-def index(request: Request) -> Any:
+def index(request: Request, db: DB) -> Any:
+    with db.session() as session:
+        designs = service.list_experiments(session)
+    rows = []
+    for design in designs:
+        analysis = service.analyze(db, design.key)
+        rows.append(
+            {"design": design, "analysis": analysis, "badge": STATUS_BADGE.get(analysis.verdict.status, "")}
+        )
+    return page(request, "experiments/index.html", "experiments", rows=rows)
+
+
+@router.get("/experiments/flags", include_in_schema=False)
+def flags_page(request: Request, session: DbSession) -> Any:
+    flags = service.list_flags(session)
+    return page(request, "experiments/flags.html", "experiments", flags=flags)
+
+
+@router.get("/experiments/flags/{key}", include_in_schema=False)
+def flag_page(request: Request, key: str, session: DbSession) -> Any:
+    flag = service.get_flag(session, key)
+    history = service.flag_history(session, key)
+    entries = audit.entries(session, kind="flag", key=key, limit=50)
     return page(
         request,
-        "placeholder.html",
+        "experiments/flag.html",
         "experiments",
-        heading="Experiments",
-        lede="Feature flags shipped to a slice of users, and the verdicts their data gives.",
+        flag=flag,
+        history=history,
+        audit_entries=entries,
+        definition=json.dumps(flag.definition, indent=2),
+        error=request.query_params.get("error"),
     )
+
+
+@router.post("/experiments/flags/{key}/rollout", include_in_schema=False)
+def flag_rollout_form(
+    key: str,
+    session: DbSession,
+    who: Annotated[Principal, Depends(require("editor"))],
+    percent: Annotated[float, Form()],
+) -> Any:
+    if not 0 <= percent <= 100:
+        raise FieldError("percent", "a percentage between 0 and 100")
+    service.set_rollout(session, key, percent / 100, actor=who.name)
+    return RedirectResponse(f"/experiments/flags/{key}", status_code=303)
+
+
+@router.post("/experiments/flags/{key}/definition", include_in_schema=False)
+def flag_definition_form(
+    key: str,
+    session: DbSession,
+    who: Annotated[Principal, Depends(require("editor"))],
+    definition: Annotated[str, Form()],
+) -> Any:
+    try:
+        parsed = json.loads(definition)
+    except json.JSONDecodeError as exc:
+        raise InputError(
+            f"expected a JSON feature definition ({exc.msg})", source="definition", line=exc.lineno
+        ) from None
+    current = service.get_flag(session, key)
+    if not isinstance(parsed, dict):
+        raise FieldError("definition", "a JSON object with defaultValue and rules")
+    doc = service.validate_flag(
+        {"key": key, "service": current.service, "description": current.description, **parsed}, "definition"
+    )
+    service.save_flag(session, doc, actor=who.name, comment="edited on the web")
+    return RedirectResponse(f"/experiments/flags/{key}", status_code=303)
+
+
+@router.get("/experiments/{key}", include_in_schema=False)
+def experiment_page(request: Request, key: str, db: DB) -> Any:
+    analysis = service.analyze(db, key)
+    days = service.daily_exposures(db, key)
+    exposure_chart = line_chart(
+        days, x="day", y="units", color="variation", title="New units exposed per day"
+    )
+    intervals = [_interval_chart(m) for m in analysis.metrics if m.comparisons]
+    flag = None
+    if analysis.experiment.flag_key:
+        with db.session() as session:
+            try:
+                flag = service.get_flag(session, analysis.experiment.flag_key)
+            except NotFoundError:
+                flag = None
+    return page(
+        request,
+        "experiments/experiment.html",
+        "experiments",
+        a=analysis,
+        flag=flag,
+        exposure_chart=exposure_chart,
+        intervals=intervals,
+        badge=STATUS_BADGE.get(analysis.verdict.status, ""),
+    )
+
+
+def _interval_chart(metric: service.MetricResult) -> dict[str, Any]:
+    """A Vega-Lite interval (forest) plot of each variation's relative lift with its interval, and zero."""
+    rows = [
+        {
+            "variation": c.variation,
+            "lift": c.relative.effect,
+            "lo": c.relative.ci[0],
+            "hi": c.relative.ci[1],
+        }
+        for c in metric.comparisons
+    ]
+    return {
+        "id": f"ci-{metric.metric.key}",
+        "label": f"Relative lift of {metric.metric.name} with its interval",
+        "spec": {
+            "$schema": "https://vega.github.io/schema/vega-lite/v6.json",
+            "title": f"{metric.metric.name}: relative lift",
+            "width": "container",
+            "height": 30 + 30 * len(rows),
+            "data": {"values": rows},
+            "layer": [
+                {
+                    "mark": {"type": "rule", "strokeWidth": 3},
+                    "encoding": {
+                        "y": {"field": "variation", "type": "nominal", "title": None},
+                        "x": {
+                            "field": "lo",
+                            "type": "quantitative",
+                            "axis": {"format": "+%"},
+                            "title": "lift",
+                        },
+                        "x2": {"field": "hi"},
+                    },
+                },
+                {
+                    "mark": {"type": "point", "filled": True, "size": 80},
+                    "encoding": {
+                        "y": {"field": "variation", "type": "nominal"},
+                        "x": {"field": "lift", "type": "quantitative"},
+                        "tooltip": [
+                            {"field": "lift", "format": "+.2%"},
+                            {"field": "lo", "format": "+.2%"},
+                            {"field": "hi", "format": "+.2%"},
+                        ],
+                    },
+                },
+                {"mark": {"type": "rule", "strokeDash": [4, 4]}, "encoding": {"x": {"datum": 0}}},
+            ],
+        },
+    }
+
+
+# --- JSON API ----------------------------------------------------------------------------------------------
+
+
+@router.get("/api/v1/experiments", tags=["experiments"])
+def api_experiments(session: DbSession) -> list[dict[str, Any]]:
+    """Every experiment's design."""
+    return [e.as_dict() for e in service.list_experiments(session)]
+
+
+@router.get("/api/v1/experiments/{key}", tags=["experiments"])
+def api_experiment(key: str, db: DB) -> dict[str, Any]:
+    """An experiment's analysis: exposures, SRM, metrics, verdict and power (as `analyze --format json`)."""
+    return service.analyze(db, key).as_dict()
+
+
+@router.get("/api/v1/flags", tags=["experiments"])
+def api_flags(session: DbSession) -> list[dict[str, Any]]:
+    """Every flag with its current definition and version."""
+    return [f.as_dict() for f in service.list_flags(session)]
+
+
+@router.get("/api/v1/flags/{key}/history", tags=["experiments"])
+def api_flag_history(key: str, session: DbSession) -> list[dict[str, Any]]:
+    """Every version of a flag, newest first."""
+    return [v.as_dict() for v in service.flag_history(session, key)]
+
+
+@router.put("/api/v1/flags/{key}", tags=["experiments"])
+def api_put_flag(
+    key: str,
+    session: DbSession,
+    who: Annotated[Principal, Depends(require("editor"))],
+    body: Annotated[dict[str, Any], Body()],
+) -> dict[str, Any]:
+    """Create or update a flag from a GrowthBook feature definition (`defaultValue`, `rules`)."""
+    doc = service.validate_flag({**body, "key": key}, "body")
+    change = service.save_flag(session, doc, actor=who.name, comment=str(body.get("comment") or ""))
+    return {"key": change.key, "action": change.action, "version": change.version}
+
+
+@router.post("/api/v1/exposures", tags=["experiments"])
+def api_exposures(
+    session: DbSession,
+    who: Annotated[Principal, Depends(require("editor"))],
+    body: Annotated[list[dict[str, Any]], Body()],
+) -> dict[str, int]:
+    """A batch of exposures `{experiment, unit_id, variation, timestamp}`: all stored, or none."""
+    del who
+    return service.import_exposures(session, [(i, r) for i, r in enumerate(body)], source="body")
+
+
+@router.post("/api/v1/events", tags=["experiments"])
+def api_events(
+    session: DbSession,
+    who: Annotated[Principal, Depends(require("editor"))],
+    body: Annotated[list[dict[str, Any]], Body()],
+) -> dict[str, int]:
+    """A batch of metric events `{unit_id, event, value?, timestamp, id?}`: all stored, or none."""
+    del who
+    return service.import_events(session, [(i, r) for i, r in enumerate(body)], source="body")
+
+
+@router.get("/api/features/{client_key}", tags=["sdk"])
+def sdk_features(client_key: str, session: DbSession) -> JSONResponse:
+    """The GrowthBook SDK payload for `client_key` (encrypted when the key has an encryption key)."""
+    return JSONResponse(service.sdk_payload(session, client_key), headers={"Cache-Control": "max-age=30"})
+
+
+# --- OpenFeature Remote Evaluation Protocol ----------------------------------------------------------------
+
+
+@router.post("/ofrep/v1/evaluate/flags/{key}", tags=["ofrep"])
+def ofrep_single(
+    key: str, session: DbSession, body: Annotated[dict[str, Any] | None, Body()] = None
+) -> JSONResponse:
+    """Evaluate one flag for `{"context": {...}}` (OFREP)."""
+    context = ofrep.context_of(body)
+    result = ofrep.evaluate(service.features(session), key, context)
+    status = 404 if result.get("errorCode") == "FLAG_NOT_FOUND" else 400 if "errorCode" in result else 200
+    return JSONResponse(result, status_code=status)
+
+
+@router.post("/ofrep/v1/evaluate/flags", tags=["ofrep"])
+def ofrep_bulk(
+    request: Request, session: DbSession, body: Annotated[dict[str, Any] | None, Body()] = None
+) -> Response:
+    """Evaluate every flag for `{"context": {...}}` (OFREP bulk); answers 304 when If-None-Match matches."""
+    context = ofrep.context_of(body)
+    feats = service.features(session)
+    digest = hashlib.sha256(
+        json.dumps([feats, context], sort_keys=True, separators=(",", ":"), default=str).encode()
+    ).hexdigest()[:32]
+    etag = f'"{digest}"'
+    if request.headers.get("if-none-match") == etag:
+        return Response(status_code=304, headers={"ETag": etag})
+    flags = [ofrep.evaluate(feats, key, context) for key in sorted(feats)]
+    return JSONResponse({"flags": flags}, headers={"ETag": etag})
