@@ -2,8 +2,355 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+from typing import Annotated
+
 import typer
+
+from missionos.accounts import audit
+from missionos.cli.common import Format, FormatOption, actor, console, database, emit, emit_json, progress_bar
+from missionos.compliance import oscal, service
+from missionos.compliance.evidence import kinds
+from missionos.errors import FieldError
 
 app = typer.Typer(
     help="Compliance: continuous ATO from pipeline evidence, with OSCAL in and out.", no_args_is_help=True
 )
+system_app = typer.Typer(help="Systems under authorization: their services, baseline and provider.")
+evidence_app = typer.Typer(help="Evidence: pipeline artifacts parsed into facts, kept with their SHA-256.")
+threshold_app = typer.Typer(help="The floor the drift gate holds a system to.")
+app.add_typer(system_app, name="system", no_args_is_help=True)
+app.add_typer(evidence_app, name="evidence", no_args_is_help=True)
+app.add_typer(threshold_app, name="threshold", no_args_is_help=True)
+
+SystemOption = Annotated[str, typer.Option("--system", "-s", help="The system's name, e.g. benefits-portal.")]
+
+
+def parse_span(text: str, *, option: str) -> int:
+    """Days in a span such as `30d`, `12w` or `1y`."""
+    match = re.fullmatch(r"(\d+)([dwy])", text.strip())
+    if not match or int(match.group(1)) == 0:
+        raise FieldError(option, "a positive span such as 30d, 12w or 1y")
+    return int(match.group(1)) * {"d": 1, "w": 7, "y": 365}[match.group(2)]
+
+
+@app.command("controls")
+def controls_cmd(
+    baseline: Annotated[
+        str, typer.Option(help="low, moderate, high or privacy, or the path of an OSCAL profile/catalog.")
+    ] = "moderate",
+    family: Annotated[str | None, typer.Option(help="Only this family, e.g. CM.")] = None,
+    fmt: FormatOption = Format.table,
+) -> None:
+    """List a baseline's controls with their titles and SP 800-53A assessment objectives."""
+    found = service.controls(baseline, family=family)
+    if fmt is Format.json:
+        emit_json(
+            [
+                {
+                    "control": c.id,
+                    "label": c.label,
+                    "title": c.title,
+                    "family": c.family,
+                    "objectives": [{"label": o.label, "prose": o.prose} for o in c.objectives],
+                }
+                for c in found
+            ]
+        )
+        return
+    rows = [
+        {
+            "control": c.label,
+            "title": c.title,
+            "objectives": "\n".join(f"{o.label} {o.prose}" for o in c.objectives),
+        }
+        for c in found
+    ]
+    emit(rows, ["control", "title", "objectives"], fmt, title=f"{len(rows)} controls")
+
+
+@system_app.command("add")
+def system_add(
+    name: Annotated[str, typer.Argument(help="The system's name.")],
+    service_names: Annotated[list[str], typer.Option("--service", help="A service in the system (repeat).")],
+    baseline: Annotated[
+        str, typer.Option(help="low, moderate, high, privacy, or an OSCAL profile file.")
+    ] = "moderate",
+    provider: Annotated[
+        str | None,
+        typer.Option(help="The platform the system inherits controls from, e.g. factory-pipeline."),
+    ] = None,
+    description: Annotated[str, typer.Option(help="What the system does.")] = "",
+    pack: Annotated[
+        str | None, typer.Option(help="The organization's own mapping pack (YAML) to lay over the default.")
+    ] = None,
+) -> None:
+    """Define (or update) a system: its services, baseline, control provider and mapping pack."""
+    db = database()
+    with db.session() as session:
+        before = next((s.as_dict() for s in service.list_systems(session) if s.name == name), None)
+        info = service.define_system(
+            session,
+            name,
+            baseline=baseline,
+            services=service_names,
+            provider=provider,
+            description=description,
+            pack=pack,
+        )
+        audit.record(
+            session,
+            actor=actor(),
+            action="create" if before is None else "update",
+            kind="compliance.system",
+            key=name,
+            before=before,
+            after=info.as_dict(),
+        )
+    console.print(f"System {info.name}: {len(info.services)} services on the {info.baseline} baseline.")
+
+
+@system_app.command("list")
+def system_list(fmt: FormatOption = Format.table) -> None:
+    """List the systems with their services, baseline and provider."""
+    with database().session() as session:
+        rows = [s.as_dict() | {"services": ", ".join(s.services)} for s in service.list_systems(session)]
+    emit(rows, ["name", "baseline", "services", "provider", "pack"], fmt, title="Systems")
+
+
+@evidence_app.command("add")
+def evidence_add(
+    files: Annotated[
+        list[Path], typer.Argument(help="Evidence files; all are stored, or none if one is bad.")
+    ],
+    kind: Annotated[str, typer.Option(help="junit, sarif, cyclonedx, spdx, slsa-provenance or attestation.")],
+    subject: Annotated[
+        str, typer.Option(help="What it is about: a system, service, or service@deployment/run.")
+    ],
+    expires: Annotated[str | None, typer.Option(help="Expire the evidence after a span such as 30d.")] = None,
+    fmt: FormatOption = Format.table,
+) -> None:
+    """Parse evidence files into facts and store them with the SHA-256 of each raw file (idempotent)."""
+    if kind not in kinds():
+        raise FieldError("--kind", f"one of {', '.join(kinds())}")
+    days = parse_span(expires, option="--expires") if expires else None
+    with database().session() as session, progress_bar("Parsing evidence", len(files)) as advance:
+        added = []
+        for path in files:
+            added += service.add_evidence_batch(
+                session, [(path, kind, subject)], expires_in_days=days, recorded_by=actor()
+            )
+            advance()
+    rows = [e.as_dict(facts=False) | {"new": e.created} for e in added]
+    if fmt is Format.json:
+        emit_json([e.as_dict() | {"new": e.created} for e in added])
+        return
+    emit(rows, ["id", "kind", "subject", "collected_at", "sha256", "new", "summary"], fmt, title="Evidence")
+
+
+@evidence_app.command("list")
+def evidence_list(
+    subject: Annotated[str | None, typer.Option(help="Only evidence about this subject.")] = None,
+    kind: Annotated[str | None, typer.Option(help="Only evidence of this kind.")] = None,
+    limit: Annotated[int, typer.Option(help="At most this many, newest first.")] = 100,
+    fmt: FormatOption = Format.table,
+) -> None:
+    """List evidence records, newest first."""
+    with database().session() as session:
+        rows = [
+            e.as_dict(facts=False)
+            for e in service.list_evidence(session, subject=subject, kind=kind, limit=limit)
+        ]
+    emit(rows, ["id", "kind", "subject", "collected_at", "expires_at", "summary"], fmt, title="Evidence")
+
+
+@evidence_app.command("show")
+def evidence_show(evidence_id: Annotated[int, typer.Argument(help="The evidence record's id.")]) -> None:
+    """Show one evidence record with all its facts (JSON)."""
+    with database().session() as session:
+        emit_json(service.get_evidence(session, evidence_id).as_dict())
+
+
+@app.command("attest")
+def attest_cmd(
+    system: SystemOption,
+    control: Annotated[list[str], typer.Option("--control", "-c", help="A control id, e.g. ps-3 (repeat).")],
+    by: Annotated[str, typer.Option(help="The name of the person attesting.")],
+    statement: Annotated[str, typer.Option(help="How the control is met.")],
+    expires: Annotated[str, typer.Option(help="How long the attestation holds, e.g. 90d or 1y.")] = "365d",
+) -> None:
+    """Record a named person's attestation of how controls are met, with an expiry."""
+    days = parse_span(expires, option="--expires")
+    with database().session() as session:
+        info = service.attest(
+            session,
+            system=system,
+            controls=control,
+            by=by,
+            statement=statement,
+            expires_in_days=days,
+            recorded_by=actor(),
+        )
+        audit.record(
+            session,
+            actor=actor(),
+            action="attest",
+            kind="compliance.attestation",
+            key=f"{system}:{','.join(info.facts['controls'])}",
+            after=info.as_dict(facts=True),
+        )
+    console.print(f"Attestation {info.id} by {by} recorded; it expires on {info.expires_at:%Y-%m-%d}.")
+
+
+@app.command("assess")
+def assess_cmd(
+    system: SystemOption,
+    baseline: Annotated[
+        str | None, typer.Option(help="Override the system's baseline (name or profile file).")
+    ] = None,
+    pack: Annotated[str | None, typer.Option(help="The organization's own mapping pack (YAML).")] = None,
+    oscal_out: Annotated[
+        Path | None, typer.Option("--oscal-out", help="Write assessment-results.json and poam.json here.")
+    ] = None,
+    fmt: Annotated[
+        Format, typer.Option("--format", "-f", help="Output format: table or json.")
+    ] = Format.table,
+) -> None:
+    """Assess every control of the system's baseline from its evidence, store the result, and report it."""
+    with database().session() as session:
+        done = service.assess_system(session, system, baseline=baseline, pack=pack)
+    result = done.result
+    if oscal_out is not None:
+        oscal.write(
+            oscal.assessment_results(result, done.baseline, done.pack, done.system.services),
+            oscal_out / "assessment-results.json",
+        )
+        oscal.write(oscal.poam(result, done.system.services), oscal_out / "poam.json")
+    if fmt is Format.json:
+        emit_json(result.as_dict())
+        return
+    counts = result.counts()
+    console.print(
+        f"[bold]{system}[/] against {done.baseline.name} ({len(result.controls)} controls, "
+        f"pack {done.pack.label}): " + ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in counts.items())
+    )
+    rows = [
+        {
+            "control": c.label,
+            "title": c.title,
+            "status": c.status,
+            "findings": "; ".join(f.description for f in c.findings),
+        }
+        for c in result.controls
+        if c.status in ("not-satisfied",)
+    ]
+    emit(rows, ["control", "title", "status", "findings"], fmt, title="Controls not satisfied")
+    if oscal_out is not None:
+        console.print(f"OSCAL written to {oscal_out}/assessment-results.json and poam.json")
+
+
+@app.command("ssp")
+def ssp_cmd(
+    system: SystemOption,
+    out: Annotated[Path, typer.Option(help="Where to write the system security plan (JSON).")],
+) -> None:
+    """Write an OSCAL system-security-plan skeleton with the mapping pack's implementation statements."""
+    from missionos.compliance.catalog import load_baseline
+    from missionos.compliance.pack import pack_for
+    from missionos.store import utcnow
+
+    with database().session() as session:
+        info = service.get_system(session, system)
+    doc = oscal.ssp(
+        info.name,
+        info.description,
+        info.services,
+        info.provider,
+        load_baseline(info.baseline),
+        pack_for(info.pack),
+        utcnow(),
+    )
+    oscal.write(doc, out)
+    console.print(f"System security plan for {system} written to {out}.")
+
+
+@app.command("gate")
+def gate_cmd(
+    system: SystemOption,
+    against: Annotated[
+        str, typer.Option(help="'previous' (the last stored assessment) or an assessment JSON file.")
+    ] = "previous",
+    fmt: Annotated[
+        Format, typer.Option("--format", "-f", help="Output format: table or json.")
+    ] = Format.table,
+) -> None:
+    """The drift gate for CI: exit 1 when the system is less compliant than before or than its threshold."""
+    with database().session() as session:
+        verdict = service.gate(session, system, against=against)
+    if fmt is Format.json:
+        emit_json(verdict.as_dict())
+    else:
+        state = "[green]passed[/]" if verdict.passed else "[red]failed[/]"
+        console.print(
+            f"Gate {state} for {system} against {verdict.against}: "
+            f"{verdict.share_now:.1%} of controls satisfied or inherited"
+            + (f" (was {verdict.share_before:.1%})" if verdict.share_before is not None else "")
+        )
+        for reason in verdict.reasons:
+            console.print(f"  {reason}")
+        for r in verdict.regressions:
+            console.print(f"  {r.control.upper()}: {r.before} -> {r.after}")
+    if not verdict.passed:
+        raise typer.Exit(1)
+
+
+@threshold_app.command("set")
+def threshold_set(
+    system: SystemOption,
+    min_share: Annotated[float, typer.Option(help="Least share (0..1) of controls satisfied or inherited.")],
+    max_open_findings: Annotated[int | None, typer.Option(help="Most open findings allowed.")] = None,
+) -> None:
+    """Store the threshold the gate also enforces."""
+    with database().session() as session:
+        change = service.set_threshold(
+            session, system, min_share=min_share, max_open_findings=max_open_findings
+        )
+        audit.record(
+            session,
+            actor=actor(),
+            action="update",
+            kind="compliance.threshold",
+            key=system,
+            before=change["before"],
+            after=change["after"],
+        )
+    console.print(f"Threshold for {system}: at least {min_share:.0%} of controls satisfied or inherited.")
+
+
+@app.command("history")
+def history_cmd(system: SystemOption, fmt: FormatOption = Format.table) -> None:
+    """List the system's stored assessments, oldest first."""
+    with database().session() as session:
+        rows = [a.as_dict() | a.counts for a in service.history(session, system)]
+    cols = ["id", "assessed_at", "baseline", "satisfied_share", "open_findings", *service.STATUS_KEYS]
+    emit(rows, cols, fmt, title=f"Assessments of {system}")
+
+
+@app.command("import")
+def import_cmd(
+    file: Annotated[
+        Path, typer.Argument(help="An OSCAL JSON document (component definition, assessment results, ...).")
+    ],
+    fmt: Annotated[
+        Format, typer.Option("--format", "-f", help="Output format: table or json.")
+    ] = Format.table,
+) -> None:
+    """Read an OSCAL document from another tool and summarize what it holds."""
+    found = oscal.read_oscal(file)
+    if fmt is Format.json:
+        emit_json({"model": found.model, "title": found.title, **found.summary})
+        return
+    console.print(f"{found.model}: {found.title}")
+    for key, value in found.summary.items():
+        console.print(f"  {key}: {value}")

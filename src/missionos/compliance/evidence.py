@@ -1,0 +1,471 @@
+"""Evidence files parsed into facts (METRICS.md §5).
+
+Each kind has one parser that registers itself in `PARSERS`; adding a scanner format is one function here and
+nothing else changes. A parser takes the raw bytes and the file name and returns `Parsed`: the facts, and
+the time the artifact says it was produced (if it says). It raises `InputError` naming the file, the line
+(for XML and JSON syntax errors) or the field, and what was expected; nothing is stored when it does.
+
+The JSON formats (SARIF 2.1.0, CycloneDX 1.x, SPDX 2.x, in-toto statements with SLSA provenance) are read
+with the standard library and checked field by field against what their specifications require: the facts
+need a few fields, and a strict reader gives better messages than a general object model. JUnit XML goes
+through `defusedxml`, so entity-expansion and external-entity tricks are refused.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+import json
+from collections import Counter
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+from xml.etree.ElementTree import Element, ParseError
+
+import defusedxml.ElementTree as SafeET
+from defusedxml import DefusedXmlException
+
+from missionos.errors import FieldError, InputError
+
+SEVERITIES = ("critical", "high", "medium", "low")
+
+
+@dataclass(frozen=True)
+class Parsed:
+    """What an evidence file says: its facts, and when it was produced (when the file records it)."""
+
+    facts: dict[str, Any]
+    produced_at: dt.datetime | None = None
+
+
+Parser = Callable[[bytes, str], Parsed]
+PARSERS: dict[str, Parser] = {}
+
+
+def parser(kind: str) -> Callable[[Parser], Parser]:
+    """Register `fn` as the parser for evidence `kind`."""
+
+    def wrap(fn: Parser) -> Parser:
+        PARSERS[kind] = fn
+        return fn
+
+    return wrap
+
+
+def kinds() -> list[str]:
+    return sorted(PARSERS)
+
+
+def parse(kind: str, raw: bytes, source: str) -> Parsed:
+    """Parse `raw` as evidence of `kind`, or raise an error naming `source` and what was expected."""
+    fn = PARSERS.get(kind)
+    if fn is None:
+        raise FieldError("--kind", f"one of {', '.join(kinds())}")
+    if not raw.strip():
+        raise InputError(f"empty file; expected {kind} evidence", source=source)
+    return fn(raw, source)
+
+
+# -- helpers -----------------------------------------------------------------------------------------------
+
+
+def _json(raw: bytes, source: str) -> Any:
+    try:
+        return json.loads(raw)
+    except UnicodeDecodeError:
+        raise InputError("not UTF-8 text; expected a JSON document", source=source) from None
+    except json.JSONDecodeError as exc:
+        raise InputError(f"not valid JSON ({exc.msg})", source=source, line=exc.lineno) from None
+
+
+def _obj(value: Any, path: str, source: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise FieldError(path, "an object", source=source)
+    return value
+
+
+def _list(value: Any, path: str, source: str) -> list[Any]:
+    if not isinstance(value, list):
+        raise FieldError(path, "an array", source=source)
+    return value
+
+
+def _str(value: Any, path: str, source: str) -> str:
+    if not isinstance(value, str) or not value:
+        raise FieldError(path, "a non-empty string", source=source)
+    return value
+
+
+def parse_time(value: Any, path: str, source: str) -> dt.datetime:
+    """An RFC 3339 time with an offset (a time without one is refused), in UTC."""
+    if not isinstance(value, str):
+        raise FieldError(path, "an RFC 3339 date-time", source=source)
+    try:
+        moment = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise FieldError(path, "an RFC 3339 date-time, e.g. 2026-01-31T09:00:00Z", source=source) from None
+    if moment.tzinfo is None:
+        raise FieldError(path, "a date-time with a UTC offset", source=source)
+    return moment.astimezone(dt.UTC)
+
+
+# -- JUnit XML ---------------------------------------------------------------------------------------------
+
+
+def _int_attr(el: Element, name: str, path: str, source: str) -> int:
+    text = el.get(name, "0") or "0"
+    try:
+        return int(float(text))
+    except ValueError:
+        raise FieldError(f"{path}@{name}", "a whole number", source=source) from None
+
+
+@parser("junit")
+def parse_junit(raw: bytes, source: str) -> Parsed:
+    """JUnit XML (`<testsuites>` or one `<testsuite>`): tests run, failed, errored and skipped."""
+    try:
+        root = SafeET.fromstring(raw)
+    except ParseError as exc:
+        line = exc.position[0] if getattr(exc, "position", None) else None
+        raise InputError(f"not well-formed XML ({exc.msg})", source=source, line=line) from None
+    except DefusedXmlException as exc:
+        raise InputError(f"refused unsafe XML ({type(exc).__name__})", source=source) from None
+    if root.tag == "testsuite":
+        suites = [root]
+    elif root.tag == "testsuites":
+        suites = list(root.iter("testsuite"))
+    else:
+        raise InputError(f"root element is <{root.tag}>; expected <testsuites> or <testsuite>", source=source)
+    totals = Counter[str]()
+    failed_cases: list[str] = []
+    produced: dt.datetime | None = None
+    for i, suite in enumerate(suites):
+        path = f"testsuite[{i}]"
+        cases = suite.findall("testcase")
+        if cases:
+            totals["tests"] += len(cases)
+            for case in cases:
+                outcome = next((c.tag for c in case if c.tag in ("failure", "error", "skipped")), None)
+                if outcome:
+                    totals[{"failure": "failures", "error": "errors", "skipped": "skipped"}[outcome]] += 1
+                if outcome in ("failure", "error") and len(failed_cases) < 50:
+                    failed_cases.append(f"{case.get('classname', '')}.{case.get('name', '')}".strip("."))
+        else:
+            for name in ("tests", "failures", "errors", "skipped"):
+                totals[name] += _int_attr(suite, name, path, source)
+        stamp = suite.get("timestamp")
+        if stamp:
+            try:
+                moment = dt.datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+            except ValueError:
+                raise FieldError(f"{path}@timestamp", "an ISO 8601 date-time", source=source) from None
+            moment = moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment.astimezone(dt.UTC)
+            produced = max(produced, moment) if produced else moment
+    facts = {
+        "suites": len(suites),
+        "tests": totals["tests"],
+        "failures": totals["failures"],
+        "errors": totals["errors"],
+        "skipped": totals["skipped"],
+        "failed": totals["failures"] + totals["errors"],
+        "failed_cases": failed_cases,
+    }
+    return Parsed(facts, produced)
+
+
+# -- SARIF 2.1.0 -------------------------------------------------------------------------------------------
+
+
+def severity_of(score: float | None, level: str | None) -> str:
+    """CVSS-style `security-severity` bands when present (GitHub's convention), else the SARIF level."""
+    if score is not None:
+        if score >= 9.0:
+            return "critical"
+        if score >= 7.0:
+            return "high"
+        if score >= 4.0:
+            return "medium"
+        return "low"
+    return {"error": "high", "warning": "medium"}.get(level or "warning", "low")
+
+
+def _score(props: Any) -> float | None:
+    if isinstance(props, dict) and "security-severity" in props:
+        try:
+            return float(props["security-severity"])
+        except (TypeError, ValueError):
+            return None
+    return None
+
+
+@parser("sarif")
+def parse_sarif(raw: bytes, source: str) -> Parsed:
+    """SARIF 2.1.0: open findings with severity, rule, location and first-detection time."""
+    doc = _obj(_json(raw, source), "$", source)
+    version = doc.get("version")
+    if version != "2.1.0":
+        raise FieldError("version", "SARIF version '2.1.0'", source=source)
+    runs = _list(doc.get("runs"), "runs", source)
+    findings: list[dict[str, Any]] = []
+    tools: list[str] = []
+    produced: dt.datetime | None = None
+    for r, run_ in enumerate(runs):
+        run = _obj(run_, f"runs[{r}]", source)
+        tool = _obj(run.get("tool"), f"runs[{r}].tool", source)
+        driver = _obj(tool.get("driver"), f"runs[{r}].tool.driver", source)
+        tools.append(_str(driver.get("name"), f"runs[{r}].tool.driver.name", source))
+        rules = {
+            str(rule.get("id")): rule
+            for rule in driver.get("rules", []) or []
+            if isinstance(rule, dict) and rule.get("id")
+        }
+        for i, inv in enumerate(run.get("invocations", []) or []):
+            if isinstance(inv, dict) and inv.get("endTimeUtc"):
+                end = parse_time(inv["endTimeUtc"], f"runs[{r}].invocations[{i}].endTimeUtc", source)
+                produced = max(produced, end) if produced else end
+        for i, res_ in enumerate(_list(run.get("results", []), f"runs[{r}].results", source)):
+            path = f"runs[{r}].results[{i}]"
+            res = _obj(res_, path, source)
+            if res.get("baselineState") == "absent" or res.get("suppressions"):
+                continue  # fixed since the baseline, or suppressed with a justification
+            rule_id = res.get("ruleId") or (res.get("rule") or {}).get("id")
+            if not isinstance(rule_id, str) or not rule_id:
+                raise FieldError(
+                    f"{path}.ruleId", "the id of the rule that produced the result", source=source
+                )
+            rule = rules.get(rule_id, {})
+            level = res.get("level") or (rule.get("defaultConfiguration") or {}).get("level")
+            if level not in (None, "none", "note", "warning", "error"):
+                raise FieldError(f"{path}.level", "one of none, note, warning, error", source=source)
+            if level == "none":
+                continue
+            score = _score(res.get("properties")) or _score(rule.get("properties"))
+            location = ""
+            locs = res.get("locations") or []
+            if locs and isinstance(locs[0], dict):
+                phys = locs[0].get("physicalLocation") or {}
+                uri = (phys.get("artifactLocation") or {}).get("uri", "")
+                line = (phys.get("region") or {}).get("startLine")
+                location = f"{uri}:{line}" if uri and line else uri
+            first = (res.get("provenance") or {}).get("firstDetectionTimeUtc")
+            message = (res.get("message") or {}).get("text", "")
+            findings.append(
+                {
+                    "rule": rule_id,
+                    "severity": severity_of(score, level),
+                    "location": location,
+                    "message": message[:300],
+                    "first_seen": parse_time(
+                        first, f"{path}.provenance.firstDetectionTimeUtc", source
+                    ).isoformat()
+                    if first
+                    else None,
+                    "fingerprint": f"{tools[-1]}:{rule_id}:{location}",
+                }
+            )
+    by_severity = Counter(f["severity"] for f in findings)
+    facts = {
+        "tools": tools,
+        "findings": findings,
+        "by_severity": {s: by_severity.get(s, 0) for s in SEVERITIES},
+    }
+    return Parsed(facts, produced)
+
+
+# -- SBOMs -------------------------------------------------------------------------------------------------
+
+
+def _cyclonedx_licences(component: Mapping[str, Any]) -> list[str]:
+    found: list[str] = []
+    for entry in component.get("licenses", []) or []:
+        if not isinstance(entry, dict):
+            continue
+        if entry.get("expression"):
+            found.append(str(entry["expression"]))
+        lic = entry.get("license") or {}
+        if isinstance(lic, dict) and (lic.get("id") or lic.get("name")):
+            found.append(str(lic.get("id") or lic.get("name")))
+    return found
+
+
+def _sbom_facts(
+    fmt: str, version: str, subject: str | None, packages: list[dict[str, Any]]
+) -> dict[str, Any]:
+    licences = Counter(lic for p in packages for lic in p["licences"])
+    return {
+        "format": fmt,
+        "spec_version": version,
+        "artifact": subject,
+        "components": len(packages),
+        "licences": dict(sorted(licences.items())),
+        "without_licence": sum(1 for p in packages if not p["licences"]),
+        "packages": packages[:500],
+    }
+
+
+@parser("cyclonedx")
+def parse_cyclonedx(raw: bytes, source: str) -> Parsed:
+    """A CycloneDX 1.x JSON SBOM: the artifact it describes, its components and their licences."""
+    doc = _obj(_json(raw, source), "$", source)
+    if doc.get("bomFormat") != "CycloneDX":
+        raise FieldError("bomFormat", "'CycloneDX'", source=source)
+    version = _str(doc.get("specVersion"), "specVersion", source)
+    if not version.startswith("1."):
+        raise FieldError("specVersion", "a CycloneDX 1.x version", source=source)
+    metadata = _obj(doc.get("metadata", {}), "metadata", source)
+    produced = (
+        parse_time(metadata["timestamp"], "metadata.timestamp", source) if "timestamp" in metadata else None
+    )
+    main = metadata.get("component") or {}
+    subject = (
+        f"{main.get('name')}@{main.get('version')}" if isinstance(main, dict) and main.get("name") else None
+    )
+    packages = []
+    for i, comp_ in enumerate(_list(doc.get("components", []), "components", source)):
+        comp = _obj(comp_, f"components[{i}]", source)
+        packages.append(
+            {
+                "name": _str(comp.get("name"), f"components[{i}].name", source),
+                "version": str(comp.get("version", "")),
+                "purl": str(comp.get("purl", "")),
+                "licences": _cyclonedx_licences(comp),
+            }
+        )
+    return Parsed(_sbom_facts("CycloneDX", version, subject, packages), produced)
+
+
+@parser("spdx")
+def parse_spdx(raw: bytes, source: str) -> Parsed:
+    """An SPDX 2.x JSON document: its packages and their concluded (else declared) licences."""
+    doc = _obj(_json(raw, source), "$", source)
+    version = _str(doc.get("spdxVersion"), "spdxVersion", source)
+    if not version.startswith("SPDX-2."):
+        raise FieldError("spdxVersion", "an SPDX 2.x version such as 'SPDX-2.3'", source=source)
+    info = _obj(doc.get("creationInfo"), "creationInfo", source)
+    produced = parse_time(info.get("created"), "creationInfo.created", source)
+    packages = []
+    for i, pkg_ in enumerate(_list(doc.get("packages", []), "packages", source)):
+        pkg = _obj(pkg_, f"packages[{i}]", source)
+        licence = pkg.get("licenseConcluded")
+        if licence in (None, "NOASSERTION", "NONE"):
+            licence = pkg.get("licenseDeclared")
+        purl = next(
+            (
+                str(ref.get("referenceLocator"))
+                for ref in pkg.get("externalRefs", []) or []
+                if isinstance(ref, dict) and ref.get("referenceType") == "purl"
+            ),
+            "",
+        )
+        packages.append(
+            {
+                "name": _str(pkg.get("name"), f"packages[{i}].name", source),
+                "version": str(pkg.get("versionInfo", "")),
+                "purl": purl,
+                "licences": [] if licence in (None, "NOASSERTION", "NONE") else [str(licence)],
+            }
+        )
+    return Parsed(_sbom_facts("SPDX", version, str(doc.get("name", "")) or None, packages), produced)
+
+
+# -- SLSA provenance in an in-toto statement ---------------------------------------------------------------
+
+STATEMENT_TYPES = ("https://in-toto.io/Statement/v1", "https://in-toto.io/Statement/v0.1")
+SLSA_V1 = "https://slsa.dev/provenance/v1"
+SLSA_V02 = "https://slsa.dev/provenance/v0.2"
+
+
+@parser("slsa-provenance")
+def parse_provenance(raw: bytes, source: str) -> Parsed:
+    """An in-toto statement (bare, or in a DSSE envelope) whose predicate is SLSA provenance v1 or v0.2."""
+    doc = _obj(_json(raw, source), "$", source)
+    if "payload" in doc and "payloadType" in doc:
+        if doc["payloadType"] != "application/vnd.in-toto+json":
+            raise FieldError("payloadType", "'application/vnd.in-toto+json'", source=source)
+        try:
+            doc = _obj(_json(base64.b64decode(str(doc["payload"]), validate=True), source), "payload", source)
+        except binascii.Error:
+            raise FieldError("payload", "base64-encoded in-toto statement", source=source) from None
+    if doc.get("_type") not in STATEMENT_TYPES:
+        raise FieldError("_type", f"one of {', '.join(STATEMENT_TYPES)}", source=source)
+    subjects = []
+    for i, sub_ in enumerate(_list(doc.get("subject"), "subject", source)):
+        sub = _obj(sub_, f"subject[{i}]", source)
+        digest = _obj(sub.get("digest"), f"subject[{i}].digest", source)
+        if not digest:
+            raise FieldError(f"subject[{i}].digest", "at least one digest, e.g. sha256", source=source)
+        subjects.append({"name": str(sub.get("name", "")), "digest": dict(digest)})
+    if not subjects:
+        raise FieldError("subject", "at least one subject", source=source)
+    ptype = doc.get("predicateType")
+    pred = _obj(doc.get("predicate"), "predicate", source)
+    produced = None
+    if ptype == SLSA_V1:
+        build = _obj(pred.get("buildDefinition"), "predicate.buildDefinition", source)
+        run = _obj(pred.get("runDetails"), "predicate.runDetails", source)
+        builder = _obj(run.get("builder"), "predicate.runDetails.builder", source)
+        builder_id = _str(builder.get("id"), "predicate.runDetails.builder.id", source)
+        build_type = _str(build.get("buildType"), "predicate.buildDefinition.buildType", source)
+        materials = build.get("resolvedDependencies", []) or []
+        finished = (run.get("metadata") or {}).get("finishedOn")
+        if finished:
+            produced = parse_time(finished, "predicate.runDetails.metadata.finishedOn", source)
+    elif ptype == SLSA_V02:
+        builder = _obj(pred.get("builder"), "predicate.builder", source)
+        builder_id = _str(builder.get("id"), "predicate.builder.id", source)
+        build_type = _str(pred.get("buildType"), "predicate.buildType", source)
+        materials = pred.get("materials", []) or []
+        finished = (pred.get("metadata") or {}).get("buildFinishedOn")
+        if finished:
+            produced = parse_time(finished, "predicate.metadata.buildFinishedOn", source)
+    else:
+        raise FieldError("predicateType", f"SLSA provenance ({SLSA_V1} or {SLSA_V02})", source=source)
+    facts = {
+        "predicate_type": ptype,
+        "builder": builder_id,
+        "build_type": build_type,
+        "subjects": subjects,
+        "materials": [
+            {"uri": str(m.get("uri", "")), "digest": dict(m.get("digest") or {})}
+            for m in materials
+            if isinstance(m, dict)
+        ],
+    }
+    return Parsed(facts, produced)
+
+
+# -- human attestations ------------------------------------------------------------------------------------
+
+
+@parser("attestation")
+def parse_attestation(raw: bytes, source: str) -> Parsed:
+    """A person's statement of how controls are met: JSON or YAML with `by`, `controls` and `statement`."""
+    import yaml
+
+    try:
+        doc = yaml.safe_load(raw)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise InputError(
+            f"not valid YAML/JSON ({getattr(exc, 'problem', exc)})",
+            source=source,
+            line=mark.line + 1 if mark else None,
+        ) from None
+    doc = _obj(doc, "$", source)
+    by = _str(doc.get("by"), "by", source)
+    statement = _str(doc.get("statement"), "statement", source)
+    controls = doc.get("controls")
+    if isinstance(controls, str):
+        controls = [controls]
+    if not isinstance(controls, list) or not controls or not all(isinstance(c, str) and c for c in controls):
+        raise FieldError("controls", "a control id or a list of control ids, e.g. [ps-3]", source=source)
+    produced = None
+    if doc.get("attested_at") is not None:
+        value = doc["attested_at"]
+        produced = (
+            value.astimezone(dt.UTC)
+            if isinstance(value, dt.datetime) and value.tzinfo
+            else parse_time(str(value), "attested_at", source)
+        )
+    return Parsed({"by": by, "controls": [c.lower() for c in controls], "statement": statement}, produced)

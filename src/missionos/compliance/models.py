@@ -1,0 +1,83 @@
+"""Tables owned by the compliance context (prefix `compliance_`)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import JSON, DateTime, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from missionos.store import Base, utcnow
+
+
+class System(Base):
+    """An information system under authorization: its services, baseline and control provider."""
+
+    __tablename__ = "compliance_system"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    description: Mapped[str] = mapped_column(String(2000), default="")
+    baseline: Mapped[str] = mapped_column(String(500), default="moderate")
+    services: Mapped[list[str]] = mapped_column(JSON, default=list)
+    provider: Mapped[str | None] = mapped_column(String(200))  # inherits platform controls from
+    pack: Mapped[str | None] = mapped_column(String(1000))  # the organization's own mapping pack, if any
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    assessments: Mapped[list[Assessment]] = relationship(
+        back_populates="system", order_by="Assessment.assessed_at", cascade="all, delete-orphan"
+    )
+
+
+class Evidence(Base):
+    """One evidence record: a parsed artifact (or a person's attestation) about a subject."""
+
+    __tablename__ = "compliance_evidence"
+    __table_args__ = (
+        UniqueConstraint("kind", "subject", "sha256"),
+        Index("ix_compliance_evidence_subject_kind", "subject", "kind"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(50))
+    source: Mapped[str] = mapped_column(String(1000))
+    subject: Mapped[str] = mapped_column(String(500))
+    collected_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    sha256: Mapped[str] = mapped_column(String(64))
+    facts: Mapped[dict[str, Any]] = mapped_column(JSON)
+    raw_path: Mapped[str] = mapped_column(String(1000), default="")
+    recorded_by: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Assessment(Base):
+    """One assessment of a system: the status of every baseline control at a moment."""
+
+    __tablename__ = "compliance_assessment"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    system_id: Mapped[int] = mapped_column(ForeignKey("compliance_system.id", ondelete="CASCADE"))
+    assessed_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    baseline: Mapped[str] = mapped_column(String(500))
+    pack: Mapped[str] = mapped_column(String(500))
+    counts: Mapped[dict[str, int]] = mapped_column(JSON)
+    results: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    notes: Mapped[str] = mapped_column(Text, default="")
+
+    system: Mapped[System] = relationship(back_populates="assessments")
+
+
+class Threshold(Base):
+    """The least a system must keep for the drift gate: a floor on satisfied-or-inherited controls."""
+
+    __tablename__ = "compliance_threshold"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    system_id: Mapped[int] = mapped_column(
+        ForeignKey("compliance_system.id", ondelete="CASCADE"), unique=True
+    )
+    min_share: Mapped[float] = mapped_column(default=0.0)
+    max_open_findings: Mapped[int | None] = mapped_column()
+    set_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

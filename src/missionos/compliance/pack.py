@@ -1,0 +1,274 @@
+"""Mapping packs: versioned YAML files that map declarative checks over evidence facts to control ids.
+
+A check names the evidence kinds it reads, how old that evidence may be, the conditions on its facts, and for
+each control it implements, a statement of how. A pack also lists the controls inherited from a named
+provider and those not applicable (with a reason). An organization's own pack is laid over the default: its
+checks replace those with the same id and add new ones; its inherited and not-applicable entries are merged.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from missionos.errors import FieldError, InputError
+
+DEFAULT_PACK = Path(__file__).resolve().parent / "packs" / "devsecops-factory.yaml"
+OPS = ("eq", "ne", "lt", "le", "gt", "ge", "present", "absent", "in")
+PER = ("service", "system")
+SEVERITY_DEFAULTS = {"critical": 15, "high": 30, "medium": 90, "low": 180}
+
+
+@dataclass(frozen=True)
+class Condition:
+    """`fact op value`: a dotted path into an evidence record's facts, compared with a value."""
+
+    fact: str
+    op: str
+    value: Any = None
+
+    def holds(self, facts: Mapping[str, Any]) -> bool:
+        found, actual = lookup(facts, self.fact)
+        if self.op == "present":
+            return found and actual not in (None, "", [], {})
+        if self.op == "absent":
+            return not found or actual in (None, "", [], {})
+        if not found:
+            return False
+        try:
+            match self.op:
+                case "eq":
+                    return bool(actual == self.value)
+                case "ne":
+                    return bool(actual != self.value)
+                case "lt":
+                    return bool(actual < self.value)
+                case "le":
+                    return bool(actual <= self.value)
+                case "gt":
+                    return bool(actual > self.value)
+                case "ge":
+                    return bool(actual >= self.value)
+                case "in":
+                    return actual in self.value
+        except TypeError:
+            return False
+        return False
+
+    def __str__(self) -> str:
+        return f"{self.fact} {self.op}" + ("" if self.op in ("present", "absent") else f" {self.value!r}")
+
+
+def lookup(facts: Mapping[str, Any], path: str) -> tuple[bool, Any]:
+    """The value at dotted `path` in `facts`, and whether it was there."""
+    node: Any = facts
+    for key in path.split("."):
+        if not isinstance(node, Mapping) or key not in node:
+            return False, None
+        node = node[key]
+    return True, node
+
+
+@dataclass(frozen=True)
+class Check:
+    """A declarative check over evidence facts, and the controls it implements with their statements."""
+
+    id: str
+    title: str
+    evidence: tuple[str, ...]
+    max_age_days: int
+    require: tuple[Condition, ...]
+    controls: Mapping[str, str]
+    per: str = "service"
+
+
+@dataclass(frozen=True)
+class Pack:
+    """A mapping pack (possibly the default with an organization's pack laid over it)."""
+
+    name: str
+    version: str
+    title: str
+    checks: tuple[Check, ...]
+    inherited: Mapping[str, Mapping[str, str]] = field(default_factory=dict)  # provider -> control -> stmt
+    not_applicable: Mapping[str, str] = field(default_factory=dict)
+    remediation_days: Mapping[str, int] = field(default_factory=lambda: dict(SEVERITY_DEFAULTS))
+    derived_window_days: int = 30
+
+    @property
+    def label(self) -> str:
+        return f"{self.name}@{self.version}"
+
+    def checks_for(self, control: str) -> list[Check]:
+        return [c for c in self.checks if control in c.controls]
+
+    def mapped_controls(self) -> set[str]:
+        return {ctl for c in self.checks for ctl in c.controls}
+
+    def statement(self, control: str, provider: str | None = None) -> str:
+        """How the system meets `control`, from the pack's statements (checks first, then inheritance)."""
+        parts = [c.controls[control] for c in self.checks_for(control)]
+        if not parts and provider and control in self.inherited.get(provider, {}):
+            parts.append(f"Inherited from {provider}: {self.inherited[provider][control]}")
+        if not parts and control in self.not_applicable:
+            parts.append(f"Not applicable: {self.not_applicable[control]}")
+        return " ".join(dict.fromkeys(parts))
+
+
+_SPAN = re.compile(r"^(\d+)([dw])$")
+
+
+def parse_days(value: Any, path: str, source: str) -> int:
+    """A span like `30d` or `2w` (or a bare number of days)."""
+    if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+        return value
+    match = _SPAN.match(str(value))
+    if not match or int(match.group(1)) <= 0:
+        raise FieldError(path, "a positive span such as 30d or 2w", source=source)
+    return int(match.group(1)) * (7 if match.group(2) == "w" else 1)
+
+
+def _mapping(value: Any, path: str, source: str) -> dict[str, Any]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise FieldError(path, "a mapping", source=source)
+    return value
+
+
+def _statements(value: Any, path: str, source: str) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for ctl, text in _mapping(value, path, source).items():
+        if not isinstance(text, str) or not text.strip():
+            raise FieldError(f"{path}.{ctl}", "an implementation statement (text)", source=source)
+        out[str(ctl).lower()] = text.strip()
+    return out
+
+
+def parse_pack(doc: Any, *, source: str) -> Pack:
+    """Validate a pack document, naming the field that is wrong and what was expected."""
+    if not isinstance(doc, dict):
+        raise InputError(
+            "expected a mapping pack (a YAML mapping with pack, version and checks)", source=source
+        )
+    for key in ("pack", "version"):
+        if not isinstance(doc.get(key), str | int | float) or not str(doc.get(key)).strip():
+            raise FieldError(key, "a name" if key == "pack" else "a version such as 1.0.0", source=source)
+    checks: list[Check] = []
+    seen: set[str] = set()
+    raw_checks = doc.get("checks") or []
+    if not isinstance(raw_checks, list):
+        raise FieldError("checks", "a list of checks", source=source)
+    for i, raw in enumerate(raw_checks):
+        path = f"checks[{i}]"
+        raw = _mapping(raw, path, source)
+        cid = raw.get("id")
+        if not isinstance(cid, str) or not cid:
+            raise FieldError(f"{path}.id", "a check id", source=source)
+        if cid in seen:
+            raise FieldError(f"{path}.id", f"a unique id ({cid!r} is repeated)", source=source)
+        seen.add(cid)
+        kinds = raw.get("evidence")
+        kinds = [kinds] if isinstance(kinds, str) else kinds
+        if not isinstance(kinds, list) or not kinds or not all(isinstance(k, str) for k in kinds):
+            raise FieldError(f"{path}.evidence", "an evidence kind or a list of them", source=source)
+        conditions = []
+        for j, cond in enumerate(raw.get("require") or []):
+            cond = _mapping(cond, f"{path}.require[{j}]", source)
+            if not isinstance(cond.get("fact"), str):
+                raise FieldError(f"{path}.require[{j}].fact", "a dotted fact path", source=source)
+            if cond.get("op") not in OPS:
+                raise FieldError(f"{path}.require[{j}].op", f"one of {', '.join(OPS)}", source=source)
+            if cond["op"] not in ("present", "absent") and "value" not in cond:
+                raise FieldError(f"{path}.require[{j}].value", "a value to compare with", source=source)
+            conditions.append(Condition(cond["fact"], cond["op"], cond.get("value")))
+        per = raw.get("per", "service")
+        if per not in PER:
+            raise FieldError(f"{path}.per", f"one of {', '.join(PER)}", source=source)
+        controls = _statements(raw.get("controls"), f"{path}.controls", source)
+        if not controls:
+            raise FieldError(f"{path}.controls", "at least one control id with its statement", source=source)
+        checks.append(
+            Check(
+                id=cid,
+                title=str(raw.get("title", cid)),
+                evidence=tuple(kinds),
+                max_age_days=parse_days(raw.get("max_age", "30d"), f"{path}.max_age", source),
+                require=tuple(conditions),
+                controls=controls,
+                per=per,
+            )
+        )
+    inherited = {
+        str(provider): _statements(stmts, f"inherited.{provider}", source)
+        for provider, stmts in _mapping(doc.get("inherited"), "inherited", source).items()
+    }
+    remediation = dict(SEVERITY_DEFAULTS)
+    for sev, days in _mapping(doc.get("remediation_days"), "remediation_days", source).items():
+        if sev not in SEVERITY_DEFAULTS:
+            raise FieldError(
+                f"remediation_days.{sev}", f"one of {', '.join(SEVERITY_DEFAULTS)}", source=source
+            )
+        remediation[sev] = parse_days(days, f"remediation_days.{sev}", source)
+    return Pack(
+        name=str(doc["pack"]),
+        version=str(doc["version"]),
+        title=str(doc.get("title", doc["pack"])),
+        checks=tuple(checks),
+        inherited=inherited,
+        not_applicable=_statements(doc.get("not_applicable"), "not_applicable", source),
+        remediation_days=remediation,
+        derived_window_days=parse_days(doc.get("derived_window_days", 30), "derived_window_days", source),
+    )
+
+
+def read_pack(path: Path) -> Pack:
+    """A mapping pack from a YAML file."""
+    try:
+        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InputError("no such mapping pack file", source=str(path)) from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise InputError(
+            f"not valid YAML ({getattr(exc, 'problem', exc)})",
+            source=str(path),
+            line=mark.line + 1 if mark else None,
+        ) from None
+    return parse_pack(doc, source=str(path))
+
+
+@cache
+def default_pack() -> Pack:
+    """The pack shipped with Mission OS for a DevSecOps software factory."""
+    return read_pack(DEFAULT_PACK)
+
+
+def overlay(base: Pack, extra: Pack) -> Pack:
+    """`base` with an organization's pack laid over it (same-id checks replaced, the rest added)."""
+    ids = {c.id for c in extra.checks}
+    inherited = {p: dict(s) for p, s in base.inherited.items()}
+    for provider, stmts in extra.inherited.items():
+        inherited.setdefault(provider, {}).update(stmts)
+    return replace(
+        base,
+        name=f"{base.name}+{extra.name}",
+        version=f"{base.version}+{extra.version}",
+        title=f"{base.title}, with {extra.title}",
+        checks=tuple(c for c in base.checks if c.id not in ids) + extra.checks,
+        inherited=inherited,
+        not_applicable={**base.not_applicable, **extra.not_applicable},
+        remediation_days={**base.remediation_days, **extra.remediation_days},
+        derived_window_days=extra.derived_window_days,
+    )
+
+
+def pack_for(extra: str | None) -> Pack:
+    """The default pack, with the organization's pack file laid over it when one is named."""
+    return overlay(default_pack(), read_pack(Path(extra))) if extra else default_pack()

@@ -1,0 +1,939 @@
+"""Public service functions of the compliance context: systems, evidence, attestations, assessments, the gate.
+
+The CLI and the web pages call these; they hold the database work, while the arithmetic lives in `assess`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import importlib
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from missionos import config
+from missionos.compliance import evidence as parsers
+from missionos.compliance.assess import STATUSES, EvidenceRecord, Result, SystemSpec, assess
+from missionos.compliance.catalog import Baseline, Control, load_baseline
+from missionos.compliance.models import Assessment, Evidence, System, Threshold
+from missionos.compliance.pack import Pack, pack_for
+from missionos.errors import ConflictError, FieldError, InputError, NotFoundError
+from missionos.measures import Window
+from missionos.store import utcnow
+
+DERIVED_KINDS = ("delivery.changes", "delivery.deployments")
+STATUS_KEYS = tuple(s.replace("-", "_") for s in STATUSES)
+
+
+def aware(moment: dt.datetime) -> dt.datetime:
+    """SQLite returns naive datetimes; everything is stored in UTC."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+
+
+# -- systems -----------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SystemInfo:
+    name: str
+    description: str
+    baseline: str
+    services: tuple[str, ...]
+    provider: str | None
+    pack: str | None
+
+    def spec(self) -> SystemSpec:
+        return SystemSpec(self.name, self.services, self.provider)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "description": self.description,
+            "baseline": self.baseline,
+            "services": list(self.services),
+            "provider": self.provider,
+            "pack": self.pack,
+        }
+
+
+def _info(row: System) -> SystemInfo:
+    return SystemInfo(row.name, row.description, row.baseline, tuple(row.services), row.provider, row.pack)
+
+
+def define_system(
+    session: Session,
+    name: str,
+    *,
+    baseline: str = "moderate",
+    services: Sequence[str] = (),
+    provider: str | None = None,
+    description: str = "",
+    pack: str | None = None,
+) -> SystemInfo:
+    """Create or update the system `name` (idempotent); the baseline and pack are checked before storing."""
+    if not name.strip():
+        raise FieldError("name", "a system name")
+    load_baseline(baseline)
+    if pack:
+        pack_for(pack)
+    row = session.scalar(select(System).where(System.name == name))
+    if row is None:
+        row = System(name=name)
+        session.add(row)
+    row.baseline = baseline.lower() if Path(baseline).suffix == "" else baseline
+    row.services = sorted(dict.fromkeys(services))
+    row.provider = provider or None
+    row.description = description
+    row.pack = pack
+    session.flush()
+    return _info(row)
+
+
+def _system_row(session: Session, name: str) -> System:
+    row = session.scalar(select(System).where(System.name == name))
+    if row is None:
+        raise NotFoundError("system", name)
+    return row
+
+
+def get_system(session: Session, name: str) -> SystemInfo:
+    return _info(_system_row(session, name))
+
+
+def list_systems(session: Session) -> list[SystemInfo]:
+    return [_info(r) for r in session.scalars(select(System).order_by(System.name))]
+
+
+# -- evidence ----------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EvidenceInfo:
+    id: int
+    kind: str
+    subject: str
+    source: str
+    collected_at: dt.datetime
+    expires_at: dt.datetime | None
+    sha256: str
+    facts: dict[str, Any]
+    raw_path: str
+    recorded_by: str
+    created: bool = True
+
+    def summary(self) -> str:
+        return summarize(self.kind, self.facts)
+
+    def as_dict(self, *, facts: bool = True) -> dict[str, Any]:
+        out = {
+            "id": self.id,
+            "kind": self.kind,
+            "subject": self.subject,
+            "source": self.source,
+            "collected_at": self.collected_at.isoformat(),
+            "expires_at": self.expires_at.isoformat() if self.expires_at else None,
+            "sha256": self.sha256,
+            "raw_path": self.raw_path,
+            "recorded_by": self.recorded_by,
+            "summary": self.summary(),
+        }
+        if facts:
+            out["facts"] = self.facts
+        return out
+
+
+def summarize(kind: str, facts: dict[str, Any]) -> str:
+    """One line a person can read about a piece of evidence."""
+    match kind:
+        case "junit":
+            return f"{facts['tests']} tests, {facts['failed']} failed, {facts['skipped']} skipped"
+        case "sarif":
+            sev = facts["by_severity"]
+            return f"{', '.join(facts['tools'])}: " + ", ".join(f"{sev[s]} {s}" for s in sev)
+        case "cyclonedx" | "spdx":
+            return f"{facts['components']} components, {facts['without_licence']} without a licence"
+        case "slsa-provenance":
+            return f"built by {facts['builder']} from {len(facts['materials'])} material(s)"
+        case "attestation":
+            return f"{facts['by']} on {', '.join(c.upper() for c in facts['controls'])}: {facts['statement']}"
+        case "delivery.changes":
+            return f"{facts['changes']} production changes, {facts['unreviewed']} without independent review"
+        case "delivery.deployments":
+            return f"{facts['deployments']} production deployments, {facts['ungated']} without provenance"
+    return ", ".join(f"{k}={v}" for k, v in list(facts.items())[:4])
+
+
+def _evidence_info(row: Evidence, created: bool = True) -> EvidenceInfo:
+    return EvidenceInfo(
+        row.id,
+        row.kind,
+        row.subject,
+        row.source,
+        aware(row.collected_at),
+        aware(row.expires_at) if row.expires_at else None,
+        row.sha256,
+        row.facts,
+        row.raw_path,
+        row.recorded_by,
+        created,
+    )
+
+
+def evidence_store() -> Path:
+    """Where raw evidence files are kept, by SHA-256 (content-addressed, so a file is stored once)."""
+    return config.home() / "evidence"
+
+
+def add_evidence(
+    session: Session,
+    raw: bytes,
+    *,
+    kind: str,
+    subject: str,
+    source: str,
+    expires_in_days: int | None = None,
+    collected_at: dt.datetime | None = None,
+    recorded_by: str = "",
+    now: dt.datetime | None = None,
+) -> EvidenceInfo:
+    """Parse `raw` as `kind` evidence about `subject`, keep the raw file and record it (idempotent).
+
+    `collected_at` defaults to the time the artifact records, else now. Adding the same file again for the
+    same subject changes nothing and returns the stored record with `created=False`.
+    """
+    if not subject.strip():
+        raise FieldError("--subject", "a system, service, repository, deployment or pipeline run")
+    parsed = parsers.parse(kind, raw, source)
+    moment = collected_at or parsed.produced_at or now or utcnow()
+    digest = hashlib.sha256(raw).hexdigest()
+    existing = session.scalar(
+        select(Evidence).where(Evidence.kind == kind, Evidence.subject == subject, Evidence.sha256 == digest)
+    )
+    if existing is not None:
+        return _evidence_info(existing, created=False)
+    path = evidence_store() / digest[:2] / digest
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_bytes(raw)
+        tmp.replace(path)
+    row = Evidence(
+        kind=kind,
+        source=source,
+        subject=subject,
+        collected_at=moment,
+        expires_at=moment + dt.timedelta(days=expires_in_days) if expires_in_days else None,
+        sha256=digest,
+        facts=parsed.facts,
+        raw_path=str(path),
+        recorded_by=recorded_by,
+    )
+    session.add(row)
+    session.flush()
+    return _evidence_info(row)
+
+
+def add_evidence_batch(
+    session: Session, items: Sequence[tuple[Path, str, str]], *, expires_in_days: int | None, recorded_by: str
+) -> list[EvidenceInfo]:
+    """Add several files (path, kind, subject) in the caller's transaction: one bad file rejects them all."""
+    out = []
+    for path, kind, subject in items:
+        try:
+            raw = path.read_bytes()
+        except OSError as exc:
+            raise InputError(f"cannot read the file ({exc.strerror})", source=str(path)) from None
+        out.append(
+            add_evidence(
+                session,
+                raw,
+                kind=kind,
+                subject=subject,
+                source=str(path),
+                expires_in_days=expires_in_days,
+                recorded_by=recorded_by,
+            )
+        )
+    return out
+
+
+def attest(
+    session: Session,
+    *,
+    system: str,
+    controls: Sequence[str],
+    by: str,
+    statement: str,
+    expires_in_days: int,
+    at: dt.datetime | None = None,
+    recorded_by: str = "",
+) -> EvidenceInfo:
+    """Record a named person's statement of how `controls` are met, valid for `expires_in_days`."""
+    info = get_system(session, system)
+    baseline = load_baseline(info.baseline)
+    wanted = [c.strip().lower() for c in controls if c.strip()]
+    if not wanted:
+        raise FieldError("controls", "at least one control id, e.g. ps-3")
+    unknown = [c for c in wanted if c not in baseline.catalog]
+    if unknown:
+        raise FieldError("controls", f"controls of the {info.baseline} baseline (not {', '.join(unknown)})")
+    if not by.strip():
+        raise FieldError("by", "the name of the person attesting")
+    if not statement.strip():
+        raise FieldError("statement", "how the control is met")
+    if expires_in_days <= 0:
+        raise FieldError("expires", "a positive span such as 90d")
+    moment = at or utcnow()
+    doc = {
+        "by": by.strip(),
+        "controls": wanted,
+        "statement": statement.strip(),
+        "attested_at": moment.isoformat(),
+    }
+    raw = json.dumps(doc, sort_keys=True).encode()
+    return add_evidence(
+        session,
+        raw,
+        kind="attestation",
+        subject=system,
+        source=f"attestation by {by.strip()}",
+        expires_in_days=expires_in_days,
+        collected_at=moment,
+        recorded_by=recorded_by,
+    )
+
+
+def list_evidence(
+    session: Session, *, subject: str | None = None, kind: str | None = None, limit: int | None = None
+) -> list[EvidenceInfo]:
+    """Evidence records, newest first; `subject` matches the subject or its `@qualified` forms."""
+    query = select(Evidence).order_by(Evidence.collected_at.desc(), Evidence.id.desc())
+    if subject:
+        query = query.where((Evidence.subject == subject) | Evidence.subject.like(f"{subject}@%"))
+    if kind:
+        query = query.where(Evidence.kind == kind)
+    if limit:
+        query = query.limit(limit)
+    return [_evidence_info(r) for r in session.scalars(query)]
+
+
+def get_evidence(session: Session, evidence_id: int) -> EvidenceInfo:
+    row = session.get(Evidence, evidence_id)
+    if row is None:
+        raise NotFoundError("evidence", str(evidence_id))
+    return _evidence_info(row)
+
+
+def _records_for(session: Session, system: SystemInfo) -> list[EvidenceRecord]:
+    owners = [*system.services, system.name]
+    clauses = [Evidence.subject.in_(owners)] + [Evidence.subject.like(f"{o}@%") for o in owners]
+    from sqlalchemy import or_
+
+    rows = session.execute(
+        select(
+            Evidence.id,
+            Evidence.kind,
+            Evidence.subject,
+            Evidence.collected_at,
+            Evidence.expires_at,
+            Evidence.facts,
+            Evidence.source,
+            Evidence.sha256,
+        ).where(or_(*clauses))
+    )
+    return [
+        EvidenceRecord(r[0], r[1], r[2], aware(r[3]), aware(r[4]) if r[4] else None, r[5], r[6], r[7])
+        for r in rows
+    ]
+
+
+# -- evidence derived from the delivery context ------------------------------------------------------------
+
+
+def _delivery() -> Any | None:
+    """The delivery context's public service, when it publishes what compliance reads (else None)."""
+    try:
+        module = importlib.import_module("missionos.delivery.service")
+    except ModuleNotFoundError:
+        return None
+    if hasattr(module, "production_changes") and hasattr(module, "production_deployments"):
+        return module
+    return None
+
+
+def derived_evidence(
+    session: Session,
+    system: SystemInfo,
+    now: dt.datetime,
+    window_days: int,
+    provenance: Sequence[EvidenceRecord],
+) -> list[EvidenceRecord]:
+    """Evidence from delivery's records over the last `window_days`: whether each production change was
+    reviewed by someone other than its author, and whether each production deployment's revision carries
+    build provenance from the pipeline. Empty when delivery does not publish them (no derived evidence)."""
+    delivery = _delivery()
+    if delivery is None:
+        return []
+    window = Window(now - dt.timedelta(days=window_days), now)
+    out: list[EvidenceRecord] = []
+    for name in system.services:
+        try:
+            changes = list(delivery.production_changes(session, name, window))
+            deployments = list(delivery.production_deployments(session, name, window))
+        except NotFoundError:
+            continue  # a service delivery does not know has no derived evidence
+        unreviewed = [c for c in changes if not c.reviewed]
+        out.append(
+            EvidenceRecord(
+                None,
+                "delivery.changes",
+                name,
+                now,
+                None,
+                {
+                    "changes": len(changes),
+                    "reviewed": len(changes) - len(unreviewed),
+                    "unreviewed": len(unreviewed),
+                    "unreviewed_changes": [c.sha for c in unreviewed[:20]],
+                },
+                "delivery",
+            )
+        )
+        built = built_revisions(provenance, name)
+        ungated = [d for d in deployments if not _has_provenance(d.revision, built)]
+        out.append(
+            EvidenceRecord(
+                None,
+                "delivery.deployments",
+                name,
+                now,
+                None,
+                {
+                    "deployments": len(deployments),
+                    "ungated": len(ungated),
+                    "ungated_deployments": [f"{d.id} ({d.revision[:12]})" for d in ungated[:20]],
+                },
+                "delivery",
+            )
+        )
+    return out
+
+
+def built_revisions(provenance: Sequence[EvidenceRecord], service: str) -> set[str]:
+    """Every source revision (git commit) that build provenance of `service` names as a material."""
+    found: set[str] = set()
+    for ev in provenance:
+        if ev.owner == service:
+            for material in ev.facts.get("materials", ()):
+                found.update(str(v).lower() for v in (material.get("digest") or {}).values())
+    return found
+
+
+def _has_provenance(revision: str, built: set[str]) -> bool:
+    rev = (revision or "").lower()
+    return bool(rev) and (
+        rev in built or any(b.startswith(rev) or rev.startswith(b) for b in built if len(b) >= 7)
+    )
+
+
+# -- assessments -------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Assessed:
+    """An assessment as stored, with what the OSCAL writers and pages need beside it."""
+
+    id: int | None
+    system: SystemInfo
+    baseline: Baseline
+    pack: Pack
+    result: Result
+
+
+def assess_system(
+    session: Session,
+    name: str,
+    *,
+    baseline: str | None = None,
+    pack: str | None = None,
+    now: dt.datetime | None = None,
+    store: bool = True,
+) -> Assessed:
+    """Assess system `name` against its (or the given) baseline at `now`, and store the result."""
+    row = _system_row(session, name)
+    info = _info(row)
+    chosen = load_baseline(baseline or info.baseline)
+    mapping = pack_for(pack or info.pack)
+    moment = now or utcnow()
+    records = _records_for(session, info)
+    provenance = [r for r in records if r.kind == "slsa-provenance"]
+    records += derived_evidence(session, info, moment, mapping.derived_window_days, provenance)
+    previous = _latest_row(session, row.id, before=moment)
+    first_seen = (
+        {
+            f["key"]: dt.datetime.fromisoformat(f["first_seen"])
+            for r in previous.results
+            for f in r.get("findings", ())
+        }
+        if previous
+        else {}
+    )
+    result = assess(info.spec(), chosen.name, chosen.controls, mapping, records, moment, first_seen)
+    assessment_id = None
+    if store:
+        stored = Assessment(
+            system_id=row.id,
+            assessed_at=moment,
+            baseline=chosen.name,
+            pack=mapping.label,
+            counts=result.counts(),
+            results=[c.as_dict() for c in result.controls],
+        )
+        session.add(stored)
+        session.flush()
+        assessment_id = stored.id
+    return Assessed(assessment_id, info, chosen, mapping, result)
+
+
+def _latest_row(session: Session, system_id: int, *, before: dt.datetime | None = None) -> Assessment | None:
+    query = select(Assessment).where(Assessment.system_id == system_id)
+    if before is not None:
+        query = query.where(Assessment.assessed_at < before)
+    return session.scalar(query.order_by(Assessment.assessed_at.desc(), Assessment.id.desc()).limit(1))
+
+
+@dataclass(frozen=True)
+class StoredAssessment:
+    id: int
+    system: str
+    assessed_at: dt.datetime
+    baseline: str
+    pack: str
+    counts: dict[str, int]
+    results: list[dict[str, Any]]
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+    @property
+    def satisfied_share(self) -> float:
+        """Share of baseline controls satisfied or inherited."""
+        good = self.counts.get("satisfied", 0) + self.counts.get("inherited", 0)
+        return good / self.total if self.total else 0.0
+
+    @property
+    def open_findings(self) -> int:
+        return sum(len(r.get("findings", ())) for r in self.results)
+
+    def statuses(self) -> dict[str, str]:
+        return {r["control"]: r["status"] for r in self.results}
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "system": self.system,
+            "assessed_at": self.assessed_at.isoformat(),
+            "baseline": self.baseline,
+            "pack": self.pack,
+            "controls": self.counts,
+            "satisfied_share": round(self.satisfied_share, 6),
+            "open_findings": self.open_findings,
+        }
+
+
+def _stored(row: Assessment, system: str) -> StoredAssessment:
+    return StoredAssessment(
+        row.id, system, aware(row.assessed_at), row.baseline, row.pack, dict(row.counts), list(row.results)
+    )
+
+
+def history(
+    session: Session, name: str, *, since: dt.datetime | None = None, until: dt.datetime | None = None
+) -> list[StoredAssessment]:
+    """The stored assessments of system `name`, oldest first, optionally within [since, until)."""
+    row = _system_row(session, name)
+    query = select(Assessment).where(Assessment.system_id == row.id)
+    if since is not None:
+        query = query.where(Assessment.assessed_at >= since)
+    if until is not None:
+        query = query.where(Assessment.assessed_at < until)
+    rows = session.scalars(query.order_by(Assessment.assessed_at, Assessment.id))
+    return [_stored(r, name) for r in rows]
+
+
+def latest(session: Session, name: str, *, before: dt.datetime | None = None) -> StoredAssessment | None:
+    row = _system_row(session, name)
+    found = _latest_row(session, row.id, before=before)
+    return _stored(found, name) if found else None
+
+
+def forget_assessments(session: Session, name: str) -> int:
+    """Delete the stored assessments of a system (for rebuilding a demo); returns how many."""
+    row = _system_row(session, name)
+    count = session.scalar(select(func.count()).select_from(Assessment).where(Assessment.system_id == row.id))
+    session.execute(delete(Assessment).where(Assessment.system_id == row.id))
+    return int(count or 0)
+
+
+# -- the drift gate ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Regression:
+    control: str
+    before: str
+    after: str
+
+
+@dataclass(frozen=True)
+class GateVerdict:
+    """Whether the system is at least as compliant as before (or as its stored threshold)."""
+
+    passed: bool
+    against: str
+    share_before: float | None
+    share_now: float
+    regressions: tuple[Regression, ...]
+    reasons: tuple[str, ...]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "passed": self.passed,
+            "against": self.against,
+            "satisfied_share_before": None if self.share_before is None else round(self.share_before, 6),
+            "satisfied_share_now": round(self.share_now, 6),
+            "regressions": [r.__dict__ for r in self.regressions],
+            "reasons": list(self.reasons),
+        }
+
+
+GOOD = ("satisfied", "inherited", "not-applicable")
+
+
+def compare(before: dict[str, str], after: dict[str, str]) -> list[Regression]:
+    """Controls that were satisfied, inherited or not applicable before and are not now."""
+    return [
+        Regression(ctl, was, after.get(ctl, "missing"))
+        for ctl, was in sorted(before.items())
+        if was in GOOD and after.get(ctl) not in GOOD
+    ]
+
+
+def set_threshold(
+    session: Session, name: str, *, min_share: float, max_open_findings: int | None = None
+) -> dict[str, Any]:
+    """Store the floor the gate holds the system to (share of controls satisfied or inherited, 0..1)."""
+    if not 0 <= min_share <= 1:
+        raise FieldError("--min-share", "a share between 0 and 1")
+    row = _system_row(session, name)
+    found = session.scalar(select(Threshold).where(Threshold.system_id == row.id))
+    before = (
+        None
+        if found is None
+        else {"min_share": found.min_share, "max_open_findings": found.max_open_findings}
+    )
+    if found is None:
+        found = Threshold(system_id=row.id)
+        session.add(found)
+    found.min_share = min_share
+    found.max_open_findings = max_open_findings
+    found.set_at = utcnow()
+    session.flush()
+    return {"before": before, "after": {"min_share": min_share, "max_open_findings": max_open_findings}}
+
+
+def gate(
+    session: Session, name: str, *, against: str = "previous", now: dt.datetime | None = None
+) -> GateVerdict:
+    """Assess now and compare with the previous assessment (or an assessment JSON file), and the threshold."""
+    before: dict[str, str] | None = None
+    share_before: float | None = None
+    if against == "previous":
+        prior = latest(session, name)
+        if prior is not None:
+            before, share_before = prior.statuses(), prior.satisfied_share
+    else:
+        before, share_before = _read_assessment_file(Path(against))
+    current = assess_system(session, name, now=now)
+    after = {c.control: c.status for c in current.result.controls}
+    share_now = current.result.satisfied_share()
+    reasons: list[str] = []
+    regressions = compare(before, after) if before is not None else []
+    if regressions:
+        reasons.append(
+            f"{len(regressions)} control(s) regressed: {', '.join(r.control for r in regressions)}"
+        )
+    if share_before is not None and share_now < share_before - 1e-9:
+        reasons.append(f"satisfied share fell from {share_before:.1%} to {share_now:.1%}")
+    row = _system_row(session, name)
+    floor = session.scalar(select(Threshold).where(Threshold.system_id == row.id))
+    if floor is not None:
+        if share_now < floor.min_share:
+            reasons.append(f"satisfied share {share_now:.1%} is below the threshold {floor.min_share:.1%}")
+        open_now = len(current.result.findings())
+        if floor.max_open_findings is not None and open_now > floor.max_open_findings:
+            reasons.append(f"{open_now} open findings exceed the threshold of {floor.max_open_findings}")
+    label = (
+        against
+        if against != "previous"
+        else ("previous" if before is not None else "none (first assessment)")
+    )
+    return GateVerdict(not reasons, label, share_before, share_now, tuple(regressions), tuple(reasons))
+
+
+def _read_assessment_file(path: Path) -> tuple[dict[str, str], float]:
+    """Control statuses from `assess --format json` output or from OSCAL assessment results."""
+    try:
+        doc = json.loads(path.read_bytes())
+    except FileNotFoundError:
+        raise InputError("no such file", source=str(path)) from None
+    except json.JSONDecodeError as exc:
+        raise InputError(f"not valid JSON ({exc.msg})", source=str(path), line=exc.lineno) from None
+    if isinstance(doc, dict) and isinstance(doc.get("results"), list) and "system" in doc:
+        statuses = {}
+        for i, r in enumerate(doc["results"]):
+            if (
+                not isinstance(r, dict)
+                or r.get("status") not in STATUSES
+                or not isinstance(r.get("control"), str)
+            ):
+                raise FieldError(
+                    f"results[{i}]", "a control and one of " + ", ".join(STATUSES), source=str(path)
+                )
+            statuses[r["control"]] = r["status"]
+    elif isinstance(doc, dict) and "assessment-results" in doc:
+        from missionos.compliance.oscal import statuses_from_assessment_results
+
+        statuses = statuses_from_assessment_results(doc, source=str(path))
+    else:
+        raise InputError(
+            "expected `compliance assess --format json` output or OSCAL assessment-results", source=str(path)
+        )
+    good = sum(1 for s in statuses.values() if s in ("satisfied", "inherited"))
+    return statuses, good / len(statuses) if statuses else 0.0
+
+
+# -- catalog views -----------------------------------------------------------------------------------------
+
+
+def controls(baseline: str = "moderate", *, family: str | None = None) -> list[Control]:
+    """The controls of a baseline (or OSCAL profile/catalog file), optionally of one family."""
+    chosen = load_baseline(baseline)
+    if family is None:
+        return list(chosen.controls)
+    fam = family.lower()
+    if fam not in chosen.catalog.families:
+        raise FieldError(
+            "--family", f"one of {', '.join(sorted(f.upper() for f in chosen.catalog.families))}"
+        )
+    return [c for c in chosen.controls if c.family == fam]
+
+
+def poam_items(result: Result) -> list[dict[str, Any]]:
+    """One POA&M item per open finding, oldest first, with its age in days and a due date."""
+    items = []
+    for f in sorted(result.findings(), key=lambda f: (f.first_seen, f.key)):
+        limit = {"critical": 15, "high": 30, "medium": 90, "moderate": 90, "low": 180}[f.severity]
+        items.append(
+            {
+                **f.as_dict(),
+                "age_days": (result.assessed_at - f.first_seen).days,
+                "due": (f.first_seen + dt.timedelta(days=limit)).date().isoformat(),
+                "overdue": result.assessed_at - f.first_seen > dt.timedelta(days=limit),
+            }
+        )
+    return items
+
+
+def freshness(session: Session, name: str, *, now: dt.datetime | None = None) -> list[dict[str, Any]]:
+    """For each subject and evidence kind of the system, its newest record, its age, and when it expires."""
+    info = get_system(session, name)
+    moment = now or utcnow()
+    newest: dict[tuple[str, str], EvidenceRecord] = {}
+    for ev in _records_for(session, info):
+        key = (ev.owner, ev.kind)
+        if ev.collected_at <= moment and (key not in newest or ev.collected_at > newest[key].collected_at):
+            newest[key] = ev
+    rows = []
+    for (owner, kind), ev in sorted(newest.items()):
+        expires = ev.expires_at
+        rows.append(
+            {
+                "subject": owner,
+                "kind": kind,
+                "evidence_id": ev.id,
+                "collected_at": ev.collected_at,
+                "age_days": (moment - ev.collected_at).days,
+                "expires_at": expires,
+                "expired": expires is not None and expires <= moment,
+                "expires_soon": expires is not None and moment < expires <= moment + dt.timedelta(days=30),
+                "summary": summarize(kind, dict(ev.facts)),
+            }
+        )
+    return rows
+
+
+__all__ = [
+    "DERIVED_KINDS",
+    "STATUSES",
+    "STATUS_KEYS",
+    "Assessed",
+    "ConflictError",
+    "EvidenceInfo",
+    "GateVerdict",
+    "StoredAssessment",
+    "SystemInfo",
+    "add_evidence",
+    "add_evidence_batch",
+    "assess_system",
+    "attest",
+    "compare",
+    "controls",
+    "define_system",
+    "derived_evidence",
+    "forget_assessments",
+    "freshness",
+    "gate",
+    "get_evidence",
+    "get_system",
+    "history",
+    "latest",
+    "list_evidence",
+    "list_systems",
+    "poam_items",
+    "set_threshold",
+]
+
+
+# -- what the authorizing official reads -------------------------------------------------------------------
+
+CATO_CRITERIA: tuple[tuple[str, tuple[tuple[str, str, tuple[str, ...]], ...]], ...] = (
+    (
+        "Continuous monitoring",
+        (
+            ("Controls are assessed continuously from pipeline evidence", "#trend", ("ca-2", "ca-7")),
+            ("Open findings are tracked as POA&M items with their age", "#findings", ("ca-5",)),
+            ("Risk is monitored from current scans and assessments", "#control-ca-7.4", ("ca-7.4",)),
+            ("Audit records of every deployment", "#control-au-12", ("au-2", "au-12")),
+        ),
+    ),
+    (
+        "Active cyber defense",
+        (
+            ("Vulnerability scans are current for every service", "#control-ra-5", ("ra-5", "ra-5.2")),
+            ("No critical or high finding past its remediation limit", "#control-si-2", ("si-2", "si-2.2")),
+            ("Runtime monitoring and malicious-code protection", "#control-si-4", ("si-4", "si-3")),
+            ("Boundary protection and encryption in transit", "#control-sc-7", ("sc-7", "sc-8")),
+        ),
+    ),
+    (
+        "Secure software supply chain",
+        (
+            ("A software bill of materials for every deployed artifact", "#control-cm-8", ("cm-8", "sr-3")),
+            (
+                "Build provenance binds every artifact to its source and builder",
+                "#control-si-7",
+                ("si-7", "sr-11"),
+            ),
+            (
+                "Every production change reviewed by someone other than its author",
+                "#control-cm-3",
+                ("cm-3", "cm-5"),
+            ),
+            ("Developer tests pass before every deployment", "#control-sa-11", ("sa-11",)),
+        ),
+    ),
+)
+
+
+def cato_checklist(statuses: dict[str, str]) -> list[dict[str, Any]]:
+    """The DoD cATO evaluation criteria, each item met when every control that shows it is satisfied or
+    inherited (controls outside the baseline are left out of the judgement)."""
+    out = []
+    for criterion, items in CATO_CRITERIA:
+        rows = []
+        for text, link, ctls in items:
+            present = [c for c in ctls if c in statuses]
+            met = bool(present) and all(statuses[c] in ("satisfied", "inherited") for c in present)
+            rows.append({"item": text, "link": link, "controls": present, "met": met})
+        out.append({"criterion": criterion, "items": rows, "met": all(r["met"] for r in rows)})
+    return out
+
+
+def overview(session: Session, name: str, *, now: dt.datetime | None = None) -> dict[str, Any]:
+    """Everything the system's page and the authorizing official's report show, from the latest assessment."""
+    info = get_system(session, name)
+    moment = now or utcnow()
+    found = history(session, name)
+    current = found[-1] if found else None
+    families: dict[str, dict[str, Any]] = {}
+    result = None
+    if current is not None:
+        result = assess_result(current)
+        chosen = (
+            load_baseline(current.baseline)
+            if current.baseline in ("low", "moderate", "high", "privacy")
+            else None
+        )
+        titles = chosen.catalog.families if chosen else {}
+        for r in current.results:
+            fam = families.setdefault(
+                r["family"],
+                {"id": r["family"], "title": titles.get(r["family"], r["family"].upper()), "controls": []},
+            )
+            fam["controls"].append(r)
+    return {
+        "system": info,
+        "current": current,
+        "result": result,
+        "families": list(families.values()),
+        "trend": [
+            {
+                "assessed_at": a.assessed_at.isoformat(),
+                "share": round(a.satisfied_share, 4),
+                "findings": a.open_findings,
+            }
+            for a in found
+        ],
+        "history": found,
+        "freshness": freshness(session, name, now=moment),
+        "poam": poam_items(result) if result else [],
+        "cato": cato_checklist(current.statuses()) if current else [],
+        "attestations": [e for e in list_evidence(session, subject=name, kind="attestation")],
+        "now": moment,
+    }
+
+
+def assess_result(stored: StoredAssessment) -> Result:
+    """The `Result` of a stored assessment."""
+    from missionos.compliance.assess import result_from_stored
+
+    return result_from_stored(stored.system, stored.baseline, stored.pack, stored.assessed_at, stored.results)
+
+
+def oscal_package(session: Session, name: str, document: str) -> dict[str, Any]:
+    """One OSCAL document of the latest assessment: `assessment-results`, `poam` or `ssp`."""
+    from missionos.compliance import oscal
+
+    info = get_system(session, name)
+    current = latest(session, name)
+    mapping = pack_for(info.pack)
+    chosen = load_baseline(current.baseline if current else info.baseline)
+    if document == "ssp":
+        at = current.assessed_at if current else utcnow()
+        return oscal.ssp(info.name, info.description, info.services, info.provider, chosen, mapping, at)
+    if current is None:
+        raise NotFoundError("assessment of system", name)
+    result = assess_result(current)
+    if document == "assessment-results":
+        return oscal.assessment_results(result, chosen, mapping, info.services)
+    if document == "poam":
+        return oscal.poam(result, info.services)
+    raise NotFoundError("OSCAL document", document)
