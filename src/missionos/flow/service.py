@@ -127,7 +127,8 @@ class WorkWriter:
         for key, item in latest.items():
             values = {
                 "type": item.type,
-                "title": (item.title or "")[:1000],
+                # PostgreSQL text cannot hold NUL; real Jira titles sometimes end in one.
+                "title": (item.title or "").replace("\x00", "")[:1000],
                 "created_at": item.created_at.astimezone(dt.UTC),
                 "team": item.team,
                 "parent": item.parent,
