@@ -1,0 +1,35 @@
+"""The Flow pages in a real Chromium against `missionos serve` with the demo loaded."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.conftest import LiveServer
+
+pytestmark = pytest.mark.browser
+
+
+def test_stream_page_shows_the_map_the_constraint_and_the_charts(page: Any, live_server: LiveServer) -> None:
+    page.goto(live_server.url + "/flow")
+    page.get_by_role("link", name="change-approval").click()
+    page.wait_for_url("**/flow/streams/change-approval")
+    assert "The constraint is CAB approval" in page.locator("#constraint").inner_text()
+    hot = page.locator("#vsm svg g.step.constraint")
+    assert hot.count() == 1 and hot.get_attribute("data-step") == "CAB approval"
+    assert page.locator("#vsm svg g.step").count() == 4
+    page.wait_for_selector("body[data-charts-ready='5']", timeout=30_000)
+    assert page.locator("#chart-cfd svg path").count() > 0
+    assert page.locator("#chart-scatter svg .mark-symbol path").count() > 10
+
+
+def test_drill_down_from_a_step_to_an_item(page: Any, live_server: LiveServer) -> None:
+    page.goto(live_server.url + "/flow/streams/claims")
+    page.locator("#steps").get_by_role("link", name="Build").click()
+    page.wait_for_url("**/flow/streams/claims/items?state=done&step=Build")
+    first = page.locator("#items tbody tr a").first
+    key = first.inner_text()
+    first.click()
+    assert page.locator("h1").inner_text() == key
+    assert page.locator("#transitions tbody tr").count() >= 5
