@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from missionos.errors import FieldError, InputError, NotFoundError
@@ -349,14 +349,17 @@ def load_items(session: Session, team: str | None) -> list[LoadedItem]:
     ):
         items[row[0]] = WorkItemRecord(row[1], row[2], row[3], as_utc(row[4]), row[5], row[6], row[7])
     grouped: dict[int, list[TransitionRecord]] = {i: [] for i in items}
-    query = (
-        select(Transition.item_id, Transition.from_status, Transition.to_status, Transition.at)
-        .join(WorkItem, WorkItem.id == Transition.item_id)
-        .where(_team_filter(team))
-        .order_by(Transition.item_id, Transition.at, Transition.id)
+    # Plain SQL with untyped columns: SQLite hands back ISO strings, parsed here in C by fromisoformat,
+    # which is several times faster than per-row type processing on a million rows.
+    where = "WHERE lower(i.team) = :team" if team else ""
+    query = text(
+        "SELECT t.item_id, t.from_status, t.to_status, t.at FROM flow_transition t "
+        f"JOIN flow_work_item i ON i.id = t.item_id {where} ORDER BY t.item_id, t.at"
     )
-    utc = dt.UTC
-    for item_id, from_status, to_status, at in session.execute(query):
+    utc, parse = dt.UTC, dt.datetime.fromisoformat
+    for item_id, from_status, to_status, at in session.execute(query, {"team": (team or "").lower()}):
+        if isinstance(at, str):
+            at = parse(at)
         at = at.replace(tzinfo=utc) if at.tzinfo is None else at
         grouped[item_id].append(TransitionRecord(items[item_id].id, from_status or None, to_status, at))
     return [LoadedItem(i, items[i], tuple(grouped[i])) for i in items]
