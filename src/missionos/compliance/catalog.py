@@ -259,9 +259,13 @@ def parse_catalog(doc: Mapping[str, Any], *, source: str) -> Catalog:
         body = doc["catalog"]
         controls: list[Control] = []
         families: dict[str, str] = {}
-        for group in body.get("groups", ()):
-            families[group["id"]] = group.get("title", group["id"])
-            controls.extend(_controls(group.get("controls", ()), group["id"], families[group["id"]]))
+        stack = list(body.get("groups", ()))
+        while stack:  # groups may nest (the NIST basic catalog does); families are the groups with ids
+            group = stack.pop(0)
+            gid = str(group.get("id", "") or group.get("title", ""))
+            families[gid] = group.get("title", gid)
+            controls.extend(_controls(group.get("controls", ()), gid, families[gid]))
+            stack[:0] = group.get("groups", ())
         if body.get("controls"):
             families.setdefault("", "Ungrouped")
             controls.extend(_controls(body["controls"], "", "Ungrouped"))

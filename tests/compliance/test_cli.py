@@ -1,0 +1,178 @@
+"""The compliance commands end to end on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from missionos.accounts import audit
+from missionos.compliance import service
+from missionos.store import Database, utcnow
+from tests.compliance import samples
+from tests.compliance.test_oscal import problems
+from tests.conftest import Cli
+
+
+def define(cli: Cli) -> None:
+    out = cli("compliance", "system", "add", "portal", "--service", "web", "--provider", "factory-pipeline")
+    assert out.exit_code == 0, out.stderr
+
+
+def write(tmp_path: Path, name: str, raw: bytes) -> str:
+    path = tmp_path / name
+    path.write_bytes(raw)
+    return str(path)
+
+
+def test_controls_lists_titles_and_objectives(cli: Cli) -> None:
+    out = cli("compliance", "controls", "--baseline", "moderate", "--family", "CM", "--format", "json")
+    rows = json.loads(out.stdout)
+    assert len(rows) == 24  # CM-1..CM-12 and their MODERATE enhancements
+    cm3 = next(r for r in rows if r["control"] == "cm-3")
+    assert cm3["title"] == "Configuration Change Control" and cm3["objectives"]
+    bad = cli("compliance", "controls", "--family", "XX")
+    assert bad.exit_code == 2 and "--family: expected one of" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_evidence_add_is_idempotent_and_keeps_the_raw_file(cli: Cli, db: Database, tmp_path: Path) -> None:
+    path = write(tmp_path, "r.xml", samples.junit())
+    first = json.loads(
+        cli(
+            "compliance", "evidence", "add", path, "--kind", "junit", "--subject", "web", "--format", "json"
+        ).stdout
+    )
+    again = json.loads(
+        cli(
+            "compliance", "evidence", "add", path, "--kind", "junit", "--subject", "web", "--format", "json"
+        ).stdout
+    )
+    assert first[0]["new"] is True and again[0]["new"] is False and first[0]["id"] == again[0]["id"]
+    assert Path(first[0]["raw_path"]).read_bytes() == samples.junit()
+    with db.session() as session:
+        assert len(service.list_evidence(session)) == 1
+
+
+def test_one_malformed_file_rejects_the_whole_batch(cli: Cli, db: Database, tmp_path: Path) -> None:
+    good = write(tmp_path, "good.sarif", samples.sarif())
+    bad = write(tmp_path, "bad.sarif", b'{"version": "2.1.0", "runs": [{"tool": {}}]}')
+    out = cli("compliance", "evidence", "add", good, bad, "--kind", "sarif", "--subject", "web")
+    assert out.exit_code == 2
+    assert f"{bad}: runs[0].tool.driver: expected an object" in out.stderr
+    assert "Traceback" not in out.stderr
+    with db.session() as session:
+        assert service.list_evidence(session) == []
+
+
+def test_assess_json_shape_and_oscal_out_validates(cli: Cli, tmp_path: Path) -> None:
+    define(cli)
+    cli(
+        "compliance",
+        "evidence",
+        "add",
+        write(tmp_path, "r.xml", samples.junit(at=utcnow())),
+        "--kind",
+        "junit",
+        "--subject",
+        "web",
+    )
+    out = cli(
+        "compliance",
+        "assess",
+        "--system",
+        "portal",
+        "--format",
+        "json",
+        "--oscal-out",
+        str(tmp_path / "oscal"),
+    )
+    assert out.exit_code == 0, out.stderr
+    doc = json.loads(out.stdout)
+    assert doc["system"] == "portal" and doc["baseline"] == "moderate"
+    assert set(doc["controls"]) == {
+        "satisfied",
+        "not_satisfied",
+        "needs_attestation",
+        "inherited",
+        "not_applicable",
+    }
+    assert sum(doc["controls"].values()) == 287
+    sa11 = next(r for r in doc["results"] if r["control"] == "sa-11")
+    assert sa11["status"] == "satisfied" and sa11["evidence"][0]["kind"] == "junit"
+    ar = json.loads((tmp_path / "oscal" / "assessment-results.json").read_text())
+    poam = json.loads((tmp_path / "oscal" / "poam.json").read_text())
+    assert problems("assessment-results", ar) == [] and problems("poam", poam) == []
+    ssp = cli("compliance", "ssp", "--system", "portal", "--out", str(tmp_path / "ssp.json"))
+    assert ssp.exit_code == 0
+    assert problems("ssp", json.loads((tmp_path / "ssp.json").read_text())) == []
+
+
+def test_gate_fails_when_a_control_regresses(cli: Cli, db: Database, tmp_path: Path) -> None:
+    define(cli)
+    cli(
+        "compliance",
+        "attest",
+        "--system",
+        "portal",
+        "--control",
+        "ps-3",
+        "--by",
+        "Ann Lee",
+        "--statement",
+        "Screened.",
+        "--expires",
+        "1d",
+    )
+    first = cli("compliance", "gate", "--system", "portal")
+    assert first.exit_code == 0, first.stdout
+    assert cli("compliance", "gate", "--system", "portal").exit_code == 0
+    saved = tmp_path / "before.json"
+    saved.write_text(cli("compliance", "assess", "--system", "portal", "--format", "json").stdout)
+    with db.session() as session:  # the attestation lapses: expire it now
+        from sqlalchemy import update
+
+        from missionos.compliance.models import Evidence
+
+        session.execute(update(Evidence).values(expires_at=utcnow()))
+    out = cli("compliance", "gate", "--system", "portal", "--format", "json")
+    assert out.exit_code == 1
+    verdict = json.loads(out.stdout)
+    assert verdict["regressions"] == [{"control": "ps-3", "before": "satisfied", "after": "not-satisfied"}]
+    against_file = cli("compliance", "gate", "--system", "portal", "--against", str(saved))
+    assert against_file.exit_code == 1 and "PS-3: satisfied -> not-satisfied" in against_file.stdout
+
+
+def test_gate_enforces_a_stored_threshold(cli: Cli) -> None:
+    define(cli)
+    assert cli("compliance", "threshold", "set", "--system", "portal", "--min-share", "0.5").exit_code == 0
+    out = cli("compliance", "gate", "--system", "portal")
+    assert out.exit_code == 1 and "below the threshold 50.0%" in out.stdout
+
+
+def test_attestation_is_audited(cli: Cli, db: Database) -> None:
+    define(cli)
+    out = cli(
+        "compliance",
+        "attest",
+        "--system",
+        "portal",
+        "-c",
+        "ps-3",
+        "--by",
+        "Ann Lee",
+        "--statement",
+        "Screened.",
+    )
+    assert out.exit_code == 0
+    with db.session() as session:
+        entries = audit.entries(session, kind="compliance.attestation")
+    assert entries[0].key == "portal:ps-3" and entries[0].after["facts"]["by"] == "Ann Lee"
+    bad = cli("compliance", "attest", "--system", "portal", "-c", "zz-99", "--by", "A", "--statement", "s")
+    assert bad.exit_code == 2 and "zz-99" in bad.stderr
+
+
+def test_import_reads_nist_examples(cli: Cli) -> None:
+    path = (
+        Path(__file__).resolve().parents[3] / "shared/data/oscal/examples/example-component-definition.json"
+    )
+    out = cli("compliance", "import", str(path), "--format", "json")
+    assert out.exit_code == 0 and json.loads(out.stdout)["model"] == "component-definition"

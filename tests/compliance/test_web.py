@@ -1,0 +1,72 @@
+"""The compliance pages and API in process."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import httpx
+
+from missionos.accounts import audit
+from missionos.compliance import service
+from missionos.measures import Scope, Window, query
+from missionos.store import Database, utcnow
+
+
+def seed(db: Database) -> None:
+    with db.session() as session:
+        service.define_system(session, "portal", services=["web"], provider="factory-pipeline")
+        service.assess_system(session, "portal")
+
+
+def test_system_page_shows_grid_checklist_and_downloads(client: httpx.Client, db: Database) -> None:
+    seed(db)
+    page = client.get("/compliance/portal", headers={"accept": "text/html"})
+    assert page.status_code == 200
+    assert 'href="#control-cm-3"' in page.text and "Secure software supply chain" in page.text
+    assert 'name="csrf_token"' in page.text
+    ar = client.get("/compliance/portal/oscal/assessment-results.json")
+    assert ar.status_code == 200 and "assessment-results" in ar.json()
+    report = client.get("/compliance/portal/report", headers={"accept": "text/html"})
+    assert "where its authorization stands today" in report.text
+
+
+def test_attestation_form_records_audits_and_reassesses(client: httpx.Client, db: Database) -> None:
+    seed(db)
+    resp = client.post(
+        "/compliance/portal/attestations",
+        data={
+            "controls": "ps-3 ps-4",
+            "by": "Ann Lee",
+            "statement": "Screened at hire.",
+            "expires_days": "90",
+        },
+        follow_redirects=False,
+    )
+    assert resp.status_code == 303
+    with db.session() as session:
+        assert audit.entries(session, kind="compliance.attestation")[0].key == "portal:ps-3,ps-4"
+        assert service.latest(session, "portal").statuses()["ps-3"] == "satisfied"  # type: ignore[union-attr]
+
+
+def test_api_rejects_unknown_controls_with_problem_json(client: httpx.Client, db: Database) -> None:
+    seed(db)
+    resp = client.post(
+        "/api/v1/compliance/systems/portal/attestations",
+        json={"controls": ["zz-1"], "by": "A", "statement": "s"},
+    )
+    assert resp.status_code == 422
+    assert resp.headers["content-type"].startswith("application/problem+json")
+    missing = client.get("/api/v1/compliance/systems/nope/assessment")
+    assert missing.status_code == 404
+
+
+def test_measures_read_the_stored_assessments(db: Database) -> None:
+    seed(db)
+    window = Window(utcnow() - dt.timedelta(days=14), utcnow() + dt.timedelta(minutes=1))
+    share = query(db, "compliance.controls_satisfied", Scope("system", "portal"), window).latest
+    findings = query(db, "compliance.open_findings", Scope("system", "portal"), window).latest
+    with db.session() as session:
+        current = service.latest(session, "portal")
+    assert current is not None and share is not None and findings is not None
+    assert share.value == (current.counts["satisfied"] + current.counts["inherited"]) / 287
+    assert findings.value == current.open_findings
