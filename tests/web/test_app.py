@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import httpx
 
-from missionos.delivery.service import ensure_service
 from missionos.store import Database
 
 
@@ -41,12 +40,43 @@ def test_bad_query_parameter_is_a_422_problem(client: httpx.Client) -> None:
     assert response.json()["status"] == 404
 
 
-def test_home_page_lists_services_and_a_chart(client: httpx.Client, db: Database) -> None:
-    with db.session() as session:
-        ensure_service(session, "intake-web", team="Intake", description="Claim form")
+HOME_PLAN = """\
+plan: home-plan
+title: Benefits Modernization
+objective: Residents get a decision in days, not months.
+goals:
+  - id: G1
+    statement: Callers wait under 10 minutes
+    measure: {manual: call-wait}
+    baseline: {value: 40, at: 2026-01-01}
+    target: {value: 10, by: 2027-12-31}
+strategies:
+  - id: S1
+    statement: A guided intake form
+    serves: [G1]
+"""
+
+
+def _home_plan(db: Database, **replace: str) -> None:
+    import datetime as dt
+
+    from missionos.strategy import service
+
+    text = HOME_PLAN
+    for old, new in replace.items():
+        text = text.replace(old, new)
+    service.apply_plan(db, text, actor="test")
+    service.record_value(db, "call-wait", 30, dt.datetime(2026, 6, 1, tzinfo=dt.UTC), actor="test")
+
+
+def test_home_page_shows_the_one_page_plan_and_a_chart(client: httpx.Client, db: Database) -> None:
+    assert "No plan yet" in client.get("/").text
+    _home_plan(db)
     html = client.get("/").text
-    assert "intake-web" in html and "Intake" in html
+    assert "Residents get a decision in days, not months." in html and 'id="goal-G1"' in html
+    assert "strategy-S1" in html and "wish" in html  # S1 has no bet: the litmus finding beside it
     assert "data-vega-spec=" in html and 'src="/assets/vega.js"' in html
+    assert '<svg class="sparkline"' in html
 
 
 def test_navigation_reaches_every_section(client: httpx.Client) -> None:
@@ -57,13 +87,13 @@ def test_navigation_reaches_every_section(client: httpx.Client) -> None:
 
 
 def test_page_text_is_escaped(client: httpx.Client, db: Database) -> None:
-    with db.session() as session:
-        ensure_service(session, "evil", team="<script>alert(1)</script>")
+    _home_plan(db, **{"A guided intake form": "'<script>alert(1)</script>'"})
     html = client.get("/").text
     assert "<script>alert(1)</script>" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
 
 
-def test_no_page_asset_comes_from_another_host(client: httpx.Client) -> None:
+def test_no_page_asset_comes_from_another_host(client: httpx.Client, db: Database) -> None:
+    _home_plan(db)
     html = client.get("/").text
     assert 'src="http' not in html and 'href="http' not in html
