@@ -9,12 +9,14 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import parse_qs
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from missionos.accounts.models import WebhookReview
 from missionos.accounts.webhooks import Delivery, register_processor
 from missionos.delivery.records import (
     DeploymentRecord,
@@ -370,8 +372,53 @@ def event_batch(doc: dict[str, Any]) -> Batch:
 # ---- Applying ----
 
 
+def with_reviews_seen(session: Session, pr: PullRequestRecord, *, source: str) -> PullRequestRecord:
+    """`pr` with every review a webhook has carried for it (the delivery service stores reviews as a set)."""
+    for review in pr.reviews:
+        exists = session.scalar(
+            select(WebhookReview.id).where(
+                WebhookReview.source == source,
+                WebhookReview.service == pr.service,
+                WebhookReview.number == pr.number,
+                WebhookReview.author == review.author,
+                WebhookReview.submitted_at == review.submitted_at,
+            )
+        )
+        if exists is None:
+            session.add(
+                WebhookReview(
+                    source=source,
+                    service=pr.service,
+                    number=pr.number,
+                    author=review.author,
+                    submitted_at=review.submitted_at,
+                    state=review.state,
+                )
+            )
+    session.flush()
+    seen = session.scalars(
+        select(WebhookReview)
+        .where(
+            WebhookReview.source == source,
+            WebhookReview.service == pr.service,
+            WebhookReview.number == pr.number,
+        )
+        .order_by(WebhookReview.submitted_at, WebhookReview.id)
+    )
+    reviews = tuple(
+        ReviewRecord(
+            r.author,
+            r.submitted_at if r.submitted_at.tzinfo else r.submitted_at.replace(tzinfo=dt.UTC),
+            r.state,
+        )
+        for r in seen
+    )
+    return replace(pr, reviews=reviews)
+
+
 def apply(session: Session, batch: Batch, *, source: str) -> None:
     """Write a delivery's records through the delivery and flow services, in the caller's transaction."""
+    batch.pull_requests = [with_reviews_seen(session, pr, source=source) for pr in batch.pull_requests]
     if batch.deployments or batch.incidents or batch.pull_requests:
         from missionos.delivery import service as delivery
 

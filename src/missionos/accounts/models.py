@@ -102,3 +102,19 @@ class WebhookDelivery(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
     processed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class WebhookReview(Base):
+    """A pull-request review seen in a webhook. Review events arrive one at a time while the delivery service
+    replaces a pull request's reviews as a set, so each webhook upsert sends every review seen so far."""
+
+    __tablename__ = "accounts_webhook_review"
+    __table_args__ = (UniqueConstraint("source", "service", "number", "author", "submitted_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source: Mapped[str] = mapped_column(String(20))
+    service: Mapped[str] = mapped_column(String(200))
+    number: Mapped[int] = mapped_column(Integer)
+    author: Mapped[str] = mapped_column(String(300))
+    submitted_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    state: Mapped[str] = mapped_column(String(50))

@@ -157,7 +157,7 @@ def revoke_token(session: Session, ref: str, *, actor: str) -> TokenInfo:
 
 def authenticate(session: Session, presented: str) -> Principal | None:
     """The principal of a presented token, or None if it is malformed, unknown or revoked."""
-    parts = presented.strip().split("_")
+    parts = presented.strip().split("_", 2)
     if len(parts) != 3 or f"{parts[0]}_" != PREFIX:
         return None
     token = session.scalar(select(ApiToken).where(ApiToken.prefix == parts[1]))
