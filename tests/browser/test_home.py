@@ -1,4 +1,5 @@
-"""The home page in a real Chromium against `missionos serve` with the demo loaded."""
+"""The home page (the one-page plan) and plan editing in a real Chromium against `missionos serve` with the
+demo loaded."""
 
 from __future__ import annotations
 
@@ -12,14 +13,58 @@ from tests.conftest import LiveServer
 pytestmark = pytest.mark.browser
 
 
-def test_home_page_shows_demo_services_and_renders_its_chart(
+def test_home_page_is_the_demo_one_page_plan_with_its_chart(
     page: Any, live_server: LiveServer, tmp_path: Path
 ) -> None:
     page.goto(live_server.url + "/")
-    assert "Mission OS" in page.title()
-    table = page.locator("table").first.inner_text()
-    assert "intake-web" in table and "payments-batch" in table
+    assert "Benefits Modernization 2027" in page.title()
+    objective = page.locator(".objective-text").inner_text()
+    assert "benefits decision in days, not months" in objective
+    goals = page.locator("table.goals tbody tr")
+    assert goals.count() == 4
+    assert page.locator("table.goals svg.sparkline").count() == 4
+    # Findings beside the items they name: the wish (S4), the payments bet (B4), the overdue action.
+    assert page.locator("#strategy-S4 [data-rule='wish']").count() == 1
+    assert page.locator("#bet-B4 [data-rule='no-path-to-production']").count() == 1
+    assert page.locator("#strategy-S3 [data-rule='overdue']").count() == 1
+    # The loop: the invalidated bet sends S2 back for re-planning.
+    assert page.locator("#bet-B3").get_attribute("data-status") == "invalidated"
+    assert page.locator("#strategy-S2 .replan-flag").count() == 1
+    # The cascade tree reaches both team plans.
+    tree = page.locator(".cascade-tree").inner_text()
+    assert "Intake team plan" in tree and "Eligibility team plan" in tree
     page.wait_for_selector("body[data-charts-ready]", state="attached", timeout=30_000)
-    bars = page.locator("#services-per-team svg .mark-rect path")
-    assert bars.count() == 4, "one bar per demo team"
+    bars = page.locator("#goal-progress svg .mark-rect path")
+    assert bars.count() >= 1, "one progress bar per goal with data"
     page.screenshot(path=str(tmp_path / "home.png"), full_page=True)
+
+    # Drill down: a goal, then the team plan below a strategy.
+    page.click("#goal-G4 a")
+    assert "call-centre-wait-minutes" in page.locator("main").inner_text()
+    page.goto(live_server.url + "/")
+    page.click("#strategy-S1 a[href='/strategy/plans/intake-2027']")
+    assert "Cascaded from" in page.locator(".cascade-up").inner_text()
+
+
+def test_editing_a_plan_in_the_browser_saves_a_new_version(
+    page: Any, live_server: LiveServer, tmp_path: Path
+) -> None:
+    page.goto(live_server.url + "/strategy/plans/eligibility-2027/edit")
+    source = page.locator("#plan-source")
+    text = source.input_value()
+    assert "plan: eligibility-2027" in text
+    # A bad value is refused with the field's path, and the text stays for fixing.
+    source.fill(text.replace("direction: decrease", "direction: down", 1))
+    page.click("button[type=submit]")
+    assert "primary_metric.direction: expected increase|decrease" in page.locator(".errors").inner_text()
+    fixed = text.replace(
+        "Caseworkers reach a correct determination the same day.", "Caseworkers decide the same day."
+    )
+    page.locator("#plan-source").fill(fixed)
+    page.click("button[type=submit]")
+    page.wait_for_url("**/strategy/plans/eligibility-2027?saved=*")
+    assert "Saved as version" in page.locator(".notice").inner_text()
+    assert "Caseworkers decide the same day." in page.locator(".objective-text").inner_text()
+    page.goto(live_server.url + "/strategy/plans/eligibility-2027/history")
+    assert "objective moved from" in page.locator("main").inner_text()
+    page.screenshot(path=str(tmp_path / "edit.png"), full_page=True)
