@@ -59,7 +59,8 @@ RULES = [
 def load(org: DemoOrg) -> None:
     """Add this context's demo records to `org.db`; idempotent for a given seed."""
     root = org.home / "demo" / "evidence"
-    now = dt.datetime.combine(org.today, dt.time(6, 0), dt.UTC)
+    # Midnight starting today: never later than the moment the demo is loaded, and the same all day.
+    now = dt.datetime.combine(org.today, dt.time(0, 0), dt.UTC)
     with org.db.session() as session:
         service.define_system(
             session,
