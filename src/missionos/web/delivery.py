@@ -2,28 +2,186 @@
 
 from __future__ import annotations
 
-from typing import Any
+import datetime as dt
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Body, Depends, Query, Request
 
+from missionos.delivery import files, queries
+from missionos.delivery import service as delivery
 from missionos.delivery.service import ServiceInfo, list_services
-from missionos.errors import NotFoundError
+from missionos.errors import FieldError, InputError, NotFoundError
+from missionos.measures import Scope, Window
+from missionos.web.charts import bar_chart, line_chart
 from missionos.web.deps import DbSession, page
+from missionos.web.security import Principal, require
 
 router = APIRouter()
 
+PERIODS = (30, 90, 180, 365)
+TRENDS = (
+    ("deployments", "Production deployments per week", "deployment_frequency"),
+    ("lead_time_hours", "Median lead time (hours)", "lead_time"),
+    ("change_failure_rate", "Change failure rate", "change_failure_rate"),
+    ("recovery_hours", "Median recovery time (hours)", "recovery_time"),
+    ("rework_rate", "Rework rate", "rework_rate"),
+)
+PARTS = (
+    ("coding_hours", "coding"),
+    ("pickup_hours", "pickup"),
+    ("review_hours", "review"),
+    ("deploy_hours", "deploy"),
+)
+
+
+def _window(days: int, until: dt.datetime | None = None) -> Window:
+    if days < 1 or days > 3650:
+        raise FieldError("days", "a number of days between 1 and 3650")
+    return Window.last(days, until=until)
+
+
+def _trend_charts(rows: list[dict[str, Any]], prefix: str) -> list[dict[str, Any]]:
+    charts = []
+    for column, title, key in TRENDS:
+        points = [{"week": r["week"].date().isoformat(), column: r[column]} for r in rows]
+        charts.append(
+            {
+                "id": f"{prefix}-{key}",
+                "key": key,
+                "title": title,
+                "spec": line_chart(points, x="week", y=column, title=title, height=140),
+            }
+        )
+    return charts
+
+
+def _breakdown_chart(docs: list[tuple[str, dict[str, Any]]], title: str) -> dict[str, Any]:
+    rows: list[dict[str, Any]] = [
+        {
+            "scope": name,
+            "part": label,
+            "order": order,
+            "hours": round(doc["lead_time"]["parts"][part] or 0.0, 2),
+        }
+        for name, doc in docs
+        for order, (part, label) in enumerate(PARTS)
+    ]
+    spec = bar_chart(rows, x="scope", y="hours", title=title, color="part")
+    spec["encoding"]["color"]["sort"] = [label for _, label in PARTS]
+    spec["encoding"]["order"] = {"field": "order", "type": "quantitative"}
+    return spec
+
+
+def _scope_view(
+    session: DbSession, selected: queries.ScopeServices, window: Window, prefix: str
+) -> dict[str, Any]:
+    doc = delivery.delivery_metrics(session, selected, window)
+    return {
+        "doc": doc,
+        "trends": _trend_charts(delivery.weekly_figures(session, selected, window), prefix),
+    }
+
 
 @router.get("/delivery", include_in_schema=False)
-def index(request: Request, session: DbSession) -> Any:
-    return page(request, "delivery/index.html", "delivery", services=list_services(session))
+def index(request: Request, session: DbSession, days: int = 90) -> Any:
+    window = _window(days)
+    services = list_services(session)
+    org = _scope_view(session, queries.services_in(session, Scope("org")), window, "org")
+    rows: list[dict[str, Any]] = []
+    for s in services:
+        rows.append(
+            {
+                "kind": "service",
+                "name": s.name,
+                "team": s.team,
+                "doc": delivery.delivery_metrics(
+                    session, queries.services_in(session, Scope("service", s.name)), window
+                ),
+            }
+        )
+    teams: list[dict[str, Any]] = []
+    for team in delivery.list_teams(session):
+        teams.append(
+            {
+                "kind": "team",
+                "name": team,
+                "doc": delivery.delivery_metrics(
+                    session, queries.services_in(session, Scope("team", team)), window
+                ),
+            }
+        )
+    breakdown = _breakdown_chart(
+        [(r["name"], r["doc"]) for r in rows if r["doc"]["lead_time"]["count"]],
+        "Where lead time goes (median hours per part)",
+    )
+    return page(
+        request,
+        "delivery/index.html",
+        "delivery",
+        services=services,
+        window=window,
+        days=days,
+        periods=PERIODS,
+        org=org,
+        rows=rows,
+        teams=teams,
+        readiness=delivery.readiness(session),
+        breakdown=breakdown,
+        base="/delivery",
+    )
+
+
+def _detail(
+    request: Request, session: DbSession, selected: queries.ScopeServices, days: int, **extra: Any
+) -> Any:
+    window = _window(days)
+    view = _scope_view(session, selected, window, "scope")
+    doc: dict[str, Any] = view["doc"]
+    return page(
+        request,
+        "delivery/service.html",
+        "delivery",
+        window=window,
+        days=days,
+        periods=PERIODS,
+        view=view,
+        breakdown=_breakdown_chart(
+            [(selected.scope.name or "org", doc)], "Where lead time goes (median hours per part)"
+        ),
+        deployments=delivery.deployments(session, selected, window),
+        incidents=delivery.incidents(session, selected, window),
+        changes=delivery.changes(session, selected, window),
+        **extra,
+    )
 
 
 @router.get("/delivery/services/{name}", include_in_schema=False)
-def service_page(request: Request, name: str, session: DbSession) -> Any:
+def service_page(request: Request, name: str, session: DbSession, days: int = 90) -> Any:
     found = [s for s in list_services(session) if s.name == name]
     if not found:
         raise NotFoundError("service", name)
-    return page(request, "delivery/service.html", "delivery", service=found[0])
+    selected = queries.services_in(session, Scope("service", name))
+    return _detail(
+        request, session, selected, days, service=found[0], team=None, base=f"/delivery/services/{name}"
+    )
+
+
+@router.get("/delivery/teams/{name}", include_in_schema=False)
+def team_page(request: Request, name: str, session: DbSession, days: int = 90) -> Any:
+    selected = queries.services_in(session, Scope("team", name))
+    return _detail(
+        request,
+        session,
+        selected,
+        days,
+        service=None,
+        team=name,
+        members=selected.names,
+        base=f"/delivery/teams/{name}",
+    )
+
+
+# --- API ----------------------------------------------------------------------------------------------------
 
 
 @router.get("/api/v1/delivery/services", tags=["delivery"])
@@ -39,3 +197,118 @@ def _service_json(s: ServiceInfo) -> dict[str, Any]:
         "description": s.description,
         "repositories": list(s.repositories),
     }
+
+
+def _api_window(days: int, since: str | None, until: str | None) -> Window:
+    end = files.parse_time(until, "until", required=False, source="query", line=0) if until else None
+    if since:
+        start = files.parse_time(since, "since", required=True, source="query", line=0)
+        assert start is not None
+        return Window(start, end or dt.datetime.now(dt.UTC))
+    return _window(days, end)
+
+
+@router.get("/api/v1/delivery/metrics", tags=["delivery"])
+def api_metrics(
+    session: DbSession,
+    service: Annotated[list[str] | None, Query(description="Services (repeat); default: all.")] = None,
+    team: Annotated[str | None, Query(description="Every service of this team.")] = None,
+    days: Annotated[int, Query(description="Window length in days, ending now or at `until`.")] = 90,
+    since: Annotated[str | None, Query(description="Window start, ISO 8601 with offset.")] = None,
+    until: Annotated[str | None, Query(description="Window end (exclusive), ISO 8601 with offset.")] = None,
+) -> dict[str, Any]:
+    """The five DORA metrics, exactly as `missionos delivery metrics --format json` prints them."""
+    window = _api_window(days, since, until)
+    return delivery.delivery_metrics(
+        session, delivery.scope_of(session, services=service or [], team=team), window
+    )
+
+
+@router.get("/api/v1/delivery/readiness", tags=["delivery"])
+def api_readiness(session: DbSession) -> list[dict[str, Any]]:
+    """Every service as shipping, stalled or never shipped, with its time to first production deployment."""
+    return delivery.readiness(session)
+
+
+@router.get("/api/v1/delivery/deployments", tags=["delivery"])
+def api_deployments(
+    session: DbSession,
+    service: Annotated[list[str] | None, Query()] = None,
+    team: str | None = None,
+    days: int = 90,
+) -> list[dict[str, Any]]:
+    """Deployments in the window with whether each failed, why, and when it recovered."""
+    return delivery.deployments(
+        session, delivery.scope_of(session, services=service or [], team=team), _window(days)
+    )
+
+
+@router.get("/api/v1/delivery/incidents", tags=["delivery"])
+def api_incidents(
+    session: DbSession,
+    service: Annotated[list[str] | None, Query()] = None,
+    team: str | None = None,
+    days: int = 90,
+) -> list[dict[str, Any]]:
+    """Incidents started in the window with the deployment each is attributed to."""
+    return delivery.incidents(
+        session, delivery.scope_of(session, services=service or [], team=team), _window(days)
+    )
+
+
+def _items(body: Any) -> list[dict[str, Any]]:
+    items = body if isinstance(body, list) else [body]
+    for i, item in enumerate(items, start=1):
+        if not isinstance(item, dict):
+            raise InputError("expected a JSON object", source="request body", line=i)
+    return items
+
+
+@router.post("/api/v1/delivery/deployments", tags=["delivery"])
+def api_post_deployments(
+    session: DbSession,
+    who: Annotated[Principal, Depends(require("editor"))],
+    body: Annotated[
+        Any, Body(description="One deployment record, or a list of them (METRICS.md §1 fields).")
+    ],
+) -> dict[str, Any]:
+    """Record deployments (idempotent by service and id); a bad item rejects the whole batch."""
+    items = _items(body)
+    records = [
+        files.deployment_from(item, source="request body", line=i) for i, item in enumerate(items, start=1)
+    ]
+    summary = delivery.upsert_deployments(
+        session, records, source="api", lines=list(range(1, len(records) + 1))
+    )
+    for r in records:
+        _audit(session, who, "deployment", f"{r.service}/{r.id}", r.__dict__)
+    return summary.as_dict()
+
+
+@router.post("/api/v1/delivery/incidents", tags=["delivery"])
+def api_post_incidents(
+    session: DbSession,
+    who: Annotated[Principal, Depends(require("editor"))],
+    body: Annotated[Any, Body(description="One incident record, or a list of them (METRICS.md §1 fields).")],
+) -> dict[str, Any]:
+    """Record incidents (idempotent by service and id); a bad item rejects the whole batch."""
+    items = _items(body)
+    records = [
+        files.incident_from(item, source="request body", line=i) for i, item in enumerate(items, start=1)
+    ]
+    summary = delivery.upsert_incidents(
+        session, records, source="api", lines=list(range(1, len(records) + 1))
+    )
+    for r in records:
+        _audit(session, who, "incident", f"{r.service}/{r.id}", r.__dict__)
+    return summary.as_dict()
+
+
+def _audit(session: DbSession, who: Principal, kind: str, key: str, after: dict[str, Any]) -> None:
+    from missionos.accounts import audit
+
+    plain = {
+        k: (v.isoformat() if isinstance(v, dt.datetime) else list(v) if isinstance(v, tuple) else v)
+        for k, v in after.items()
+    }
+    audit.record(session, actor=who.name, action="record", kind=f"delivery.{kind}", key=key, after=plain)
