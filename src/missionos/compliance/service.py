@@ -330,27 +330,58 @@ def get_evidence(session: Session, evidence_id: int) -> EvidenceInfo:
     return _evidence_info(row)
 
 
-def _records_for(session: Session, system: SystemInfo) -> list[EvidenceRecord]:
-    owners = [*system.services, system.name]
-    clauses = [Evidence.subject.in_(owners)] + [Evidence.subject.like(f"{o}@%") for o in owners]
+def _records_for(
+    session: Session, system: SystemInfo, now: dt.datetime | None = None
+) -> list[EvidenceRecord]:
+    """The evidence an assessment at `now` can use: for each subject and kind, the newest record and the
+    newest unexpired one; every scan (first-seen dates need the history); every attestation. The facts of
+    the rest are never decoded, which keeps a large evidence history cheap to assess."""
     from sqlalchemy import or_
 
-    rows = session.execute(
+    owners = [*system.services, system.name]
+    where = or_(Evidence.subject.in_(owners), *[Evidence.subject.like(f"{o}@%") for o in owners])
+    heads = session.execute(
         select(
-            Evidence.id,
-            Evidence.kind,
-            Evidence.subject,
-            Evidence.collected_at,
-            Evidence.expires_at,
-            Evidence.facts,
-            Evidence.source,
-            Evidence.sha256,
-        ).where(or_(*clauses))
-    )
-    return [
-        EvidenceRecord(r[0], r[1], r[2], aware(r[3]), aware(r[4]) if r[4] else None, r[5], r[6], r[7])
-        for r in rows
-    ]
+            Evidence.id, Evidence.kind, Evidence.subject, Evidence.collected_at, Evidence.expires_at
+        ).where(where)
+    ).all()
+    newest: dict[tuple[str, str], tuple[dt.datetime, int]] = {}
+    newest_live: dict[tuple[str, str], tuple[dt.datetime, int]] = {}
+    wanted: set[int] = set()
+    for ev_id, kind, subject, collected, expires in heads:
+        at = aware(collected)
+        if now is not None and at > now:
+            continue
+        if kind in ("sarif", "attestation", "slsa-provenance"):  # histories that matter
+            wanted.add(ev_id)
+            continue
+        key = (subject.split("@", 1)[0], kind)
+        if key not in newest or at > newest[key][0]:
+            newest[key] = (at, ev_id)
+        live = expires is None or now is None or aware(expires) > now
+        if live and (key not in newest_live or at > newest_live[key][0]):
+            newest_live[key] = (at, ev_id)
+    wanted |= {i for _at, i in newest.values()} | {i for _at, i in newest_live.values()}
+    records: list[EvidenceRecord] = []
+    ids = sorted(wanted)
+    for start in range(0, len(ids), 500):
+        rows = session.execute(
+            select(
+                Evidence.id,
+                Evidence.kind,
+                Evidence.subject,
+                Evidence.collected_at,
+                Evidence.expires_at,
+                Evidence.facts,
+                Evidence.source,
+                Evidence.sha256,
+            ).where(Evidence.id.in_(ids[start : start + 500]))
+        )
+        records += [
+            EvidenceRecord(r[0], r[1], r[2], aware(r[3]), aware(r[4]) if r[4] else None, r[5], r[6], r[7])
+            for r in rows
+        ]
+    return records
 
 
 # -- evidence derived from the delivery context ------------------------------------------------------------
@@ -471,7 +502,7 @@ def assess_system(
     chosen = load_baseline(baseline or info.baseline)
     mapping = pack_for(pack or info.pack)
     moment = now or utcnow()
-    records = _records_for(session, info)
+    records = _records_for(session, info, moment)
     provenance = [r for r in records if r.kind == "slsa-provenance"]
     records += derived_evidence(session, info, moment, mapping.derived_window_days, provenance)
     previous = _latest_row(session, row.id, before=moment)
@@ -757,7 +788,7 @@ def freshness(session: Session, name: str, *, now: dt.datetime | None = None) ->
     info = get_system(session, name)
     moment = now or utcnow()
     newest: dict[tuple[str, str], EvidenceRecord] = {}
-    for ev in _records_for(session, info):
+    for ev in _records_for(session, info, moment):
         key = (ev.owner, ev.kind)
         if ev.collected_at <= moment and (key not in newest or ev.collected_at > newest[key].collected_at):
             newest[key] = ev
