@@ -42,7 +42,7 @@ def _d(day: dt.date) -> str:
 def plan_documents(today: dt.date) -> list[dict[str, Any]]:
     """The demo's plans, parents first, dated relative to `today`."""
     start = today - dt.timedelta(days=180)
-    horizon = dt.date(today.year + 1, 9, 30) if today.month < 9 else dt.date(today.year + 2, 9, 30)
+    horizon = dt.date(today.year + 1, 9, 30)
     soon = today + dt.timedelta(days=45)
     program = {
         "plan": PROGRAM,

@@ -198,11 +198,19 @@ def _validator() -> Any:
     return jsonschema_rs.validator_for(schema())
 
 
+# libyaml's loader when PyYAML has it; one pass gives the nodes (for line numbers) and the data.
+_Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def parse_plan(text: str, *, source: str = "plan") -> Plan:
     """Read plan YAML: raises `InputError` for bad YAML and `PlanInvalid` naming each bad field's path."""
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        raw = yaml.safe_load(text)
+        loader = _Loader(text)
+        try:
+            node = loader.get_single_node()
+            raw = loader.construct_document(node) if node is not None else None
+        finally:
+            loader.dispose()
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         raise InputError(
