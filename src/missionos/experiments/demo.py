@@ -114,7 +114,7 @@ STORIES = (
         0.05,
         "higher",
         120,
-        300,
+        160,
         [(120, 0.05), (90, 0.5)],
         {"claim_completed": (0.40, 0.46), "support_call": (0.08, 0.08)},
     ),
@@ -148,7 +148,7 @@ STORIES = (
         0.1,
         "lower",
         45,
-        250,
+        140,
         [(45, 1.0)],
         {"status_call": (0.12, 0.10)},
         lost_treatment_exposures=0.15,
@@ -166,7 +166,7 @@ STORIES = (
         0.03,
         "higher",
         100,
-        80,
+        50,
         [(100, 1.0)],
         {"application_completed": (0.62, 0.57)},
     ),
@@ -307,7 +307,7 @@ def _generate(org: DemoOrg, story: Story) -> None:
                 continue  # the redesigned page failed before it logged the exposure
             at = _at(org, days_ago, rng)
             first_seen[unit] = (variation, at)
-            for repeat in range(rng.choice((1, 1, 1, 2, 3))):
+            for repeat in range(rng.choice((1, 1, 2))):
                 exposures.append(
                     (
                         None,

@@ -484,7 +484,9 @@ def _in_rollout(
         return False
     if rng is not None:
         return _in_range(n, rng)
-    return coverage is None or n <= coverage
+    # Half-open like a bucket range, so a coverage of k/1000 takes exactly k hash buckets (as the current
+    # GrowthBook SDKs do).
+    return coverage is None or n < coverage
 
 
 def _feature_result(value: Any, source: str, rule_id: str = "", **extra: Any) -> dict[str, Any]:

@@ -852,9 +852,9 @@ def _insert_ignoring_duplicates(
     added = 0
     for start in range(0, len(rows), 5000):
         chunk = rows[start : start + 5000]
-        stmt = maker(tbl).on_conflict_do_nothing(index_elements=keys)
-        result = session.execute(stmt, chunk)
-        added += max(int(getattr(result, "rowcount", 0) or 0), 0)
+        # RETURNING yields a row per inserted record only, so skipped duplicates are not counted.
+        stmt = maker(tbl).on_conflict_do_nothing(index_elements=keys).returning(tbl.c.id)
+        added += len(session.execute(stmt, chunk).all())
     return added
 
 
