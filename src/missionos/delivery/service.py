@@ -458,12 +458,18 @@ def upsert_pull_requests(
         _aware(r.first_commit_at, "first_commit_at", where, required=False)
         for j, review in enumerate(r.reviews):
             _aware(review.submitted_at, f"reviews[{j}].submitted_at", where)
+    existing = {
+        (row.service_id, row.number): row
+        for row in session.scalars(
+            select(PullRequest)
+            .where(PullRequest.service_id.in_([s.id for s in services.values()]))
+            .options(selectinload(PullRequest.reviews))
+        )
+    }
     inserted = updated = unchanged = 0
     for r in records:
         svc = services[r.service]
-        row = session.scalar(
-            select(PullRequest).where(PullRequest.service_id == svc.id, PullRequest.number == r.number)
-        )
+        row = existing.get((svc.id, r.number))
         values = {
             "title": r.title[:1000],
             "author": r.author,
@@ -488,7 +494,6 @@ def upsert_pull_requests(
             for name, value in values.items():
                 setattr(row, name, value)
             row.reviews.clear()
-            session.flush()
             updated += 1
         row.reviews.extend(Review(author=a, submitted_at=t, state=s) for a, t, s in reviews)
     session.flush()
