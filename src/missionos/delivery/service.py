@@ -8,9 +8,9 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Table, insert, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, selectinload
 
 from missionos.delivery import gitlog, levels, metrics, queries
@@ -201,38 +201,38 @@ def import_git(
     if total is not None:
         total(gitlog.count(path, revisions))
     inserted = read = 0
-    batch: list[dict[str, Any]] = []
-    table = cast(Table, Commit.__table__)
+    writer = _CommitWriter(session)
+    batch: list[tuple[Any, ...]] = []
     for record in gitlog.read_commits(path, revisions):
         read += 1
         if record.sha in known:
             continue
         known.add(record.sha)
         batch.append(
-            {
-                "repository_id": repo.id,
-                "sha": record.sha,
-                "parents": " ".join(record.parents),
-                "is_merge": len(record.parents) > 1,
-                "touches": _touches(record.files, prefix),
-                "authored_at": record.authored_at,
-                "author_offset": record.author_offset,
-                "committed_at": record.committed_at,
-                "committer_offset": record.committer_offset,
-                "author": record.author[:300],
-                "author_email": record.author_email[:300],
-                "message": record.message,
-                "files": "\n".join(record.files),
-            }
+            writer.row(
+                repo.id,
+                record.sha,
+                " ".join(record.parents),
+                len(record.parents) > 1,
+                _touches(record.files, prefix),
+                record.authored_at,
+                record.author_offset,
+                record.committed_at,
+                record.committer_offset,
+                record.author[:300],
+                record.author_email[:300],
+                record.message,
+                "\n".join(record.files),
+            )
         )
         if len(batch) >= 5000:
-            session.execute(insert(table), batch)
+            writer.write(batch)
             inserted += len(batch)
             if progress is not None:
                 progress(len(batch))
             batch = []
     if batch:
-        session.execute(insert(table), batch)
+        writer.write(batch)
         inserted += len(batch)
         if progress is not None:
             progress(len(batch))
@@ -240,6 +240,76 @@ def import_git(
     session.flush()
     attribute(session, svc)
     return ImportSummary(source=str(path), read=read, inserted=inserted, unchanged=read - inserted)
+
+
+class _CommitWriter:
+    """Inserts commit rows through the driver directly: the import is bound by this loop, and SQLAlchemy's
+    per-value processing would cost more than git itself. Times go in as each dialect stores them."""
+
+    COLUMNS = (
+        "repository_id",
+        "sha",
+        "parents",
+        "is_merge",
+        "touches",
+        "authored_at",
+        "author_offset",
+        "committed_at",
+        "committer_offset",
+        "author",
+        "author_email",
+        "message",
+        "files",
+        "start_at",
+    )
+
+    def __init__(self, session: Session) -> None:
+        self.connection = session.connection()
+        self.sqlite = self.connection.dialect.name == "sqlite"
+        marks = ", ".join(["?" if self.sqlite else "%s"] * len(self.COLUMNS))
+        self.sql = f"INSERT INTO delivery_commit ({', '.join(self.COLUMNS)}) VALUES ({marks})"
+
+    def _time(self, moment: dt.datetime) -> Any:
+        if self.sqlite:
+            return moment.astimezone(dt.UTC).replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
+        return moment
+
+    def row(
+        self,
+        repository_id: int,
+        sha: str,
+        parents: str,
+        is_merge: bool,
+        touches: bool,
+        authored_at: dt.datetime,
+        author_offset: int,
+        committed_at: dt.datetime,
+        committer_offset: int,
+        author: str,
+        email: str,
+        message: str,
+        files: str,
+    ) -> tuple[Any, ...]:
+        authored = self._time(authored_at)
+        flags = (int(is_merge), int(touches)) if self.sqlite else (is_merge, touches)
+        return (
+            repository_id,
+            sha,
+            parents,
+            *flags,
+            authored,
+            author_offset,
+            self._time(committed_at),
+            committer_offset,
+            author,
+            email,
+            message,
+            files,
+            authored,
+        )
+
+    def write(self, rows: list[tuple[Any, ...]]) -> None:
+        self.connection.exec_driver_sql(self.sql, rows)
 
 
 def _touches(files: Sequence[str], prefix: str) -> bool:
@@ -527,6 +597,8 @@ def attribute(session: Session, service: Service) -> None:
         (d for d in deployments if d.is_production), key=lambda d: (_utc(d.finished_at), d.external_id)
     )
     prs = list(session.scalars(select(PullRequest).where(PullRequest.service_id == service.id)))
+    if not production_deps and not prs and not _has_derived(session, service):
+        return  # nothing carried, nothing introduced by a PR: the imported defaults already hold
     history_start = utc(service.history_start)
     carried_texts: dict[int, list[str]] = defaultdict(list)
     for repo in service.repositories:
@@ -613,6 +685,22 @@ def attribute(session: Session, service: Service) -> None:
         if d.effective_kind != kind:
             d.effective_kind = kind
     session.flush()
+
+
+def _has_derived(session: Session, service: Service) -> bool:
+    """Whether any change of `service` carries a deployment or a pull request from an earlier attribution."""
+    repo_ids = [r.id for r in service.repositories]
+    if not repo_ids:
+        return False
+    found = session.scalar(
+        select(Commit.id)
+        .where(
+            Commit.repository_id.in_(repo_ids),
+            (Commit.deployment_id.is_not(None)) | (Commit.pull_request_id.is_not(None)),
+        )
+        .limit(1)
+    )
+    return found is not None
 
 
 def _walk(parents: dict[str, list[str]], start: str, stop: set[str], target: str) -> tuple[set[str], bool]:
