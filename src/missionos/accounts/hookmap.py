@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from missionos.accounts.models import WebhookReview
-from missionos.accounts.webhooks import Delivery, register_processor
+from missionos.accounts.webhooks import Delivery
 from missionos.delivery.records import (
     DeploymentRecord,
     IncidentRecord,
@@ -419,6 +419,8 @@ def with_reviews_seen(session: Session, pr: PullRequestRecord, *, source: str) -
 def apply(session: Session, batch: Batch, *, source: str) -> None:
     """Write a delivery's records through the delivery and flow services, in the caller's transaction."""
     batch.pull_requests = [with_reviews_seen(session, pr, source=source) for pr in batch.pull_requests]
+    # Reviews of one pull request may arrive in several deliveries of a batch: the last record has them all.
+    batch.pull_requests = list({(p.service, p.number): p for p in batch.pull_requests}.values())
     if batch.deployments or batch.incidents or batch.pull_requests:
         from missionos.delivery import service as delivery
 
@@ -434,31 +436,28 @@ def apply(session: Session, batch: Batch, *, source: str) -> None:
         flow.upsert_work(session, batch.work_items, batch.transitions, source=source)
 
 
-def _github(session: Session, delivery: Delivery) -> str:
-    event = delivery.headers.get("x-github-event", delivery.event)
-    batch = github_batch(event, body_of(delivery))
-    if not batch:
-        return "ignored"
-    apply(session, batch, source="github")
-    return "processed"
+def batch_of(delivery: Delivery) -> tuple[str, Batch]:
+    """The source name to store the records under, and the records one stored delivery carries."""
+    doc = body_of(delivery)
+    if delivery.source == "github":
+        return "github", github_batch(delivery.headers.get("x-github-event", delivery.event), doc)
+    if delivery.source == "gitlab":
+        return "gitlab", gitlab_batch(delivery.headers.get("x-gitlab-event", delivery.event), doc)
+    return str(doc.get("source") or "events")[:100], event_batch(doc)
 
 
-def _gitlab(session: Session, delivery: Delivery) -> str:
-    batch = gitlab_batch(delivery.headers.get("x-gitlab-event", delivery.event), body_of(delivery))
-    if not batch:
-        return "ignored"
-    apply(session, batch, source="gitlab")
-    return "processed"
-
-
-def _events(session: Session, delivery: Delivery) -> str:
-    batch = event_batch(body_of(delivery))
-    apply(session, batch, source=str(body_of(delivery).get("source") or "events"))
-    return "processed"
-
-
-def register() -> None:
-    """Register the built-in processors for github, gitlab and events."""
-    register_processor("github", _github)
-    register_processor("gitlab", _gitlab)
-    register_processor("events", _events)
+def combine(batches: list[Batch]) -> Batch:
+    """Many deliveries' records as one batch: a later record of the same object replaces an earlier one
+    (deliveries are combined oldest first), and repeated transitions are kept once. Pull requests are all
+    kept: `apply` gathers their reviews before the last record of each replaces the earlier ones."""
+    deployments = {(d.service, d.id): d for b in batches for d in b.deployments}
+    incidents = {(i.service, i.id): i for b in batches for i in b.incidents}
+    items = {w.id: w for b in batches for w in b.work_items}
+    transitions = list(dict.fromkeys(t for b in batches for t in b.transitions))
+    return Batch(
+        list(deployments.values()),
+        list(incidents.values()),
+        [p for b in batches for p in b.pull_requests],
+        list(items.values()),
+        transitions,
+    )

@@ -1,8 +1,8 @@
-"""Webhook deliveries: verify the signature, store the raw payload once per delivery id, then process it.
+"""Webhook deliveries: verify the signature, store the raw payload once per delivery id, keep the queue.
 
-A delivery is stored (and committed) before it is processed, so a processing bug loses nothing: the failure is
-recorded on the delivery and `missionos hooks replay` processes it again once the bug is fixed. Processing
-runs in its own transaction, so a delivery's records are written whole or not at all.
+A delivery is stored (and committed) before it is processed (`missionos.accounts.ingest`), so a processing
+bug loses nothing: the failure is recorded on the delivery and `missionos hooks replay` processes it again
+once the bug is fixed.
 """
 
 from __future__ import annotations
@@ -11,16 +11,16 @@ import datetime as dt
 import hashlib
 import hmac
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from missionos.accounts.models import WebhookDelivery
-from missionos.store import Database, utcnow
+from missionos.accounts.models import Setting, WebhookDelivery
+from missionos.store import utcnow
 
 # The generic event signature covers a timestamp; older (or further in the future) than this is a replay.
 EVENT_TOLERANCE = dt.timedelta(minutes=5)
@@ -123,7 +123,7 @@ def store(
 
 @dataclass(frozen=True)
 class Delivery:
-    """A stored delivery as processors see it."""
+    """A stored delivery as the mapping sees it."""
 
     id: int
     source: str
@@ -133,48 +133,56 @@ class Delivery:
     payload: bytes
 
 
-# A processor maps one delivery onto records in the caller's transaction; returns "processed" or "ignored".
-Processor = Callable[[Session, Delivery], str]
-_processors: dict[str, Processor] = {}
+def load(session: Session, row_ids: Sequence[int]) -> list[Delivery]:
+    """The stored deliveries with these row ids, oldest first."""
+    rows = session.scalars(
+        select(WebhookDelivery).where(WebhookDelivery.id.in_(list(row_ids))).order_by(WebhookDelivery.id)
+    )
+    return [Delivery(r.id, r.source, r.delivery_id, r.event, dict(r.headers), r.payload) for r in rows]
 
 
-def register_processor(source: str, processor: Processor) -> None:
-    _processors[source] = processor
+def mark(session: Session, row_id: int, status: str, error: str | None = None) -> None:
+    """Record the outcome of one processing attempt on a stored delivery."""
+    row = session.get(WebhookDelivery, row_id)
+    if row is not None:
+        row.status, row.error = status, error[:4000] if error else None
+        row.attempts += 1
+        if status != "failed":
+            row.processed_at = utcnow()
 
 
-def _processor(source: str) -> Processor:
-    if source not in _processors:
-        from missionos.accounts import hookmap  # registers the built-in processors
-
-        hookmap.register()
-    return _processors[source]
+# One processor at a time across every worker and host: a lease row, taken with a conditional UPDATE (atomic
+# on both databases) and given up when the queue is empty. A holder that dies loses it after LEASE seconds.
+LEASE = dt.timedelta(seconds=15)
+_LEASE_NAME = "hooks_processor_lease"
 
 
-def process(db: Database, row_id: int) -> str:
-    """Process one stored delivery in its own transaction; a failure is recorded on it, not raised."""
-    with db.session() as session:
-        row = session.get(WebhookDelivery, row_id)
-        if row is None:
-            return "missing"
-        delivery = Delivery(row.id, row.source, row.delivery_id, row.event, dict(row.headers), row.payload)
-    try:
-        with db.session() as session:
-            status = _processor(delivery.source)(session, delivery)
-            row = session.get(WebhookDelivery, row_id)
-            assert row is not None
-            row.status, row.error, row.processed_at = status, None, utcnow()
-            row.attempts += 1
-        return status
-    # Deliberately broad: a processing bug must be recorded and replayable, never lost;
-    # the delivery is already stored and acknowledged, so the error goes onto it instead of up the stack.
-    except Exception as exc:
-        with db.session() as session:
-            row = session.get(WebhookDelivery, row_id)
-            if row is not None:
-                row.status = "failed"
-                row.error = f"{type(exc).__name__}: {exc}"[:4000]
-                row.attempts += 1
-        return "failed"
+def take_lease(session: Session, owner: str) -> bool:
+    """Take (or renew) the processing lease for `owner`; False while another live owner holds it."""
+    now = utcnow()
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    session.execute(
+        insert(Setting)
+        .values(name=_LEASE_NAME, value="", updated_at=dt.datetime(1970, 1, 1, tzinfo=dt.UTC))
+        .on_conflict_do_nothing(index_elements=["name"])
+    )
+    taken = session.execute(
+        update(Setting)
+        .where(Setting.name == _LEASE_NAME, or_(Setting.value == owner, Setting.updated_at < now - LEASE))
+        .values(value=owner, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(getattr(taken, "rowcount", 0))
+
+
+def give_up_lease(session: Session, owner: str) -> None:
+    session.execute(
+        update(Setting)
+        .where(Setting.name == _LEASE_NAME, Setting.value == owner)
+        .values(value="", updated_at=dt.datetime(1970, 1, 1, tzinfo=dt.UTC))
+        .execution_options(synchronize_session=False)
+    )
 
 
 @dataclass(frozen=True)
@@ -247,10 +255,11 @@ def pending(
     statuses: Sequence[str] = ("received", "failed"),
     ids: Iterable[int] = (),
     source: str | None = None,
+    limit: int | None = None,
 ) -> list[int]:
-    """Row ids to replay: given ids, or every delivery in `statuses`, oldest first."""
+    """Row ids to (re)process: given ids, or every delivery in `statuses`, oldest first."""
     wanted = list(ids)
-    query = select(WebhookDelivery.id).order_by(WebhookDelivery.id)
+    query = select(WebhookDelivery.id).order_by(WebhookDelivery.id).limit(limit)
     if wanted:
         query = query.where(WebhookDelivery.id.in_(wanted))
     else:
@@ -258,16 +267,3 @@ def pending(
     if source:
         query = query.where(WebhookDelivery.source == source)
     return list(session.scalars(query))
-
-
-def replay(
-    db: Database, row_ids: Iterable[int], *, advance: Callable[[int], None] | None = None
-) -> dict[str, int]:
-    """Process the given stored deliveries again; returns how many ended in each status."""
-    tally: dict[str, int] = {}
-    for row_id in row_ids:
-        status = process(db, row_id)
-        tally[status] = tally.get(status, 0) + 1
-        if advance:
-            advance(1)
-    return tally

@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from missionos.accounts import audit, settings, tokens, users, webhooks
+from missionos.accounts import audit, ingest, settings, tokens, users, webhooks
 from missionos.cli.common import Format as OutputFormat
 from missionos.cli.common import (
     FormatOption,
@@ -310,7 +310,7 @@ def hooks_replay(
             session, actor=actor(), action="replay", kind="webhook", key="cli", after={"count": len(wanted)}
         )
     with progress_bar("Replaying deliveries", len(wanted)) as advance:
-        tally = webhooks.replay(db, wanted, advance=advance)
+        tally = ingest.replay(db, wanted, advance=advance)
     if fmt is OutputFormat.json:
         emit_json({"replayed": len(wanted), "statuses": tally})
     else:

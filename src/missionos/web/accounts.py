@@ -15,7 +15,7 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
 from fastapi.responses import RedirectResponse, Response, StreamingResponse
 from pydantic import BaseModel, Field
 
-from missionos.accounts import audit, sessions, settings, throttle, tokens, users, webhooks
+from missionos.accounts import audit, ingest, sessions, settings, throttle, tokens, users, webhooks
 from missionos.accounts.identity import ROLES
 from missionos.errors import FieldError
 from missionos.web.deps import DB, DbSession, page
@@ -217,7 +217,7 @@ async def admin_replay(request: Request, db: DB, who: Admin) -> Any:
                 key="failed",
                 after={"count": len(ids)},
             )
-        webhooks.replay(db, ids)
+        ingest.replay(db, ids)
 
     await anyio.to_thread.run_sync(run)
     return RedirectResponse("/accounts#hooks", status_code=303)
@@ -431,4 +431,4 @@ def api_replay(body: ReplayIn, db: DB, who: Admin) -> dict[str, Any]:
     with db.session() as session:
         ids = webhooks.pending(session, statuses=body.statuses, ids=body.ids)
         audit.record(session, actor=who.name, action="replay", kind="webhook", key="api", after={"ids": ids})
-    return {"replayed": len(ids), "statuses": webhooks.replay(db, ids)}
+    return {"replayed": len(ids), "statuses": ingest.replay(db, ids)}

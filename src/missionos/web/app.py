@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import importlib
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -12,6 +14,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from missionos import __version__, measures
+from missionos.accounts import ingest
 from missionos.errors import MissionOSError
 from missionos.store import Database, open_database
 from missionos.web import api, pages
@@ -64,7 +67,20 @@ def create_app(db: Database | None = None, security: SecurityConfig | None = Non
     It keeps no state of its own between requests (sessions are signed cookies, rate limits and secrets live
     in the database), so any number of worker processes or hosts can serve one PostgreSQL database.
     """
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        processor = ingest.Processor(app.state.db)
+        app.state.hooks_processor = processor
+        processor.start()
+        processor.wake.set()  # deliveries left by a worker that died are picked up at start
+        try:
+            yield
+        finally:
+            processor.stop()
+
     app = FastAPI(
+        lifespan=lifespan,
         title="Mission OS",
         version=__version__,
         openapi_url="/api/v1/openapi.json",

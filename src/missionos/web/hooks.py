@@ -1,8 +1,9 @@
 """Webhook receivers: /hooks/github, /hooks/gitlab and /hooks/events.
 
 Each request is verified first (an unsigned or wrongly signed one gets 401 and nothing is stored), then its
-raw body is stored once per delivery id and committed, and only then processed. The answer says what happened:
-202 with `processed`, `ignored` or `failed` (stored; `missionos hooks replay` retries it), or 200 `duplicate`.
+raw body is stored once per delivery id and committed: the answer is 202 `received` (or 200 `duplicate`).
+The worker's processor then maps it onto delivery and flow records in batches (`missionos.accounts.ingest`);
+`GET /api/v1/hooks/deliveries` and `missionos hooks list` show each delivery's status.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from missionos.store import Database
 router = APIRouter(prefix="/hooks", tags=["hooks"])
 
 _RESPONSES: dict[int | str, dict[str, Any]] = {
-    202: {"description": "Stored, and processed (or ignored, or failed and kept for replay)"},
+    202: {"description": "Stored; the server's processor maps it onto delivery and flow records"},
     200: {"description": "A delivery with this id was already stored; nothing changed"},
     401: {"description": "Missing or wrong signature (or no secret configured); nothing stored"},
 }
@@ -66,16 +67,18 @@ def _receive(db: Database, source: str, headers: dict[str, str], body: bytes) ->
         )
     if not new:
         return JSONResponse({"status": "duplicate", "delivery": delivery_id, "id": row_id}, status_code=200)
-    assert row_id is not None
-    status = webhooks.process(db, row_id)
-    return JSONResponse({"status": status, "delivery": delivery_id, "id": row_id}, status_code=202)
+    return JSONResponse({"status": "received", "delivery": delivery_id, "id": row_id}, status_code=202)
 
 
 async def _handle(request: Request, source: str) -> JSONResponse:
     body = await request.body()
     headers = {k.lower(): v for k, v in request.headers.items()}
     db: Database = request.app.state.db
-    return await anyio.to_thread.run_sync(_receive, db, source, headers, body)
+    response = await anyio.to_thread.run_sync(_receive, db, source, headers, body)
+    processor = getattr(request.app.state, "hooks_processor", None)
+    if response.status_code == 202 and processor is not None:
+        processor.wake.set()
+    return response
 
 
 @router.post("/github", responses=_RESPONSES, status_code=202)
