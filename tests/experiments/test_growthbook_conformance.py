@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from missionos.experiments import evaluation as ev
+from missionos.experiments.compiled import FeatureSet
 from missionos.experiments.payload import decrypt_payload
 
 CASES_PATH = Path(__file__).resolve().parents[3] / "shared" / "conformance" / "growthbook" / "cases.json"
@@ -139,3 +140,17 @@ def test_skips_are_listed_with_reasons() -> None:
     for (section, name), reason in SKIPPED.items():
         assert section in SECTIONS and reason.strip(), (section, name)
         assert any(c[0] == name for c in CASES[section]), f"skip of unknown case {section}/{name}"
+
+
+PLAIN_CONTEXT = {"attributes", "features", "savedGroups"}
+
+
+@pytest.mark.parametrize("case", _params("feature"))
+def test_feature_compiled(case: list[Any]) -> None:
+    """The compiled feature set gives the reference evaluator's answer on every plain-context case."""
+    _, context, key, expected = case
+    if not set(context) <= PLAIN_CONTEXT:
+        # Forced variations, URLs, QA mode and bandits go through the reference evaluator, tested above.
+        return
+    feature_set = FeatureSet(context.get("features") or {}, context.get("savedGroups"))
+    assert _close(feature_set.evaluate(context.get("attributes") or {}, key), expected)

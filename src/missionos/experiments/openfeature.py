@@ -21,7 +21,7 @@ from openfeature.exception import ErrorCode
 from openfeature.flag_evaluation import FlagResolutionDetails, Reason
 from openfeature.provider import AbstractProvider, Metadata
 
-from missionos.experiments.evaluation import EvalContext, evaluate_feature
+from missionos.experiments.compiled import FeatureSet
 from missionos.experiments.ofrep import REASONS
 from missionos.experiments.payload import decrypt_payload
 
@@ -34,7 +34,7 @@ class MissionOSProvider(AbstractProvider):
     def __init__(self, features: Mapping[str, Any] | None = None) -> None:
         super().__init__()
         self._lock = threading.Lock()
-        self._features: dict[str, Any] = dict(features or {})
+        self._features: FeatureSet = FeatureSet(dict(features or {}))
 
     @classmethod
     def from_payload(cls, payload: Mapping[str, Any], decryption_key: str | None = None) -> MissionOSProvider:
@@ -52,8 +52,9 @@ class MissionOSProvider(AbstractProvider):
             if plain is None:
                 raise ValueError("the payload could not be decrypted with that key")
             features = json.loads(plain)
+        compiled = FeatureSet(dict(features))  # compiled once, shared by every evaluation
         with self._lock:
-            self._features = dict(features)
+            self._features = compiled
 
     def get_metadata(self) -> Metadata:
         return Metadata(name="Mission OS")
@@ -67,14 +68,14 @@ class MissionOSProvider(AbstractProvider):
     ) -> FlagResolutionDetails[T]:
         with self._lock:
             features = self._features
-        if flag_key not in features:
+        if flag_key not in features.features:
             return FlagResolutionDetails(
                 default_value, ErrorCode.FLAG_NOT_FOUND, f"no flag named {flag_key!r}", Reason.ERROR
             )
         attributes: dict[str, Any] = dict(context.attributes) if context else {}
         if context and context.targeting_key and "id" not in attributes:
             attributes["id"] = context.targeting_key
-        result = evaluate_feature(EvalContext(attributes=attributes, features=features), flag_key)
+        result = features.evaluate(attributes, flag_key)
         value = result["value"]
         if value is None:
             return FlagResolutionDetails(default_value, reason=Reason.DEFAULT)
