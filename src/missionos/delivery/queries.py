@@ -11,10 +11,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 from sqlalchemy import ColumnElement, Float, and_, cast, func, select
 from sqlalchemy.orm import Session
 
-from missionos.delivery.metrics import ATTRIBUTION_WINDOW, DeployedChange
+from missionos.delivery.metrics import ATTRIBUTION_WINDOW, ChangeSpans
 from missionos.delivery.models import Commit, Deployment, Incident, PullRequest, Repository, Service, Team
 from missionos.delivery.records import DeploymentRecord, IncidentRecord
 from missionos.errors import NotFoundError
@@ -73,7 +74,7 @@ class DeliveryRecords:
     """What the metrics of one scope and window are computed from."""
 
     production: list[DeploymentRecord]
-    changes: list[DeployedChange]
+    changes: ChangeSpans
     incidents: list[IncidentRecord]
     commit_deployments: dict[tuple[str, str], str]
 
@@ -114,13 +115,12 @@ def load(session: Session, services: ScopeServices, window: Window) -> DeliveryR
         )
         for r in rows
     ]
-    change_rows = session.execute(
+    # The change query can return millions of rows: they are read from the DBAPI cursor as plain tuples
+    # (no Row objects) straight into a numpy array.
+    change_result = session.connection().execute(
         select(
-            Commit.sha,
-            Deployment.service_id,
-            Deployment.external_id,
-            epoch(session, Commit.start_at),
             epoch(session, Deployment.finished_at),
+            epoch(session, Commit.start_at),
             epoch(session, PullRequest.created_at),
             epoch(session, PullRequest.first_review_at),
             epoch(session, PullRequest.merged_at),
@@ -132,21 +132,12 @@ def load(session: Session, services: ScopeServices, window: Window) -> DeliveryR
             Deployment.finished_at >= window.since,
             Deployment.finished_at < window.until,
         )
-    ).all()
+    )
+    change_rows = change_result.cursor.fetchall() if change_result.cursor is not None else []
+    change_result.close()
+    # rounded to the millisecond: the database's epoch arithmetic is floating point
+    changes = ChangeSpans.from_epochs(np.round(np.array(change_rows, dtype=float).reshape(-1, 5), 3))
     fromts = dt.datetime.fromtimestamp
-    changes = [
-        DeployedChange(
-            r[0],
-            names[r[1]],
-            r[2],
-            fromts(round(r[3], 3), UTC),
-            fromts(round(r[4], 3), UTC),
-            None if r[5] is None else fromts(round(r[5], 3), UTC),
-            None if r[6] is None else fromts(round(r[6], 3), UTC),
-            None if r[7] is None else fromts(round(r[7], 3), UTC),
-        )
-        for r in change_rows
-    ]
     incident_rows = session.execute(
         select(
             Incident.service_id,
