@@ -122,6 +122,70 @@ def import_jira(
     _report(dataclasses.replace(summary, notes=tuple(notes)), fmt)
 
 
+@import_app.command("github-issues")
+def import_github_issues(
+    paths: Annotated[
+        list[Path] | None,
+        typer.Argument(help="Saved GitHub REST pages (JSON/JSON Lines files, or directories of them)."),
+    ] = None,
+    repo: Annotated[
+        str | None, typer.Option(help="OWNER/NAME: fetch it live (or name the repository of saved pages).")
+    ] = None,
+    token: Annotated[
+        str | None,
+        typer.Option(
+            envvar=["MISSIONOS_GITHUB_TOKEN", "GITHUB_TOKEN"], help="Token (env MISSIONOS_GITHUB_TOKEN)."
+        ),
+    ] = None,
+    api_url: Annotated[
+        str, typer.Option("--api-url", help="REST API root (GitHub Enterprise: https://HOST/api/v3).")
+    ] = "https://api.github.com",
+    since: Annotated[
+        str | None, typer.Option(help="Live: only issues updated since this ISO date/time.")
+    ] = None,
+    save: Annotated[
+        Path | None,
+        typer.Option(help="Live: write every fetched page to this directory instead of importing."),
+    ] = None,
+    team: Annotated[str | None, typer.Option(help="Team of every item (default: OWNER/NAME).")] = None,
+    status_label_prefix: Annotated[
+        str, typer.Option(help="Labels starting with this are statuses ('' for none).")
+    ] = "status:",
+    types: TypesOption = None,
+    fmt: FormatOption = Format.table,
+) -> None:
+    """Import GitHub issues with their events and board moves, live (--repo) or from saved pages."""
+    from missionos.cli.common import parse_moment
+    from missionos.flow.importers import github
+    from missionos.flow.service import upsert_work
+    from missionos.flow.typemap import TypeMap
+
+    type_map = TypeMap.from_file(types) if types else TypeMap()
+    if repo:
+        github.check_repo(repo)
+    if paths:
+        if since or save:
+            raise FieldError("--since" if since else "--save", "a live import (--repo without files)")
+        batch = github.read_files(paths)
+    elif repo:
+        client = github.GitHubClient(repo, token=token, url=api_url, save=save)
+        moment = parse_moment(since, option="--since") if since else None
+        with progress_bar(f"Fetching {repo} issues", None) as advance:
+            batch = client.fetch(since=moment, advance=advance)
+        if save is not None:
+            console.print(f"{len(batch.issues)} issues saved as {client.saved} pages in {save}")
+            return
+    else:
+        raise FieldError("PATHS", "saved pages, or --repo OWNER/NAME for a live import")
+    items, moves, notes = github.to_records(
+        batch, type_map, repo=repo, team=team, status_label_prefix=status_label_prefix
+    )
+    db = database()
+    with db.session() as session:
+        summary = upsert_work(session, items, moves, source=github.SOURCE)
+    _report(dataclasses.replace(summary, notes=tuple(notes)), fmt)
+
+
 @stream_app.command("apply")
 def stream_apply(
     file: Annotated[Path, typer.Argument(help="Stream definition (YAML): name, team, done, steps.")],
