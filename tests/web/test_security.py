@@ -141,3 +141,9 @@ def test_local_user_is_admin_only_without_sign_in(
     assert client.get("/api/v1/accounts/me").json()["role"] == "admin"
     make_user("ana", "viewer")
     assert client.get("/api/v1/accounts/me").status_code == 401
+
+
+def test_api_reference_is_served_without_a_cdn(client: httpx.Client) -> None:
+    html = client.get("/api/v1/docs", headers={"accept": "text/html"}).text
+    assert "/api/v1/accounts/tokens" in html and "/hooks/github" in html
+    assert 'src="http' not in html and 'href="http' not in html
