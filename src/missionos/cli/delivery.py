@@ -257,3 +257,81 @@ def incidents(
         fmt,
         title="Incidents",
     )
+
+
+RepoDir = Annotated[
+    Path | None,
+    typer.Option("--from-dir", help="Read saved API pages from this directory instead of the network."),
+]
+SaveDir = Annotated[
+    Path | None, typer.Option("--save-dir", help="Also save every API page read to this directory.")
+]
+
+
+def _forge_import(data: Any, label: str) -> None:
+    from missionos.delivery.service import upsert_deployments, upsert_incidents, upsert_pull_requests
+
+    with database().session() as session:
+        prs = upsert_pull_requests(session, data.pull_requests, source=label)
+        deps = upsert_deployments(session, data.deployments, source=label)
+        incs = upsert_incidents(session, data.incidents, source=label)
+    for summary, what in ((prs, "pull requests"), (deps, "deployments"), (incs, "incidents")):
+        _report(summary.as_dict(), what)
+
+
+def _client(base_url: str, token_env: str, header: str, scheme: str) -> Any:
+    import os
+
+    import httpx
+
+    headers = {"User-Agent": "missionos"}
+    token = os.environ.get(token_env)
+    if token:
+        headers[header] = f"{scheme} {token}".strip()
+    return httpx.Client(base_url=base_url, headers=headers, timeout=30.0, follow_redirects=True)
+
+
+@import_app.command("github")
+def import_github(
+    repo: Annotated[str, typer.Option(help="The repository, as owner/name.")],
+    service: Annotated[str, typer.Option("--service", "-s", help="The service it belongs to.")],
+    base_url: Annotated[str, typer.Option(help="API root (GitHub Enterprise: https://HOST/api/v3).")] = (
+        "https://api.github.com"
+    ),
+    token_env: Annotated[str, typer.Option(help="Environment variable holding the token.")] = "GITHUB_TOKEN",
+    incident_label: Annotated[str, typer.Option(help="Issues with this label are incidents.")] = "incident",
+    from_dir: RepoDir = None,
+    save_dir: SaveDir = None,
+) -> None:
+    """Import merged pull requests (commits, reviews), deployments and incident issues from GitHub."""
+    from missionos.delivery.forges import ApiPages, SavedPages, read_github
+
+    if from_dir is not None:
+        data = read_github(SavedPages(from_dir), repo, service, incident_label=incident_label)
+    else:
+        with _client(base_url, token_env, "Authorization", "Bearer") as client:
+            data = read_github(ApiPages(client, save_dir), repo, service, incident_label=incident_label)
+    _forge_import(data, f"github:{repo}")
+
+
+@import_app.command("gitlab")
+def import_gitlab(
+    project: Annotated[str, typer.Option(help="The project, as group/name or its numeric id.")],
+    service: Annotated[str, typer.Option("--service", "-s", help="The service it belongs to.")],
+    base_url: Annotated[
+        str, typer.Option(help="API root of the GitLab instance.")
+    ] = "https://gitlab.com/api/v4",
+    token_env: Annotated[str, typer.Option(help="Environment variable holding the token.")] = "GITLAB_TOKEN",
+    incident_label: Annotated[str, typer.Option(help="Issues with this label are incidents.")] = "incident",
+    from_dir: RepoDir = None,
+    save_dir: SaveDir = None,
+) -> None:
+    """Import merged merge requests (commits, notes), deployments and incident issues from GitLab."""
+    from missionos.delivery.forges import ApiPages, SavedPages, read_gitlab
+
+    if from_dir is not None:
+        data = read_gitlab(SavedPages(from_dir), project, service, incident_label=incident_label)
+    else:
+        with _client(base_url, token_env, "PRIVATE-TOKEN", "") as client:
+            data = read_gitlab(ApiPages(client, save_dir), project, service, incident_label=incident_label)
+    _forge_import(data, f"gitlab:{project}")
