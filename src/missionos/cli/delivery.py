@@ -61,15 +61,15 @@ def import_git(
     ] = None,
 ) -> None:
     """Import a repository's commits from git; re-running adds only new commits."""
+    from missionos.delivery import gitlog
     from missionos.delivery.service import import_git as run
 
-    with database().session() as session, progress_bar(f"Reading {path}", None) as advance:
+    total = gitlog.count(path, [branch or "HEAD"]) if (path / ".git").exists() else None
+    with database().session() as session, progress_bar(f"Reading {path}", total) as advance:
         summary = run(
             session, path, service=service, path_prefix=path_prefix, branch=branch, progress=advance
         )
-    console.print(
-        f"{summary.inserted} new commits imported for {service} ({summary.unchanged} already known)."
-    )
+    console.print(f"{summary.inserted} new commits imported for {service} ({summary.read} read from git).")
 
 
 @import_app.command("deployments")
