@@ -34,34 +34,35 @@ def _unauthorized(detail: str) -> JSONResponse:
     )
 
 
+def _verify(source: str, secret: str, headers: dict[str, str], body: bytes) -> str | None:
+    """None when the request is authentic, else why not."""
+    if source == "github":
+        if webhooks.verify_github(secret, body, headers.get("x-hub-signature-256")):
+            return None
+        return "X-Hub-Signature-256 is missing or does not match the body"
+    if source == "gitlab":
+        if webhooks.verify_gitlab(secret, headers.get("x-gitlab-token")):
+            return None
+        return "X-Gitlab-Token is missing or wrong"
+    return webhooks.verify_event(
+        secret, body, headers.get("x-missionos-timestamp"), headers.get("x-missionos-signature")
+    )
+
+
+EVENT_HEADER = {"github": "x-github-event", "gitlab": "x-gitlab-event", "events": "x-missionos-event"}
+
+
 def _receive(db: Database, source: str, headers: dict[str, str], body: bytes) -> JSONResponse:
+    # One transaction: read the secret, verify, store. A refused request writes nothing.
     with db.session() as session:
         secret = settings.hook_secret(session, source)
-    if not secret:
-        return _unauthorized(f"no webhook secret is configured for {source}; nothing was stored")
-    if source == "github":
-        refused = (
-            None
-            if webhooks.verify_github(secret, body, headers.get("x-hub-signature-256"))
-            else ("X-Hub-Signature-256 is missing or does not match the body")
-        )
-        event = headers.get("x-github-event", "")
-    elif source == "gitlab":
-        refused = (
-            None
-            if webhooks.verify_gitlab(secret, headers.get("x-gitlab-token"))
-            else ("X-Gitlab-Token is missing or wrong")
-        )
-        event = headers.get("x-gitlab-event", "")
-    else:
-        refused = webhooks.verify_event(
-            secret, body, headers.get("x-missionos-timestamp"), headers.get("x-missionos-signature")
-        )
-        event = headers.get("x-missionos-event", "event")
-    if refused:
-        return _unauthorized(f"{refused}; nothing was stored")
-    delivery_id = webhooks.delivery_id_of(source, headers, body)
-    with db.session() as session:
+        if not secret:
+            return _unauthorized(f"no webhook secret is configured for {source}; nothing was stored")
+        refused = _verify(source, secret, headers, body)
+        if refused:
+            return _unauthorized(f"{refused}; nothing was stored")
+        delivery_id = webhooks.delivery_id_of(source, headers, body)
+        event = headers.get(EVENT_HEADER[source], "event" if source == "events" else "")
         row_id, new = webhooks.store(
             session, source=source, delivery_id=delivery_id, event=event, headers=headers, payload=body
         )
