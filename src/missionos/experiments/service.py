@@ -978,22 +978,17 @@ def analyze(
         observed = [counts.units.get(v, 0) for v in design.variations]
         srm_result = stats.srm(observed, design.weights) if sum(observed) else None
         enough = all(n >= 2 for n in observed)
-        for metric_key, role in roles:
+        specs = [
+            warehouse.MetricSpec(metrics[k].type, metrics[k].event, metrics[k].denominator_event)
+            for k, _ in roles
+        ]
+        all_raw = (
+            warehouse.sufficient_statistics_many(conn, exposures, events, key, specs, until=until)
+            if enough
+            else [{} for _ in roles]
+        )
+        for (metric_key, role), raw in zip(roles, all_raw, strict=True):
             metric = metrics[metric_key]
-            raw = (
-                warehouse.sufficient_statistics(
-                    conn,
-                    exposures,
-                    events,
-                    key,
-                    kind=metric.type,
-                    event=metric.event,
-                    denominator_event=metric.denominator_event,
-                    until=until,
-                )
-                if enough
-                else {}
-            )
             per_var = [_variation_stats(v, raw.get(v), metric.type) for v in design.variations]
             comparisons: list[stats.Comparison] = []
             if enough and all(v.n >= 2 for v in per_var) and (per_var[0].sum != 0):

@@ -18,7 +18,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, DateTime, Float, String, and_, case, distinct, func, literal, select
+from sqlalchemy import Connection, DateTime, Float, String, and_, case, func, literal, select
 from sqlalchemy.sql import ColumnElement, TableClause, column, table
 
 MULTIPLE = "__multiple__"
@@ -73,7 +73,10 @@ def _first_exposures(exposures: TableClause, experiment: str, until: dt.datetime
             e.unit_id.label("unit_id"),
             func.min(e.exposed_at).label("first_at"),
             func.min(e.variation).label("variation"),
-            func.count(distinct(e.variation)).label("nvar"),
+            # 1 when every exposure of the unit names one variation (cheaper than COUNT(DISTINCT)).
+            case((func.min(e.variation) == func.max(e.variation), literal(1)), else_=literal(2)).label(
+                "nvar"
+            ),
             func.count().label("seen"),
         )
         .where(*where)
@@ -111,6 +114,15 @@ def daily_exposures(
     return sorted((d, v, n) for (d, v), n in counts.items())
 
 
+@dataclass(frozen=True)
+class MetricSpec:
+    """What one metric aggregates: its kind, its event, and a ratio's denominator event."""
+
+    kind: str
+    event: str
+    denominator_event: str | None = None
+
+
 def sufficient_statistics(
     conn: Connection,
     exposures: TableClause,
@@ -127,31 +139,43 @@ def sufficient_statistics(
     `kind` is `proportion` (x is 1 if the unit had the event after exposure), `mean` (x is the sum of the
     unit's event values after exposure) or `ratio` (x and d are the sums of `event` and `denominator_event`).
     """
+    spec = MetricSpec(kind, event, denominator_event)
+    return sufficient_statistics_many(conn, exposures, events, experiment, [spec], until=until)[0]
+
+
+def sufficient_statistics_many(
+    conn: Connection,
+    exposures: TableClause,
+    events: TableClause,
+    experiment: str,
+    metrics: list[MetricSpec],
+    *,
+    until: dt.datetime | None = None,
+) -> list[dict[str, dict[str, float]]]:
+    """`sufficient_statistics` for several metrics at once: one join of units and events, one pass."""
     first = _first_exposures(exposures, experiment, until)
     units = select(first.c.unit_id, first.c.first_at, first.c.variation).where(first.c.nvar == 1).cte("units")
     ev = events.c
-    names = [event] + ([denominator_event] if denominator_event else [])
+    names = sorted({m.event for m in metrics} | {m.denominator_event for m in metrics if m.denominator_event})
     join_on: list[ColumnElement[bool]] = [ev.unit_id == units.c.unit_id, ev.event.in_(names)]
     if until is not None:
         join_on.append(ev.occurred_at < until)
     after = ev.occurred_at >= units.c.first_at
     before = ev.occurred_at < units.c.first_at
-    is_num = ev.event == event
 
-    def agg(condition: ColumnElement[bool]) -> ColumnElement[Any]:
+    def agg(kind: str, condition: ColumnElement[bool]) -> ColumnElement[Any]:
         if kind == "proportion":
-            return func.max(case((condition, literal(1.0)), else_=literal(0.0)))
-        return func.sum(case((condition, ev.value), else_=literal(0.0)))
+            inner: ColumnElement[Any] = func.max(case((condition, literal(1.0)), else_=literal(0.0)))
+        else:
+            inner = func.sum(case((condition, ev.value), else_=literal(0.0)))
+        return func.coalesce(inner, literal(0.0))
 
-    x = func.coalesce(agg(and_(is_num, after)), literal(0.0)).label("x")
-    y = func.coalesce(agg(and_(is_num, before)), literal(0.0)).label("y")
-    cols = [units.c.variation.label("variation"), x, y]
-    if denominator_event:
-        d = func.coalesce(
-            func.sum(case((and_(ev.event == denominator_event, after), ev.value), else_=literal(0.0))),
-            literal(0.0),
-        ).label("d")
-        cols.append(d)
+    cols: list[Any] = [units.c.variation.label("variation")]
+    for i, m in enumerate(metrics):
+        cols.append(agg(m.kind, and_(ev.event == m.event, after)).label(f"x{i}"))
+        cols.append(agg(m.kind, and_(ev.event == m.event, before)).label(f"y{i}"))
+        if m.denominator_event:
+            cols.append(agg("mean", and_(ev.event == m.denominator_event, after)).label(f"d{i}"))
     per_unit = (
         select(*cols)
         .select_from(units.outerjoin(events, and_(*join_on)))
@@ -159,25 +183,31 @@ def sufficient_statistics(
         .cte("per_unit")
     )
     p = per_unit.c
-    out_cols: list[Any] = [
-        p.variation,
-        func.count().label("n"),
-        func.sum(p.x).label("sum"),
-        func.sum(p.x * p.x).label("sum_squares"),
-        func.sum(p.y).label("covariate_sum"),
-        func.sum(p.y * p.y).label("covariate_sum_squares"),
-        func.sum(p.x * p.y).label("cross_sum"),
-    ]
-    if denominator_event:
+    out_cols: list[Any] = [p.variation, func.count().label("n")]
+    for i, m in enumerate(metrics):
+        x, y = p[f"x{i}"], p[f"y{i}"]
         out_cols += [
-            func.sum(p.d).label("denominator_sum"),
-            func.sum(p.d * p.d).label("denominator_sum_squares"),
-            func.sum(p.x * p.d).label("denominator_cross_sum"),
+            func.sum(x).label(f"sum{i}"),
+            func.sum(x * x).label(f"sum_squares{i}"),
+            func.sum(y).label(f"covariate_sum{i}"),
+            func.sum(y * y).label(f"covariate_sum_squares{i}"),
+            func.sum(x * y).label(f"cross_sum{i}"),
         ]
+        if m.denominator_event:
+            d = p[f"d{i}"]
+            out_cols += [
+                func.sum(d).label(f"denominator_sum{i}"),
+                func.sum(d * d).label(f"denominator_sum_squares{i}"),
+                func.sum(x * d).label(f"denominator_cross_sum{i}"),
+            ]
     result = conn.execute(select(*out_cols).group_by(p.variation).order_by(p.variation))
-    stats: dict[str, dict[str, float]] = {}
+    out: list[dict[str, dict[str, float]]] = [{} for _ in metrics]
     for row in result.mappings():
-        values = {k: float(v or 0.0) for k, v in row.items() if k != "variation"}
-        values["n"] = int(row["n"])
-        stats[str(row["variation"])] = values
-    return stats
+        for i, m in enumerate(metrics):
+            names_i = ["sum", "sum_squares", "covariate_sum", "covariate_sum_squares", "cross_sum"]
+            if m.denominator_event:
+                names_i += ["denominator_sum", "denominator_sum_squares", "denominator_cross_sum"]
+            values = {name: float(row[f"{name}{i}"] or 0.0) for name in names_i}
+            values["n"] = int(row["n"])
+            out[i][str(row["variation"])] = values
+    return out
