@@ -69,3 +69,39 @@ def test_compiled_matches_reference(feats: dict[str, Any], people: list[dict[str
         for key in [*feats, "missing"]:
             expected = evaluate_feature(EvalContext(attributes=dict(attrs), features=feats), key)
             assert compiled.evaluate(attrs, key) == expected, (key, attrs)
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    ids=st.lists(st.text(min_size=1, max_size=12), min_size=1, max_size=30),
+    low=st.floats(0, 1),
+    high=st.floats(0, 1),
+    weights=st.sampled_from([None, [0.5, 0.5], [0.9, 0.1], [0.2, 0.3, 0.5]]),
+)
+def test_raising_coverage_never_rebuckets(
+    ids: list[str], low: float, high: float, weights: list[float] | None
+) -> None:
+    """Users in an experiment at a lower coverage are in it, in the same variation, at any higher one."""
+    low, high = min(low, high), max(low, high)
+    n = len(weights) if weights else 2
+
+    def assign(coverage: float) -> dict[str, int]:
+        rule: dict[str, Any] = {
+            "key": "e",
+            "variations": list(range(n)),
+            "coverage": coverage,
+            "hashVersion": 2,
+        }
+        if weights:
+            rule["weights"] = weights
+        feats = {"f": {"defaultValue": -1, "rules": [rule]}}
+        compiled = FeatureSet(feats)
+        out = {}
+        for uid in ids:
+            res = compiled.evaluate({"id": uid}, "f")
+            if res["source"] == "experiment":
+                out[uid] = res["value"]
+        return out
+
+    before, after = assign(low), assign(high)
+    assert all(after.get(uid) == variation for uid, variation in before.items())
