@@ -110,6 +110,10 @@ def process_pending(
     tally: dict[str, int] = {}
     while True:
         with db.session() as session:
+            # Look before taking the lease, so an idle processor never writes.
+            if not webhooks.pending(session, statuses=("received",), limit=1):
+                return tally
+        with db.session() as session:
             if not webhooks.take_lease(session, owner):
                 return tally or None
         while True:
