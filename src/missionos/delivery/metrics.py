@@ -231,6 +231,20 @@ class ChangeSpans:
             ]
         )
 
+    def take(self, index: Any) -> ChangeSpans:
+        """The changes at `index` (an index array, a mask or a slice)."""
+        return ChangeSpans(
+            self.deployed[index],
+            self.lead[index],
+            self.coding[index],
+            self.pickup[index],
+            self.review[index],
+            self.deploy[index],
+        )
+
+    def by_deployment_time(self) -> ChangeSpans:
+        return self.take(np.argsort(self.deployed, kind="stable"))
+
 
 def _median(values: Any) -> float | None:
     present = values[~np.isnan(values)]

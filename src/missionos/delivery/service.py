@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import re
 from collections import defaultdict
@@ -10,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, selectinload
 
@@ -753,19 +755,42 @@ def delivery_metrics(
 
 
 def weekly_figures(session: Session, selected: ScopeServices, window: Window) -> list[dict[str, Any]]:
-    """The metrics of each Monday-started week of `window` (the trend behind every chart and measure)."""
+    """The metrics of each Monday-started week of `window` (the trend behind every chart and measure).
+
+    Failures and attribution are decided once over the whole window; each week then takes its own slice of
+    deployments and changes, so long windows (years of weeks) stay cheap.
+    """
     data = queries.load(session, selected, window)
     found = metrics.failures(data.production, data.incidents, commit_deployments=data.commit_deployments)
+    production = metrics.by_finish(data.production)
+    finishes = [d.finished_at for d in production]
+    spans = data.changes.by_deployment_time()
     rows = []
     for week in metrics.weeks(window):
+        lo, hi = bisect.bisect_left(finishes, week.since), bisect.bisect_left(finishes, week.until)
+        first, last = np.searchsorted(spans.deployed, [week.since.timestamp(), week.until.timestamp()])
+        deployed = production[lo:hi]
+        if not deployed and first == last:
+            rows.append(
+                {
+                    "week": week.since,
+                    "deployments": 0,
+                    "lead_time_hours": None,
+                    "change_failure_rate": None,
+                    "recovery_hours": None,
+                    "rework_rate": None,
+                }
+            )
+            continue
+        changes = spans.take(slice(int(first), int(last)))
         rows.append(
             {
                 "week": week.since,
-                "deployments": metrics.deployment_frequency(data.production, week)["count"],
-                "lead_time_hours": metrics.lead_time(data.changes, week)["median_hours"],
-                "change_failure_rate": metrics.change_failure_rate(data.production, found, week)["rate"],
-                "recovery_hours": metrics.recovery_time(data.production, found, week)["median_hours"],
-                "rework_rate": metrics.rework_rate(data.production, week)["rate"],
+                "deployments": metrics.deployment_frequency(deployed, week)["count"],
+                "lead_time_hours": metrics.lead_time(changes, week)["median_hours"],
+                "change_failure_rate": metrics.change_failure_rate(deployed, found, week)["rate"],
+                "recovery_hours": metrics.recovery_time(deployed, found, week)["median_hours"],
+                "rework_rate": metrics.rework_rate(deployed, week)["rate"],
             }
         )
     return rows
