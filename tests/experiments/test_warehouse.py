@@ -123,6 +123,13 @@ def _compute(conn: Any, exposures_name: str, events_name: str) -> dict[str, Any]
             conn, exp_t, ev_t, "exp", kind="ratio", event="purchase", denominator_event="visit"
         ),
         "counts": warehouse.exposure_counts(conn, exp_t, "exp"),
+        "together": warehouse.aggregate(
+            conn,
+            exp_t,
+            ev_t,
+            "exp",
+            [warehouse.MetricSpec("mean", "purchase"), warehouse.MetricSpec("proportion", "purchase")],
+        ),
     }
 
 
@@ -142,6 +149,13 @@ def _check(result: dict[str, Any], exposures: list[dict[str, Any]], events: list
     assert counts.multiple_variations == 6
     assert sum(counts.units.values()) == 294
     assert counts.exposures == sum(1 for e in exposures if e["experiment_key"] == "exp")
+    # One pass for the counts and several metrics gives the same figures as the separate queries.
+    together_counts, (mean, proportion) = result["together"]
+    assert together_counts == counts
+    for one_pass, separate in ((mean, result["mean"]), (proportion, result["proportion"])):
+        assert set(one_pass) == set(separate)
+        for variation, values in one_pass.items():
+            assert values == pytest.approx(separate[variation], rel=1e-12)
 
 
 def test_sufficient_statistics_on_the_embedded_database(db: Database) -> None:

@@ -969,7 +969,11 @@ def analyze(
     )
     results: list[MetricResult] = []
     for conn in _connect(db, src):
-        counts = warehouse.exposure_counts(conn, exposures, key, until=until)
+        specs = [
+            warehouse.MetricSpec(metrics[k].type, metrics[k].event, metrics[k].denominator_event)
+            for k, _ in roles
+        ]
+        counts, all_raw = warehouse.aggregate(conn, exposures, events, key, specs, until=until)
         unknown = sorted(set(counts.units) - set(design.variations))
         if unknown:
             raise InputError(
@@ -978,15 +982,6 @@ def analyze(
         observed = [counts.units.get(v, 0) for v in design.variations]
         srm_result = stats.srm(observed, design.weights) if sum(observed) else None
         enough = all(n >= 2 for n in observed)
-        specs = [
-            warehouse.MetricSpec(metrics[k].type, metrics[k].event, metrics[k].denominator_event)
-            for k, _ in roles
-        ]
-        all_raw = (
-            warehouse.sufficient_statistics_many(conn, exposures, events, key, specs, until=until)
-            if enough
-            else [{} for _ in roles]
-        )
         for (metric_key, role), raw in zip(roles, all_raw, strict=True):
             metric = metrics[metric_key]
             per_var = [_variation_stats(v, raw.get(v), metric.type) for v in design.variations]

@@ -153,11 +153,26 @@ def sufficient_statistics_many(
     until: dt.datetime | None = None,
 ) -> list[dict[str, dict[str, float]]]:
     """`sufficient_statistics` for several metrics at once: one join of units and events, one pass."""
+    return aggregate(conn, exposures, events, experiment, metrics, until=until)[1]
+
+
+def aggregate(
+    conn: Connection,
+    exposures: TableClause,
+    events: TableClause,
+    experiment: str,
+    metrics: list[MetricSpec],
+    *,
+    until: dt.datetime | None = None,
+) -> tuple[ExposureCounts, list[dict[str, dict[str, float]]]]:
+    """Exposure counts and every metric's sufficient statistics in one query: one scan of the exposures, one
+    join with the events, one GROUP BY per unit and one per variation."""
     first = _first_exposures(exposures, experiment, until)
-    units = select(first.c.unit_id, first.c.first_at, first.c.variation).where(first.c.nvar == 1).cte("units")
+    label = case((first.c.nvar > 1, literal(MULTIPLE)), else_=first.c.variation)
+    units = select(first.c.unit_id, first.c.first_at, first.c.seen, label.label("variation")).cte("units")
     ev = events.c
     names = sorted({m.event for m in metrics} | {m.denominator_event for m in metrics if m.denominator_event})
-    join_on: list[ColumnElement[bool]] = [ev.unit_id == units.c.unit_id, ev.event.in_(names)]
+    join_on: list[ColumnElement[bool]] = [ev.unit_id == units.c.unit_id, ev.event.in_(names or [""])]
     if until is not None:
         join_on.append(ev.occurred_at < until)
     after = ev.occurred_at >= units.c.first_at
@@ -170,7 +185,7 @@ def sufficient_statistics_many(
             inner = func.sum(case((condition, ev.value), else_=literal(0.0)))
         return func.coalesce(inner, literal(0.0))
 
-    cols: list[Any] = [units.c.variation.label("variation")]
+    cols: list[Any] = [units.c.variation.label("variation"), func.max(units.c.seen).label("seen")]
     for i, m in enumerate(metrics):
         cols.append(agg(m.kind, and_(ev.event == m.event, after)).label(f"x{i}"))
         cols.append(agg(m.kind, and_(ev.event == m.event, before)).label(f"y{i}"))
@@ -183,7 +198,7 @@ def sufficient_statistics_many(
         .cte("per_unit")
     )
     p = per_unit.c
-    out_cols: list[Any] = [p.variation, func.count().label("n")]
+    out_cols: list[Any] = [p.variation, func.count().label("n"), func.sum(p.seen).label("seen")]
     for i, m in enumerate(metrics):
         x, y = p[f"x{i}"], p[f"y{i}"]
         out_cols += [
@@ -202,12 +217,20 @@ def sufficient_statistics_many(
             ]
     result = conn.execute(select(*out_cols).group_by(p.variation).order_by(p.variation))
     out: list[dict[str, dict[str, float]]] = [{} for _ in metrics]
+    units_by_variation: dict[str, int] = {}
+    multiple = multiple_seen = total = 0
     for row in result.mappings():
+        variation, n, seen = str(row["variation"]), int(row["n"]), int(row["seen"] or 0)
+        total += seen
+        if variation == MULTIPLE:
+            multiple, multiple_seen = n, seen
+            continue
+        units_by_variation[variation] = n
         for i, m in enumerate(metrics):
             names_i = ["sum", "sum_squares", "covariate_sum", "covariate_sum_squares", "cross_sum"]
             if m.denominator_event:
                 names_i += ["denominator_sum", "denominator_sum_squares", "denominator_cross_sum"]
             values = {name: float(row[f"{name}{i}"] or 0.0) for name in names_i}
-            values["n"] = int(row["n"])
-            out[i][str(row["variation"])] = values
-    return out
+            values["n"] = n
+            out[i][variation] = values
+    return ExposureCounts(units_by_variation, multiple, total, multiple_seen), out
