@@ -4,7 +4,8 @@ Work: `MISSIONOS_BENCH_DELIVERIES` deliveries (default 20,000; deployment_status
 the demo organization's services), 10% of them sent twice and 1% badly signed, from 8 concurrent clients on
 loopback. Reports deliveries/s, p50/p99 latency, the count stored (which must equal the unique, well-signed
 deliveries), and the p95 latency of the Delivery and home pages under 8 concurrent readers with the demo
-organization loaded. PostgreSQL runs in its own schema of `MISSIONOS_BENCH_PG` (default: the test server).
+organization loaded. PostgreSQL runs in its own schema of `MISSIONOS_BENCH_PG` (default: the test server);
+`MISSIONOS_BENCH_BACKENDS=sqlite` (or `postgresql`) runs one backend only.
 """
 
 from __future__ import annotations
@@ -138,7 +139,7 @@ async def _send(url: str, requests: list[Request]) -> tuple[list[float], dict[in
     codes: dict[int, int] = {}
 
     async def client() -> None:
-        async with httpx.AsyncClient(base_url=url, timeout=60) as http:
+        async with httpx.AsyncClient(base_url=url, timeout=300) as http:
             while not queue.empty():
                 r = queue.get_nowait()
                 headers = {
@@ -225,7 +226,11 @@ def run(backend: str, url: str, home: Path, size: int, page_reads: int) -> Resul
             page_p95[name] = _p(asyncio.run(_read(base, path, page_reads)), 0.95)
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(timeout=30)
+        try:
+            proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
     db = open_database(url)
     with db.session() as session:
         stored = session.scalar(select(func.count()).select_from(WebhookDelivery)) or 0
@@ -272,26 +277,32 @@ def main() -> None:
     size = int(os.environ.get("MISSIONOS_BENCH_DELIVERIES", "20000"))
     page_reads = int(os.environ.get("MISSIONOS_BENCH_PAGE_READS", "400"))
     print(f"work: {size:,} deliveries (+10% resent, 1% badly signed), {CLIENTS} clients, serve --workers 2")
-    results = []
-    schema = f"bench_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(PG_URL)
-    try:
-        with admin.begin() as conn:
-            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-        with tempfile.TemporaryDirectory() as tmp:
-            results.append(
-                run("postgresql", f"{PG_URL}?options=-csearch_path%3D{schema}", Path(tmp), size, page_reads)
-            )
-        report(results[-1])
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-        admin.dispose()
+    backends = os.environ.get("MISSIONOS_BENCH_BACKENDS", "postgresql,sqlite").split(",")
+    results = {}
+    if "postgresql" in backends:
+        schema = f"bench_{uuid.uuid4().hex[:8]}"
+        admin = create_engine(PG_URL)
+        try:
+            with admin.begin() as conn:
+                conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+            with tempfile.TemporaryDirectory() as tmp:
+                url = f"{PG_URL}?options=-csearch_path%3D{schema}"
+                results["postgresql"] = run("postgresql", url, Path(tmp), size, page_reads)
+            report(results["postgresql"])
+        finally:
+            with admin.begin() as conn:
+                conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+            admin.dispose()
     settings.forget_cached_keys()
-    with tempfile.TemporaryDirectory() as tmp:
-        results.append(run("sqlite", f"sqlite:///{Path(tmp) / 'bench.db'}", Path(tmp), size, page_reads))
-    report(results[-1])
-    pg, lite = results
+    if "sqlite" in backends:
+        with tempfile.TemporaryDirectory() as tmp:
+            results["sqlite"] = run(
+                "sqlite", f"sqlite:///{Path(tmp) / 'bench.db'}", Path(tmp), size, page_reads
+            )
+        report(results["sqlite"])
+    if len(results) < 2:
+        return
+    pg, lite = results["postgresql"], results["sqlite"]
     pg_rate, lite_rate = pg.requests / pg.seconds, lite.requests / lite.seconds
     print(
         f"ratio PostgreSQL / SQLite: {pg_rate / lite_rate:.2f}x; PostgreSQL against the {GOAL:.0f}/s goal: "

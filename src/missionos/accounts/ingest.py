@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import socket
 import threading
+import time
 import uuid
 from collections.abc import Callable, Sequence
 
@@ -20,6 +21,13 @@ from missionos.accounts import hookmap, webhooks
 from missionos.store import Database
 
 BATCH = 500
+# SQLite has one writer: smaller batches keep each write transaction short, so receivers storing new
+# deliveries wait milliseconds for the lock, not seconds.
+SQLITE_BATCH = 50
+
+
+def batch_size(db: Database) -> int:
+    return SQLITE_BATCH if db.dialect == "sqlite" else BATCH
 
 
 def _outcome(delivery: webhooks.Delivery) -> tuple[str, hookmap.Batch | None, str | None]:
@@ -40,9 +48,10 @@ def process_rows(db: Database, row_ids: Sequence[int]) -> dict[str, int]:
     def count(status: str, n: int = 1) -> None:
         tally[status] = tally.get(status, 0) + n
 
-    for start in range(0, len(row_ids), BATCH):
+    size = batch_size(db)
+    for start in range(0, len(row_ids), size):
         with db.session() as session:
-            deliveries = webhooks.load(session, row_ids[start : start + BATCH])
+            deliveries = webhooks.load(session, row_ids[start : start + size])
         groups: dict[str, list[tuple[webhooks.Delivery, hookmap.Batch]]] = {}
         failed: list[tuple[int, str]] = []
         for delivery in deliveries:
@@ -118,7 +127,7 @@ def process_pending(
                 return tally or None
         while True:
             with db.session() as session:
-                ids = webhooks.pending(session, statuses=("received",), limit=BATCH)
+                ids = webhooks.pending(session, statuses=("received",), limit=batch_size(db))
                 if ids:
                     webhooks.take_lease(session, owner)  # renew
             if not ids:
@@ -127,6 +136,8 @@ def process_pending(
                 tally[status] = tally.get(status, 0) + n
             if advance:
                 advance(len(ids))
+            if db.dialect == "sqlite":
+                time.sleep(0.02)  # let the receivers waiting for the write lock in
         with db.session() as session:
             webhooks.give_up_lease(session, owner)
         # A delivery stored while the lease was being given up found it taken and left its processing to us.
@@ -170,8 +181,6 @@ class Processor:
 
 
 def _hold_lease(db: Database, owner: str, timeout: float) -> None:
-    import time
-
     from missionos.errors import ConflictError
 
     deadline = time.monotonic() + timeout
@@ -195,8 +204,8 @@ def replay(
     _hold_lease(db, owner, timeout)
     tally: dict[str, int] = {}
     try:
-        for start in range(0, len(row_ids), BATCH):
-            chunk = row_ids[start : start + BATCH]
+        for start in range(0, len(row_ids), batch_size(db)):
+            chunk = row_ids[start : start + batch_size(db)]
             for status, n in process_rows(db, chunk).items():
                 tally[status] = tally.get(status, 0) + n
             with db.session() as session:
@@ -218,8 +227,6 @@ def drain(db: Database, *, timeout: float = 60) -> dict[str, int]:
     # The lease was free a moment ago; process_pending takes it again unless a worker just did, in which case
     # that worker processes what is left, and we wait for it.
     tally: dict[str, int] = {}
-    import time
-
     deadline = time.monotonic() + timeout
     while True:
         for status, n in (process_pending(db, owner=owner) or {}).items():
