@@ -13,7 +13,8 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from functools import cached_property
+from typing import Any, NamedTuple
 
 from missionos.errors import FieldError
 from missionos.flow.records import WORK_TYPES, StreamDefinition, TransitionRecord, WorkItemRecord
@@ -59,15 +60,16 @@ class StreamIndex:
         for status in stream.done:
             self._by_key[status.casefold()] = (self.n, "done")
             self.labels[status.casefold()] = status
-        self._memo: dict[str | None, tuple[int, str]] = {}
+        self.memo: dict[str | None, tuple[int, str]] = {}
+        self.plans: dict[tuple[bool, tuple[str | None, ...], tuple[str, ...]], _Plan] = {}
 
     def classify(self, status: str | None) -> tuple[int, str]:
         """(step index, kind) of `status`; (-1, 'backlog') for a status the stream does not name."""
-        found = self._memo.get(status)
+        found = self.memo.get(status)
         if found is None:
             key = status.casefold() if status is not None else ""
             found = self._by_key.get(key, (-1, "backlog"))
-            self._memo[status] = found
+            self.memo[status] = found
         return found
 
     def label(self, status: str | None) -> str:
@@ -77,8 +79,7 @@ class StreamIndex:
         return self.labels.get(status.casefold(), BACKLOG)
 
 
-@dataclass(frozen=True, slots=True)
-class Interval:
+class Interval(NamedTuple):
     """The item sat in `status` from `begin` to `end` (POSIX seconds; `end` is inf while still there)."""
 
     status: str | None
@@ -86,12 +87,22 @@ class Interval:
     end: float
 
 
+Move = tuple[float, str | None, str]
+"""A status change as the fast path carries it: (POSIX seconds, from status or None, to status)."""
+
+
 @dataclass(frozen=True)
 class ItemFlow:
-    """The per-item figures of METRICS.md §2 for one item in one stream (seconds)."""
+    """The per-item figures of METRICS.md §2 for one item in one stream (seconds).
+
+    The item's history is kept as parallel tuples: `statuses[k]` from `begins[k]` to `ends[k]`, of `kinds[k]`
+    (the last end is inf); `spans` are the merged stretches in which it was started and not done.
+    """
 
     item: WorkItemRecord
-    intervals: tuple[Interval, ...]
+    statuses: tuple[str | None, ...]
+    begins: tuple[float, ...]
+    ends: tuple[float, ...]
     kinds: tuple[str, ...]
     start: float | None
     done: float | None
@@ -103,6 +114,12 @@ class ItemFlow:
     forward: tuple[int, ...]
     backward: tuple[int, ...]
     unnamed: frozenset[str]
+    spans: tuple[tuple[float, float], ...] = ()
+
+    @cached_property
+    def intervals(self) -> tuple[Interval, ...]:
+        """The status intervals, oldest first."""
+        return tuple(map(Interval, self.statuses, self.begins, self.ends))
 
     @property
     def flow_time(self) -> float | None:
@@ -126,15 +143,9 @@ class ItemFlow:
             if i.status is not None and i.status.casefold() == key and math.isfinite(i.end)
         )
 
-    def in_progress(self) -> list[tuple[float, float]]:
-        """The spans in which the item was started and not done."""
-        if self.start is None:
-            return []
-        return [
-            (max(i.begin, self.start), i.end)
-            for i, kind in zip(self.intervals, self.kinds, strict=True)
-            if i.end > self.start and kind != "done"
-        ]
+    def in_progress(self) -> tuple[tuple[float, float], ...]:
+        """The stretches in which the item was started and not done (adjacent intervals merged)."""
+        return self.spans
 
 
 def _ts(moment: dt.datetime) -> float:
@@ -148,83 +159,155 @@ def item_flow(item: WorkItemRecord, transitions: Sequence[TransitionRecord], ind
     moment the item is in a status of the stream (the creation time if it was created in one); done is
     the moment it last moved from a not-done status into a done status, provided it is still in a done status.
     """
-    ordered = sorted(transitions, key=lambda t: t.at)
-    intervals: list[Interval] = []
-    created = _ts(item.created_at)
-    if ordered:
-        first_at = _ts(ordered[0].at)
-        if created < first_at:
-            intervals.append(Interval(ordered[0].from_status, created, first_at))
-        for i, t in enumerate(ordered):
-            end = _ts(ordered[i + 1].at) if i + 1 < len(ordered) else math.inf
-            intervals.append(Interval(t.to_status, _ts(t.at), end))
-    else:
-        intervals.append(Interval(None, created, math.inf))
+    moves = sorted(((t.at.timestamp(), t.from_status, t.to_status) for t in transitions), key=_first)
+    return flow_of(item, item.created_at.timestamp(), moves, index)
 
-    classes = [index.classify(iv.status) for iv in intervals]
-    start: float | None = None
-    for iv, (idx, _kind) in zip(intervals, classes, strict=True):
-        if idx >= 0:
-            start = iv.begin
-            break
-    done: float | None = None
-    if ordered and classes[-1][1] == "done":
-        k = len(intervals) - 1
-        while k > 0 and classes[k - 1][1] == "done":
-            k -= 1
-        done = intervals[k].begin
 
-    n = index.n
-    step_active = [0.0] * n
-    step_wait = [0.0] * n
+def _first(move: Move) -> float:
+    return move[0]
+
+
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    """What an item's figures take from its sequence of statuses alone (shared by every item whose path is
+    the same): which intervals start and finish it, which add to which step, its moves forward and back."""
+
+    statuses: tuple[str | None, ...]
+    kinds: tuple[str, ...]
+    first: int
+    last: int
+    terms: tuple[tuple[int, int, bool], ...]
+    spans: tuple[tuple[int, int], ...]
+    visited: tuple[bool, ...]
+    forward: tuple[int, ...]
+    backward: tuple[int, ...]
+    unnamed: frozenset[str]
+
+
+def _plan(
+    statuses: list[str | None], froms: Sequence[str | None], has_moves: bool, index: StreamIndex
+) -> _Plan:
+    classify = index.classify
+    classes = [classify(x) for x in statuses]
+    count, n = len(classes), index.n
+    first = next((k for k in range(count) if classes[k][0] >= 0), -1)
+    last = -1
+    terms: list[tuple[int, int, bool]] = []
+    spans: list[tuple[int, int]] = []
     visited = [False] * n
-    active = wait = 0.0
-    if start is not None and done is not None:
-        for iv, (idx, kind) in zip(intervals, classes, strict=True):
-            if idx < 0 or idx >= n:
-                continue
-            lo, hi = max(iv.begin, start), min(iv.end, done)
-            if hi < lo:
-                continue
-            visited[idx] = True
-            span = hi - lo
-            if kind == "active":
-                step_active[idx] += span
-                active += span
-            else:
-                step_wait[idx] += span
-                wait += span
-
+    if first >= 0:
+        if has_moves and classes[count - 1][1] == "done":
+            last = count - 1
+            while last > 0 and classes[last - 1][1] == "done":
+                last -= 1
+            # Between start and done every interval lies whole inside [start, done].
+            for k in range(first, last):
+                idx, kind = classes[k]
+                if 0 <= idx < n:
+                    terms.append((k, idx, kind == "active"))
+                    visited[idx] = True
+        lo = -1
+        for k in range(first, count):
+            if classes[k][1] == "done":
+                if lo >= 0:
+                    spans.append((lo, k))
+                    lo = -1
+            elif lo < 0:
+                lo = k
+        if lo >= 0:
+            spans.append((lo, -1))
     forward = [0] * n
     backward = [0] * n
-    previous = intervals[0].status if intervals else None
-    for t in ordered:
-        src = t.from_status if t.from_status is not None else previous
-        f, _ = index.classify(src)
-        to, _ = index.classify(t.to_status)
+    offset = len(statuses) - len(froms)  # 1 when the item sat in its first from-status before its first move
+    previous = statuses[0]
+    for j, src in enumerate(froms):
+        dst = statuses[j + offset]
+        f = classify(src or previous)[0]
+        to = classify(dst)[0]
         if to > f >= 0 and f < n:
             forward[f] += 1
         elif to < f and f >= 1:
             backward[f - 1] += 1
-        previous = t.to_status
-
-    unnamed = frozenset(
-        iv.status for iv, c in zip(intervals, classes, strict=True) if c[0] < 0 and iv.status is not None
+        previous = dst
+    return _Plan(
+        statuses=tuple(statuses),
+        kinds=tuple(c[1] for c in classes),
+        first=first,
+        last=last,
+        terms=tuple(terms),
+        spans=tuple(spans),
+        visited=tuple(visited),
+        forward=tuple(forward),
+        backward=tuple(backward),
+        unnamed=frozenset(x for x, c in zip(statuses, classes, strict=True) if c[0] < 0 and x is not None),
     )
+
+
+def flow_of(item: WorkItemRecord, created: float, moves: Sequence[Move], index: StreamIndex) -> ItemFlow:
+    """`item_flow` over plain (seconds, from, to) tuples already in time order."""
+    if not moves:
+        return flow_parts(item, created, (), (), [], index)
+    ats, froms, tos = zip(*moves, strict=True)
+    return flow_parts(item, created, froms, tos, list(ats), index)
+
+
+def flow_parts(
+    item: WorkItemRecord,
+    created: float,
+    froms: tuple[str | None, ...],
+    tos: tuple[str, ...],
+    begins: list[float],
+    index: StreamIndex,
+) -> ItemFlow:
+    """The fast path of a stream: an item's moves as parallel tuples in time order (from statuses may be
+    None or ''), `begins` their times in POSIX seconds (a list this function extends).
+
+    The structure of the item's path (which statuses, in which order) is worked out once per distinct path
+    and kept on the index; only the times are the item's own.
+    """
+    inf = math.inf
+    if begins:
+        lead = created < begins[0]
+        if lead:
+            begins.insert(0, created)
+        ends = [*begins[1:], inf]
+    else:
+        lead, begins, ends = True, [created], [inf]
+    key = (lead, froms, tos)
+    plan = index.plans.get(key)
+    if plan is None:
+        statuses: list[str | None] = [*(((froms[0] or None) if froms else None,) if lead else ()), *tos]
+        plan = index.plans[key] = _plan(statuses, froms, bool(tos), index)
+
+    n = index.n
+    step_active = [0.0] * n
+    step_wait = [0.0] * n
+    active = wait = 0.0
+    for k, idx, is_active in plan.terms:
+        span = ends[k] - begins[k]
+        if is_active:
+            step_active[idx] += span
+            active += span
+        else:
+            step_wait[idx] += span
+            wait += span
     return ItemFlow(
         item=item,
-        intervals=tuple(intervals),
-        kinds=tuple(c[1] for c in classes),
-        start=start,
-        done=done,
+        statuses=plan.statuses,
+        begins=tuple(begins),
+        ends=tuple(ends),
+        kinds=plan.kinds,
+        start=begins[plan.first] if plan.first >= 0 else None,
+        done=begins[plan.last] if plan.last >= 0 else None,
         active=active,
         wait=wait,
         step_active=tuple(step_active),
         step_wait=tuple(step_wait),
-        visited=tuple(visited),
-        forward=tuple(forward),
-        backward=tuple(backward),
-        unnamed=unnamed,
+        visited=plan.visited,
+        forward=plan.forward,
+        backward=plan.backward,
+        unnamed=plan.unnamed,
+        spans=tuple((begins[a], begins[b] if b >= 0 else inf) for a, b in plan.spans),
     )
 
 
@@ -378,24 +461,30 @@ def day_ends(window: Window) -> list[float]:
 
 def step_figures(done: Sequence[ItemFlow], steps: Sequence[str]) -> tuple[StepFigures, ...]:
     """P/T, W/T and %C&A per step, over the items that visited each step (METRICS.md §2)."""
+    n = len(steps)
+    if done:
+        visited = list(zip(*(f.visited for f in done), strict=True))
+        actives = list(zip(*(f.step_active for f in done), strict=True))
+        waits = list(zip(*(f.step_wait for f in done), strict=True))
+        forwards = list(zip(*(f.forward for f in done), strict=True))
+        backwards = list(zip(*(f.backward for f in done), strict=True))
+    else:
+        visited = actives = waits = forwards = backwards = [()] * n
     out = []
     for k, name in enumerate(steps):
-        visitors = [f for f in done if f.visited[k]]
-        forward = sum(f.forward[k] for f in done)
-        backward = sum(f.backward[k] for f in done)
-        pt = median([f.step_active[k] / HOUR for f in visitors])
-        wt = median([f.step_wait[k] / HOUR for f in visitors])
-        total = sum(f.step_active[k] + f.step_wait[k] for f in done) / HOUR
+        forward, backward = sum(forwards[k]), sum(backwards[k])
+        pt = median([a / HOUR for a, v in zip(actives[k], visited[k], strict=True) if v])
+        wt = median([w / HOUR for w, v in zip(waits[k], visited[k], strict=True) if v])
         out.append(
             StepFigures(
                 name=name,
                 process_time_hours=pt,
                 wait_before_hours=wt,
                 pct_complete_accurate=(1 - backward / forward) if forward else None,
-                items=len(visitors),
+                items=sum(visited[k]),
                 forward_moves=forward,
                 backward_moves=backward,
-                total_hours=total,
+                total_hours=(math.fsum(actives[k]) + math.fsum(waits[k])) / HOUR,
             )
         )
     return tuple(out)
@@ -428,10 +517,8 @@ def load_series(flows: Iterable[ItemFlow], samples: Sequence[float]) -> list[int
 
 
 def status_at(flow: ItemFlow, moment: float) -> str | None:
-    for iv in flow.intervals:
-        if iv.begin <= moment < iv.end:
-            return iv.status
-    return None
+    k = bisect.bisect_right(flow.begins, moment) - 1
+    return flow.statuses[k] if k >= 0 and moment < flow.ends[k] else None
 
 
 def stream_figures(

@@ -7,13 +7,17 @@ arithmetic lives in `missionos.flow.metrics`.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+import gc
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
+from itertools import groupby
+from operator import itemgetter
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import yaml
-from sqlalchemy import func, insert, select, text, update
+from sqlalchemy import CursorResult, DateTime, bindparam, func, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from missionos.errors import FieldError, InputError, NotFoundError
@@ -365,19 +369,137 @@ def load_items(session: Session, team: str | None) -> list[LoadedItem]:
     return [LoadedItem(i, items[i], tuple(grouped[i])) for i in items]
 
 
-def stream_flows(session: Session, stream: StreamDefinition) -> list[tuple[LoadedItem, metrics.ItemFlow]]:
-    """The per-item figures of every item of the stream's team."""
+def _epoch(session: Session, column: str) -> str:
+    """SQL for a stored time: as stored on SQLite (a UTC 'YYYY-MM-DD HH:MM:SS.ffffff' string, turned into
+    seconds by `_seconds`, which is faster there than SQL date functions), POSIX seconds on PostgreSQL."""
+    if session.get_bind().dialect.name == "sqlite":
+        return column
+    return f"CAST(EXTRACT(EPOCH FROM {column}) AS DOUBLE PRECISION)"
+
+
+_NAIVE_EPOCH = dt.datetime(1970, 1, 1)
+
+
+def _seconds(value: Any) -> float:
+    """POSIX seconds of what `_epoch` selected; equal to `datetime.timestamp()` of the stored time."""
+    if isinstance(value, str):
+        return (dt.datetime.fromisoformat(value) - _NAIVE_EPOCH).total_seconds()
+    if isinstance(value, dt.datetime):
+        return as_utc(value).timestamp()
+    return float(value)
+
+
+def _flow_rows(
+    session: Session, stream: StreamDefinition, index: metrics.StreamIndex, window: Window | None
+) -> tuple[Sequence[Any], Sequence[Any]]:
+    """The stream's items (id, key, type, title, source, team, parent, created seconds) and their moves
+    (item id, from, to, seconds) in time order, read as plain rows.
+
+    With a window, only the items that can count in it: created before its end, and not done for good
+    before its start (an item whose last move, before the window, went into a done status is left out).
+    """
+    team = stream.team
+    params: dict[str, Any] = {"team": (team or "").lower()}
+    where = ["lower(i.team) = :team"] if team else []
+    binds = []
+    if window is not None:
+        where.append("i.created_at < :until")
+        params["until"] = window.until
+        binds.append(bindparam("until", type_=DateTime(timezone=True)))
+        index_done = [
+            status
+            for (status,) in session.execute(text("SELECT DISTINCT to_status FROM flow_transition"))
+            if index.classify(status)[1] == "done"
+        ]
+        if index_done:
+            where.append(
+                "NOT EXISTS (SELECT 1 FROM flow_transition d WHERE d.item_id = i.id AND d.at < :since "
+                "AND d.to_status IN :done AND NOT EXISTS (SELECT 1 FROM flow_transition e "
+                "WHERE e.item_id = d.item_id AND e.at >= d.at AND e.id <> d.id))"
+            )
+            params["since"], params["done"] = window.since, index_done
+            binds += [
+                bindparam("since", type_=DateTime(timezone=True)),
+                bindparam("done", expanding=True),
+            ]
+    clause = f"WHERE {' AND '.join(where)}" if where else ""
+    items_sql = (
+        "SELECT i.id, i.key, i.type, i.title, i.source, i.team, i.parent, "
+        f"{_epoch(session, 'i.created_at')} FROM flow_work_item i {clause}"
+    )
+    moves_sql = (
+        f"SELECT t.item_id, t.from_status, t.to_status, {_epoch(session, 't.at')} FROM flow_transition t "
+        f"WHERE t.item_id IN (SELECT i.id FROM flow_work_item i {clause}) ORDER BY t.item_id, t.at"
+    )
+    return _fetch(session, text(items_sql).bindparams(*binds), params), _fetch(
+        session, text(moves_sql).bindparams(*binds), params
+    )
+
+
+def _fetch(session: Session, statement: Any, params: dict[str, Any]) -> list[Any]:
+    """All rows as the driver's plain tuples (no Row objects: this is the hot path of a large stream)."""
+    result = cast("CursorResult[Any]", session.execute(statement, params))
+    try:
+        return list(result.cursor.fetchall())
+    finally:
+        result.close()
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while a large stream's plain tuples are built and summed.
+
+    They make no reference cycles, and the collector's passes over millions of new tuples cost more than
+    the arithmetic; collection resumes (if it was on) when the block ends.
+    """
+    was_on = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_on:
+            gc.enable()
+
+
+def stream_flows(
+    session: Session, stream: StreamDefinition, window: Window | None = None
+) -> list[tuple[WorkItemRecord, metrics.ItemFlow]]:
+    """The per-item figures of the items of the stream's team (with a window, of those that can count in
+    it), read as plain rows and computed on POSIX seconds."""
+    with gc_paused():
+        return _stream_flows(session, stream, window)
+
+
+def _stream_flows(
+    session: Session, stream: StreamDefinition, window: Window | None
+) -> list[tuple[WorkItemRecord, metrics.ItemFlow]]:
     index = metrics.StreamIndex(stream)
-    return [
-        (li, metrics.item_flow(li.record, li.transitions, index)) for li in load_items(session, stream.team)
-    ]
+    item_rows, move_rows = _flow_rows(session, stream, index, window)
+    moves: dict[int, tuple[Any, Any, list[float]]] = {}
+    parse, epoch = dt.datetime.fromisoformat, _NAIVE_EPOCH
+    text_times = bool(move_rows) and isinstance(move_rows[0][3], str)
+    for item_id, group in groupby(move_rows, key=itemgetter(0)):
+        _ids, froms, tos, ats = zip(*group, strict=True)
+        if text_times:
+            moves[item_id] = (froms, tos, [(parse(at) - epoch).total_seconds() for at in ats])
+        else:
+            moves[item_id] = (froms, tos, list(ats))
+    out = []
+    utc, moment = dt.UTC, dt.datetime.fromtimestamp
+    for item_id, key, kind, title, source, team, parent, stored in item_rows:
+        created = _seconds(stored)
+        record = WorkItemRecord(key, kind, title, moment(created, utc), team, parent, source)
+        froms, tos, begins = moves.get(item_id, ((), (), []))
+        out.append((record, metrics.flow_parts(record, created, froms, tos, begins, index)))
+    return out
 
 
 def stream_metrics(session: Session, name: str, window: Window) -> metrics.StreamFigures:
     """`flow metrics`: the stream figures of METRICS.md §2 over the items done in `window`."""
     stream = get_stream(session, name)
-    flows = [f for _, f in stream_flows(session, stream)]
-    return metrics.stream_figures(flows, stream, window)
+    flows = [f for _, f in stream_flows(session, stream, window)]
+    with gc_paused():
+        return metrics.stream_figures(flows, stream, window)
 
 
 @dataclass(frozen=True)
@@ -397,6 +519,11 @@ class StreamView:
 def stream_view(session: Session, name: str, window: Window) -> StreamView:
     stream = get_stream(session, name)
     flows = [f for _, f in stream_flows(session, stream)]
+    with gc_paused():
+        return _view(stream, flows, window)
+
+
+def _view(stream: StreamDefinition, flows: list[metrics.ItemFlow], window: Window) -> StreamView:
     days, cfd = metrics.cumulative_flow(flows, stream, window)
     samples = metrics.day_ends(window)
     return StreamView(
@@ -438,7 +565,7 @@ def stream_items(
     stream = get_stream(session, name)
     k = stream.steps.index(step) if step in stream.steps else None
     rows = []
-    for li, f in stream_flows(session, stream):
+    for record, f in stream_flows(session, stream):
         if state == "done" and f.done is None:
             continue
         if state == "wip" and (f.start is None or f.done is not None):
@@ -448,10 +575,10 @@ def stream_items(
         last = f.intervals[-1].status if f.intervals else None
         rows.append(
             ItemRow(
-                source=li.record.source,
-                key=li.record.id,
-                type=li.record.type,
-                title=li.record.title,
+                source=record.source,
+                key=record.id,
+                type=record.type,
+                title=record.title,
                 status=last,
                 start=_moment(f.start),
                 done=_moment(f.done),
