@@ -277,3 +277,24 @@ def test_jira_title_with_a_nul_byte_is_stored_without_it(db: Database) -> None:
     import_sample(db)
     with db.session() as s:
         assert service.item_detail(s, "jira", "EE-4").record.title == "\u200b问题分布的帕累托图"
+
+
+def test_csv_duplicates_across_chunks_of_one_file_are_stored_once(
+    db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from missionos.flow.importers import csvfiles
+
+    monkeypatch.setattr(csvfiles, "CHUNK", 2)  # 5 moves + 3 repeats: chunks of two rows
+    repeats = (
+        "C-1,,Todo,2026-03-02T08:00:00+08:00\n"  # the first row again, three chunks later
+        "C-1,In Progress,Done,2026-03-03T02:00:00Z\n"  # the same instant in UTC
+        "C-2,Todo,In Progress,2026-03-02T09:30:00+08:00\n"
+    )
+    items, moves = write(tmp_path, moves=MOVES + repeats)
+    with db.session() as s:
+        summary = import_csv(s, items, moves)
+    assert (summary.transitions_added, summary.transitions_present) == (5, 3)
+    assert counts(db) == (2, 5)
+    with db.session() as s:
+        again = import_csv(s, items, moves)
+    assert (again.transitions_added, again.transitions_present) == (0, 8)

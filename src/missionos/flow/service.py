@@ -89,6 +89,9 @@ class WorkWriter:
         self.source = source
         self.ids: dict[str, int] = {}
         self.created: set[int] = set()
+        # Items created by this writer whose transitions an earlier batch wrote: a later batch checks the
+        # database for them too, so a row repeated across batches of one file is found, not inserted twice.
+        self.written: set[int] = set()
 
     def lookup(self, keys: Iterable[str]) -> dict[str, tuple[Any, ...]]:
         missing = [k for k in dict.fromkeys(keys) if k not in self.ids]
@@ -162,7 +165,7 @@ class WorkWriter:
         for t in transitions:
             by_item.setdefault(self.ids[t.item], []).append(t)
         present: set[tuple[int, dt.datetime, str, str]] = set()
-        old = [i for i in by_item if i not in self.created]
+        old = [i for i in by_item if i not in self.created or i in self.written]
         for chunk in _chunks(old):
             for row in self.session.execute(
                 select(Transition.item_id, Transition.at, Transition.from_status, Transition.to_status).where(
@@ -182,6 +185,7 @@ class WorkWriter:
                 rows.append({"item_id": item_id, "at": key4[1], "from_status": key4[2], "to_status": key4[3]})
         if rows:
             self.session.execute(insert(Transition), rows)
+        self.written.update(i for i in by_item if i in self.created)
         return ImportSummary(
             source=self.source,
             items_created=len(new_rows),
