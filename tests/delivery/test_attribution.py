@@ -291,3 +291,31 @@ def test_git_import_is_incremental_and_idempotent(db: Database, tmp_path: Path) 
         more = import_git(s, repo.path, service="svc", branch="main")
         ensure_service(s, "svc")
     assert (first.inserted, again.inserted, more.inserted, more.read) == (2, 0, 1, 1)
+
+
+def test_pull_request_reviews_are_replaced_on_update(db: Database, tmp_path: Path) -> None:
+    repo = GitRepo(tmp_path / "r")
+    c1 = repo.commit("initial", "2026-02-01T09:00:00+00:00")
+    first = ReviewRecord("Bob", t("2026-02-01T10:00:00+00:00"), "commented")
+    pr = PullRequestRecord(
+        1, "svc", "One", "Ann Author", t("2026-02-01T09:30:00+00:00"), None, c1, (), (first,)
+    )
+    more = PullRequestRecord(
+        1,
+        "svc",
+        "One",
+        "Ann Author",
+        t("2026-02-01T09:30:00+00:00"),
+        t("2026-02-01T12:00:00+00:00"),
+        c1,
+        (),
+        (first, ReviewRecord("Cy", t("2026-02-01T11:00:00+00:00"), "approved")),
+    )
+    with db.session() as s:
+        import_git(s, repo.path, service="svc", branch="main")
+        upsert_pull_requests(s, [pr], source="test")
+    with db.session() as s:
+        summary = upsert_pull_requests(s, [more], source="test")
+    with db.session() as s:
+        again = upsert_pull_requests(s, [more], source="test")
+    assert (summary.updated, again.unchanged) == (1, 1)

@@ -566,6 +566,7 @@ def upsert_pull_requests(
             for name, value in values.items():
                 setattr(row, name, value)
             row.reviews.clear()
+            session.flush()  # delete the old reviews before inserting their replacements (unique key)
             updated += 1
         row.reviews.extend(Review(author=a, submitted_at=t, state=s) for a, t, s in reviews)
     session.flush()
