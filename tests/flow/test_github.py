@@ -216,8 +216,10 @@ def test_saved_pages_import_through_the_cli_with_projects_v2_status(
 
 def test_live_pages_saved_for_an_air_gapped_import_give_the_same_records(tmp_path: Path) -> None:
     saved = tmp_path / "saved"
-    live = client(Recorded(), [], save=saved)
-    direct = live.fetch()
+    recorded = Recorded()
+    live = client(recorded, [], save=saved)
+    direct = live.fetch(since=dt.datetime(2026, 3, 1, 9, tzinfo=dt.timezone(dt.timedelta(hours=9))))
+    assert "since=2026-03-01T00%3A00%3A00Z" in recorded.calls[0]  # issues updated since, in UTC
     assert live.saved == len(list(saved.glob("page-*.json"))) == 6
     offline = github.read_files([saved])
     assert github.to_records(offline, TypeMap()) == github.to_records(direct, TypeMap())
