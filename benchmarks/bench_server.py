@@ -5,7 +5,9 @@ the demo organization's services), 10% of them sent twice and 1% badly signed, f
 loopback. Reports deliveries/s, p50/p99 latency, the count stored (which must equal the unique, well-signed
 deliveries), and the p95 latency of the Delivery and home pages under 8 concurrent readers with the demo
 organization loaded. PostgreSQL runs in its own schema of `MISSIONOS_BENCH_PG` (default: the test server);
-`MISSIONOS_BENCH_BACKENDS=sqlite` (or `postgresql`) runs one backend only.
+`MISSIONOS_BENCH_BACKENDS=sqlite` (or `postgresql`) runs one backend only;
+`MISSIONOS_HOOKS_PROCESSOR=external` maps deliveries in one separate `missionos hooks process --follow`
+instead of inside the web workers.
 """
 
 from __future__ import annotations
@@ -189,6 +191,16 @@ def _serve(url: str, home: Path, port: int) -> subprocess.Popen[bytes]:
         stderr=subprocess.DEVNULL,
         start_new_session=True,
     )
+    if os.environ.get("MISSIONOS_HOOKS_PROCESSOR") == "external":
+        # The other layout: web workers only acknowledge; one separate process (in the server's process
+        # group, so it stops with it) maps the deliveries.
+        subprocess.Popen(
+            [sys.executable, "-m", "missionos.cli", "hooks", "process", "--follow"],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            process_group=proc.pid,
+        )
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         try:

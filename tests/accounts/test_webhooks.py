@@ -285,3 +285,19 @@ def test_mapping_of_states_and_times() -> None:
     )
     with pytest.raises(Exception, match="UTC offset"):
         parse_time("2026-11-21T09:30:00", field_name="t")
+
+
+def test_hooks_process_command_maps_received_deliveries(hooks_ready: Database, cli: Cli) -> None:
+    body = h.dumps(h.github_deployment_status(7010))
+    with hooks_ready.session() as session:
+        webhooks.store(
+            session,
+            source="github",
+            delivery_id="cli-1",
+            event="deployment_status",
+            headers={"x-github-event": "deployment_status"},
+            payload=body,
+        )
+    result = cli("hooks", "process")
+    assert result.exit_code == 0 and "1 processed" in result.stdout
+    assert [d["id"] for d in _deployments(hooks_ready)] == ["github:7010"]

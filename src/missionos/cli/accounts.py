@@ -316,3 +316,35 @@ def hooks_replay(
     else:
         summary = ", ".join(f"{n} {s}" for s, n in sorted(tally.items())) or "nothing to replay"
         console.print(f"Replayed {len(wanted)} deliveries: {summary}.")
+
+
+@hooks_app.command("process")
+def hooks_process(
+    follow: Annotated[
+        bool, typer.Option("--follow", help="Keep processing new deliveries until stopped (Ctrl-C).")
+    ] = False,
+    interval: Annotated[
+        float, typer.Option(help="Seconds between looks for new deliveries with --follow.")
+    ] = 0.5,
+) -> None:
+    """Process received deliveries now (in batches, under the lease); with --follow, keep at it.
+
+    Run `missionos serve` with MISSIONOS_HOOKS_PROCESSOR=external and one `missionos hooks process --follow`
+    to keep the mapping work out of the web workers.
+    """
+    import time
+
+    db = database()
+    owner = ingest.owner_name()
+    done: dict[str, int] = {}
+    try:
+        while True:
+            for status, n in (ingest.process_pending(db, owner=owner) or {}).items():
+                done[status] = done.get(status, 0) + n
+            if not follow:
+                break
+            time.sleep(interval)
+    except KeyboardInterrupt:
+        pass
+    summary = ", ".join(f"{n} {s}" for s, n in sorted(done.items())) or "nothing to process"
+    console.print(f"Processed deliveries: {summary}.")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -70,6 +71,9 @@ def create_app(db: Database | None = None, security: SecurityConfig | None = Non
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if os.environ.get("MISSIONOS_HOOKS_PROCESSOR", "worker") == "external":
+            yield  # `missionos hooks process --follow` processes the deliveries in its own process
+            return
         processor = ingest.Processor(app.state.db)
         app.state.hooks_processor = processor
         processor.start()
