@@ -182,6 +182,16 @@ def _p(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
 
 
+_helpers: list[subprocess.Popen[bytes]] = []
+
+
+def _stop_helpers() -> None:
+    while _helpers:
+        helper = _helpers.pop()
+        os.killpg(helper.pid, signal.SIGINT)
+        helper.wait(timeout=60)
+
+
 def _serve(url: str, home: Path, port: int) -> subprocess.Popen[bytes]:
     env = {**os.environ, "MISSIONOS_HOME": str(home), "MISSIONOS_DATABASE_URL": url}
     proc = subprocess.Popen(
@@ -192,14 +202,15 @@ def _serve(url: str, home: Path, port: int) -> subprocess.Popen[bytes]:
         start_new_session=True,
     )
     if os.environ.get("MISSIONOS_HOOKS_PROCESSOR") == "external":
-        # The other layout: web workers only acknowledge; one separate process (in the server's process
-        # group, so it stops with it) maps the deliveries.
-        subprocess.Popen(
-            [sys.executable, "-m", "missionos.cli", "hooks", "process", "--follow"],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            process_group=proc.pid,
+        # The other layout: web workers only acknowledge; one separate process maps the deliveries.
+        _helpers.append(
+            subprocess.Popen(
+                [sys.executable, "-m", "missionos.cli", "hooks", "process", "--follow"],
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                start_new_session=True,
+            )
         )
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
@@ -209,6 +220,7 @@ def _serve(url: str, home: Path, port: int) -> subprocess.Popen[bytes]:
         except httpx.HTTPError:
             time.sleep(0.3)
     os.killpg(proc.pid, signal.SIGKILL)
+    _stop_helpers()
     raise RuntimeError("missionos serve did not start")
 
 
@@ -243,6 +255,7 @@ def run(backend: str, url: str, home: Path, size: int, page_reads: int) -> Resul
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
+        _stop_helpers()
     db = open_database(url)
     with db.session() as session:
         stored = session.scalar(select(func.count()).select_from(WebhookDelivery)) or 0
