@@ -197,11 +197,6 @@ def test_pull_request_keeps_every_review_of_one_batch(hooks_ready: Database) -> 
     assert _reviewers(hooks_ready) == ["bo", "cy"]
 
 
-@pytest.mark.xfail(
-    reason="delivery.service.upsert_pull_requests raises IntegrityError (delivery_review unique) when a "
-    "stored pull request's reviews are replaced by a larger set; reported to the delivery context",
-    strict=False,
-)
 def test_pull_request_keeps_every_review_across_batches(client: httpx.Client, hooks_ready: Database) -> None:
     for doc, event in REVIEWED_PR:
         body = h.dumps(doc)
