@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, cast
 
 import yaml
-from sqlalchemy import CursorResult, DateTime, bindparam, func, insert, select, text, update
+from sqlalchemy import CursorResult, DateTime, Table, bindparam, func, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from missionos.errors import FieldError, InputError, NotFoundError
@@ -36,6 +36,7 @@ from missionos.measures import Window
 from missionos.store import utcnow
 
 CHUNK = 500
+TRANSITIONS = cast(Table, Transition.__table__)
 
 
 def as_utc(moment: dt.datetime) -> dt.datetime:
@@ -184,7 +185,8 @@ class WorkWriter:
                 batch.add(key4)
                 rows.append({"item_id": item_id, "at": key4[1], "from_status": key4[2], "to_status": key4[3]})
         if rows:
-            self.session.execute(insert(Transition), rows)
+            # The table's Core insert (an executemany), not the ORM's bulk path: no per-row ORM bookkeeping.
+            self.session.execute(insert(TRANSITIONS), rows)
         self.written.update(i for i in by_item if i in self.created)
         return ImportSummary(
             source=self.source,
