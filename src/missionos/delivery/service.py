@@ -407,6 +407,14 @@ def upsert_deployments(
                     f"remediates: no deployment {target!r} of {r.service}", **_where(source, lines, i)
                 )
     inserted = updated = unchanged = 0
+    # Per service, the earliest (finished_at, id) of a production deployment added, moved or changed: the
+    # changes carried by production deployments before it cannot change (METRICS.md §1 walks forward).
+    earliest: dict[str, tuple[dt.datetime, str]] = {}
+
+    def touched(name: str, key: tuple[dt.datetime, str]) -> None:
+        if name not in earliest or key < earliest[name]:
+            earliest[name] = key
+
     for r, revision in zip(records, resolved, strict=True):
         svc = services[r.service]
         values = {
@@ -419,6 +427,7 @@ def upsert_deployments(
             "remediates": " ".join(r.remediates),
             "is_production": is_production_deployment(r, _production_names(svc)),
         }
+        finished = r.finished_at.astimezone(dt.UTC)
         row = existing.get((svc.id, r.id))
         if row is None:
             session.add(
@@ -426,16 +435,28 @@ def upsert_deployments(
                     service_id=svc.id, external_id=r.id, source=source, effective_kind=r.kind, **values
                 )
             )
+            if values["is_production"]:
+                touched(svc.name, (finished, r.id))
             inserted += 1
         elif _changed(row, values):
+            if row.is_production:
+                touched(svc.name, (_utc(row.finished_at), r.id))
+            if values["is_production"]:
+                touched(svc.name, (finished, r.id))
+            if not values["is_production"] and row.effective_kind != r.kind:
+                row.effective_kind = r.kind
             for name, value in values.items():
                 setattr(row, name, value)
             updated += 1
         else:
+            # Sent again unchanged: attribution is checked again from it on (it repairs attribution after a
+            # service setting such as its history start changed).
+            if row.is_production:
+                touched(svc.name, (finished, r.id))
             unchanged += 1
     session.flush()
-    for svc in services.values():
-        attribute(session, svc)
+    for name, start in earliest.items():
+        reattribute_from(session, services[name], start)
     return ImportSummary(source, len(records), inserted, updated, unchanged)
 
 
@@ -539,6 +560,7 @@ def upsert_pull_requests(
         )
     }
     inserted = updated = unchanged = 0
+    written: dict[str, list[PullRequest]] = defaultdict(list)
     for r in records:
         svc = services[r.service]
         row = existing.get((svc.id, r.number))
@@ -569,9 +591,10 @@ def upsert_pull_requests(
             session.flush()  # delete the old reviews before inserting their replacements (unique key)
             updated += 1
         row.reviews.extend(Review(author=a, submitted_at=t, state=s) for a, t, s in reviews)
+        written[svc.name].append(row)
     session.flush()
-    for svc in services.values():
-        attribute(session, svc)
+    for name, rows in written.items():
+        relink_pull_requests(session, services[name], [row.id for row in rows])
     return ImportSummary(source, len(records), inserted, updated, unchanged)
 
 
@@ -688,6 +711,235 @@ def attribute(session: Session, service: Service) -> None:
         if d.effective_kind != kind:
             d.effective_kind = kind
     session.flush()
+
+
+def _chunks(values: Sequence[Any], size: int = 500) -> Iterable[list[Any]]:
+    for i in range(0, len(values), size):
+        yield list(values[i : i + size])
+
+
+def reattribute_from(session: Session, service: Service, start: tuple[dt.datetime, str]) -> None:
+    """`attribute` for deployments only, from the production deployment ordered at `start` on.
+
+    Production deployments ordered before `start` (by finish time, then id) keep the changes they carry: their
+    walks are replayed over the commit graph (shas and parents only) to know what they reached, and nothing
+    of theirs is rewritten. Later deployments are walked and attributed as `attribute` does; pull-request
+    links and change starts do not depend on deployments and are left as they are. The result equals
+    `attribute(session, service)` when the stored attribution before this call was complete.
+    """
+    deployments = list(session.scalars(select(Deployment).where(Deployment.service_id == service.id)))
+    production_deps = sorted(
+        (d for d in deployments if d.is_production), key=lambda d: (_utc(d.finished_at), d.external_id)
+    )
+    k = bisect.bisect_left([(_utc(d.finished_at), d.external_id) for d in production_deps], start)
+    earlier = {d.id for d in production_deps[:k]}
+    later = [d for d in deployments if d.id not in earlier]
+    later_ids = [d.id for d in later]
+    history_start = utc(service.history_start)
+    carried_texts: dict[int, list[str]] = defaultdict(list)
+    carried_prs: dict[int, list[int]] = defaultdict(list)
+    for repo in service.repositories:
+        graph = session.execute(
+            select(Commit.sha, Commit.parents).where(Commit.repository_id == repo.id)
+        ).all()
+        if not graph:
+            continue
+        parents = {r.sha: r.parents.split() for r in graph}
+        previous: set[str] | None = None
+        previous_rev = ""
+        carried_by: list[tuple[Deployment, set[str]]] = []
+        first_reach: set[str] = set()
+        for index, d in enumerate(production_deps):
+            if d.revision not in parents:
+                continue
+            if previous is None:
+                reach, _ = _walk(parents, d.revision, set(), "")
+                previous = reach
+                carried: set[str] = set()
+                if index >= k and history_start is not None:
+                    first_reach = reach
+                    carried = reach
+            else:
+                carried, hit = _walk(parents, d.revision, previous, previous_rev)
+                if hit:
+                    previous |= carried
+                else:
+                    previous, _ = _walk(parents, d.revision, set(), "")
+            previous_rev = d.revision
+            if index >= k:
+                carried_by.append((d, carried))
+        wanted = set().union(*(c for _, c in carried_by)) if carried_by else set()
+        rows: dict[str, Any] = {}
+        for chunk in _chunks(sorted(wanted)):
+            for r in session.execute(
+                select(
+                    Commit.id,
+                    Commit.sha,
+                    Commit.is_merge,
+                    Commit.touches,
+                    Commit.committed_at,
+                    Commit.deployment_id,
+                    Commit.pull_request_id,
+                    Commit.message,
+                ).where(Commit.repository_id == repo.id, Commit.sha.in_(chunk))
+            ):
+                rows[r.sha] = r
+        for chunk in _chunks(later_ids):
+            for r in session.execute(
+                select(
+                    Commit.id,
+                    Commit.sha,
+                    Commit.is_merge,
+                    Commit.touches,
+                    Commit.committed_at,
+                    Commit.deployment_id,
+                    Commit.pull_request_id,
+                    Commit.message,
+                ).where(Commit.repository_id == repo.id, Commit.deployment_id.in_(chunk))
+            ):
+                rows[r.sha] = r
+        assigned: dict[str, int] = {}
+        for d, carried in carried_by:
+            for sha in carried:
+                row = rows[sha]
+                if row.is_merge or not row.touches or sha in assigned or row.deployment_id in earlier:
+                    continue
+                if carried is first_reach and _utc(row.committed_at) < history_start:  # type: ignore[operator]
+                    continue
+                assigned[sha] = d.id
+                carried_texts[d.id].append(row.message)
+                if row.pull_request_id is not None:
+                    carried_prs[d.id].append(row.pull_request_id)
+        changes = [
+            {"id": r.id, "deployment_id": assigned.get(sha)}
+            for sha, r in rows.items()
+            if r.deployment_id not in earlier and r.deployment_id != assigned.get(sha)
+        ]
+        if changes:
+            session.execute(update(Commit), changes)
+    labels = _labels(session, {p for ids in carried_prs.values() for p in ids})
+    for d in later:
+        texts = carried_texts.get(d.id, []) + [
+            label for p in carried_prs.get(d.id, ()) for label in labels.get(p, ())
+        ]
+        kind = kind_from_texts(d.kind, texts) if d.is_production else d.kind
+        if d.effective_kind != kind:
+            d.effective_kind = kind
+    session.flush()
+
+
+def _labels(session: Session, pr_ids: Iterable[int]) -> dict[int, list[str]]:
+    """The labels of these pull requests."""
+    found: dict[int, list[str]] = {}
+    for chunk in _chunks(sorted(set(pr_ids))):
+        for pr_id, text in session.execute(
+            select(PullRequest.id, PullRequest.labels).where(PullRequest.id.in_(chunk))
+        ):
+            if text:
+                found[pr_id] = text.split(",")
+    return found
+
+
+def relink_pull_requests(session: Session, service: Service, changed: Sequence[int]) -> None:
+    """`attribute` for pull requests only: after the pull requests `changed` were written, set the pull
+    request and start of the changes they name (or named), and the effective kind of the deployments that
+    carry those changes. Deployment attribution does not depend on pull requests and is left as it is."""
+    prs = list(session.scalars(select(PullRequest).where(PullRequest.service_id == service.id)))
+    pr_of: dict[str, PullRequest] = {}
+    for pr in prs:
+        for sha in [*pr.commit_shas.split(), pr.merge_commit_sha or ""]:
+            if sha:
+                pr_of[sha] = pr
+    changed_set = set(changed)
+    named = {
+        sha
+        for pr in prs
+        if pr.id in changed_set
+        for sha in [*pr.commit_shas.split(), pr.merge_commit_sha or ""]
+        if sha
+    }
+    kinds_of: set[int] = set()
+    for repo in service.repositories:
+        columns = (
+            Commit.id,
+            Commit.sha,
+            Commit.authored_at,
+            Commit.deployment_id,
+            Commit.start_at,
+            Commit.pull_request_id,
+        )
+        rows: dict[str, Any] = {}
+        for chunk in _chunks(sorted(named)):
+            for r in session.execute(
+                select(*columns).where(Commit.repository_id == repo.id, Commit.sha.in_(chunk))
+            ):
+                rows[r.sha] = r
+        for chunk in _chunks(sorted(changed_set)):
+            for r in session.execute(
+                select(*columns).where(Commit.repository_id == repo.id, Commit.pull_request_id.in_(chunk))
+            ):
+                rows[r.sha] = r
+        if not rows:
+            continue
+        owners = {pr_of[sha].id: pr_of[sha] for sha in rows if sha in pr_of}
+        # Each owner's start is the earliest authored_at among its commits in this repository.
+        owner_shas = sorted({s for pr in owners.values() for s in pr.commit_shas.split()})
+        authored: dict[str, dt.datetime] = {}
+        for chunk in _chunks(owner_shas):
+            for sha, at in session.execute(
+                select(Commit.sha, Commit.authored_at).where(
+                    Commit.repository_id == repo.id, Commit.sha.in_(chunk)
+                )
+            ):
+                authored[sha] = _utc(at)
+        pr_start: dict[int, dt.datetime] = {}
+        for pr in owners.values():
+            starts = [authored[s] for s in pr.commit_shas.split() if s in authored]
+            if pr.first_commit_at is not None:
+                starts.append(_utc(pr.first_commit_at))
+            if starts:
+                pr_start[pr.id] = min(starts)
+        updates = []
+        for sha, r in rows.items():
+            owner = pr_of.get(sha)
+            start = pr_start.get(owner.id) if owner is not None else None
+            values = {
+                "start_at": start or _utc(r.authored_at),
+                "pull_request_id": owner.id if owner is not None else None,
+            }
+            if r.deployment_id is not None:
+                kinds_of.add(r.deployment_id)
+            if utc(r.start_at) != values["start_at"] or r.pull_request_id != values["pull_request_id"]:
+                updates.append({"id": r.id, **values})
+        if updates:
+            session.execute(update(Commit), updates)
+    if kinds_of:
+        _refresh_kinds(session, sorted(kinds_of))
+    session.flush()
+
+
+def _refresh_kinds(session: Session, deployment_ids: Sequence[int]) -> None:
+    """The effective kind of these deployments from the changes they carry and their pull requests' labels."""
+    texts: dict[int, list[str]] = defaultdict(list)
+    prs: dict[int, list[int]] = defaultdict(list)
+    for chunk in _chunks(deployment_ids):
+        for deployment_id, message, pr_id in session.execute(
+            select(Commit.deployment_id, Commit.message, Commit.pull_request_id).where(
+                Commit.deployment_id.in_(chunk)
+            )
+        ):
+            if deployment_id is None:
+                continue
+            texts[deployment_id].append(message)
+            if pr_id is not None:
+                prs[deployment_id].append(pr_id)
+    labels = _labels(session, {p for ids in prs.values() for p in ids})
+    for chunk in _chunks(deployment_ids):
+        for d in session.scalars(select(Deployment).where(Deployment.id.in_(chunk))):
+            found = texts.get(d.id, []) + [label for p in prs.get(d.id, ()) for label in labels.get(p, ())]
+            kind = kind_from_texts(d.kind, found) if d.is_production else d.kind
+            if d.effective_kind != kind:
+                d.effective_kind = kind
 
 
 def _has_derived(session: Session, service: Service) -> bool:
