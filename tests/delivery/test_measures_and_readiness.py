@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 
@@ -75,3 +76,30 @@ def test_readiness_command(db: Database, cli: Cli, tmp_path: Path) -> None:
     assert table.exit_code == 0 and "deployment frequency" in table.stdout
     missing = cli("delivery", "metrics", "--team", "Nobody")
     assert missing.exit_code == 2 and "no team named 'Nobody'" in missing.stderr
+
+
+def test_deployment_counts_match_the_weekly_figures_over_any_window(db: Database, tmp_path: Path) -> None:
+    """Production deployment counts come from their own query; they are the weekly figures' counts, for a
+    window cutting weeks at both ends and for an all-time window (what strategy sums)."""
+    from missionos.delivery import queries
+    from missionos.delivery.service import weekly_figures
+
+    _history(db, tmp_path)
+    cut = Window(t("2026-06-02T11:00:00+00:00"), t("2026-06-09T15:00:00+00:00"))
+    series = measures.query(db, "delivery.deployment_frequency", Scope("service", "svc"), cut)
+    # D1 is before the window, D2 inside its first (partial) week, D3 exactly at its (exclusive) end
+    assert [(p.at, p.value) for p in series.points] == [
+        (cut.since, 1.0),
+        (t("2026-06-08T00:00:00+00:00"), 0.0),
+    ]
+    epoch = Window(dt.datetime(1970, 1, 1, tzinfo=dt.UTC), t("2026-06-20T00:00:00+00:00"))
+    for window in (cut, epoch):
+        for scope in (Scope("org"), Scope("team", "Team B"), Scope("service", "svc")):
+            with db.session() as s:
+                rows = weekly_figures(s, queries.services_in(s, scope), window)
+            expected = [(r["week"], float(r["deployments"])) for r in rows]
+            for name in ("delivery.production_deployments", "delivery.deployment_frequency"):
+                got = measures.query(db, name, scope, window)
+                assert [(p.at, p.value) for p in got.points] == expected, (name, scope, window)
+    total = measures.query(db, "delivery.production_deployments", Scope("service", "svc"), epoch)
+    assert sum(p.value or 0 for p in total.points) == 3

@@ -27,8 +27,10 @@ from missionos.measures.registry import (
     get,
     load_publishers,
     measure,
+    memoized,
     names,
     query,
+    reading,
     register_verdict_source,
     verdict_for,
 )
@@ -49,8 +51,10 @@ __all__ = [
     "get",
     "load_publishers",
     "measure",
+    "memoized",
     "names",
     "query",
+    "reading",
     "register_verdict_source",
     "verdict_for",
 ]

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import importlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Hashable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from missionos.errors import FieldError, NotFoundError
 
@@ -105,6 +107,40 @@ class Series:
 
 MeasureFn = Callable[["Database", Scope, Window], Series]
 
+T = TypeVar("T")
+
+# The memo of the innermost `reading()` block of this thread or task; None outside any.
+_memo: ContextVar[dict[Hashable, Any] | None] = ContextVar("missionos_measures_memo", default=None)
+
+
+@contextmanager
+def reading() -> Iterator[None]:
+    """A read-only block (one page view, one report): inside it each (measure, scope, window) is computed once
+    per database, and publishers share work between their measures through `memoized`.
+
+    Nothing is kept after the block, so no figure outlives the request that read it. Do not write inside the
+    block and then read again: the second read answers from the memo. Nested blocks share the outer memo.
+    """
+    if _memo.get() is not None:
+        yield
+        return
+    token = _memo.set({})
+    try:
+        yield
+    finally:
+        _memo.reset(token)
+
+
+def memoized(key: Hashable, compute: Callable[[], T]) -> T:
+    """`compute()`, once per `key` within the current `reading()` block (every time outside one)."""
+    memo = _memo.get()
+    if memo is None:
+        return compute()
+    if key not in memo:
+        memo[key] = compute()
+    result: T = memo[key]
+    return result
+
 
 @dataclass(frozen=True)
 class Measure:
@@ -163,7 +199,8 @@ class Registry:
         return sorted(self._measures)
 
     def query(self, db: Database, name: str, scope: Scope, window: Window) -> Series:
-        return self.get(name)(db, scope, window)
+        found = self.get(name)
+        return memoized((id(self), id(db), name, scope, window), lambda: found(db, scope, window))
 
     def register_verdict_source(self, source: VerdictSource) -> VerdictSource:
         if source not in self._verdict_sources:

@@ -664,7 +664,17 @@ def evaluate_plan(
     with_cascade: bool = True,
 ) -> PlanView:
     """Bind `plan` to live evidence as of `as_of` (default today): goal values and statuses, bet verdicts,
-    the litmus findings, and the plans around it in the cascade."""
+    the litmus findings, and the plans around it in the cascade.
+
+    It is one read: each (measure, scope, window) the plan binds more than once is computed once
+    (`measures.reading()`)."""
+    with measures.reading():
+        return _evaluate_plan(db, plan, as_of=as_of, version=version, with_cascade=with_cascade)
+
+
+def _evaluate_plan(
+    db: Database, plan: Plan, *, as_of: dt.date | None, version: int | None, with_cascade: bool
+) -> PlanView:
     day = as_of or today()
     default_since = _end_of(day) - dt.timedelta(days=HISTORY_DAYS)
     live: dict[str, LiveSeries] = {}
