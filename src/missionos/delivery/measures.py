@@ -75,11 +75,10 @@ def _deployment_counts(name: str, unit: str) -> Callable[[Database, Scope, Windo
 
         selected, finishes = memoized(("delivery.production_finishes", id(db), scope, window), load)
         starts = week_starts(window)
-        ends = [*starts[1:], window.until]
-        points = tuple(
-            Point(s, float(bisect.bisect_left(finishes, e) - bisect.bisect_left(finishes, s)))
-            for s, e in zip(starts, ends, strict=True)
-        )
+        counts = [0.0] * len(starts)
+        for finished in finishes:  # each finish falls in the last week starting at or before it
+            counts[bisect.bisect_right(starts, finished) - 1] += 1.0
+        points = tuple(map(Point, starts, counts))
         return Series(name, scope, unit, points, detail={"services": list(selected.names), "period": "week"})
 
     return compute
