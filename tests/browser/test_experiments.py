@@ -48,8 +48,9 @@ def test_raising_a_rollout_from_the_flags_page_adds_a_version(page: Any, live_se
     page.get_by_role("link", name="document-upload-v2").click()
     assert page.locator("#rollout-now").inner_text() == "25%"
     before = page.locator("table.history tbody tr").count()
-    page.get_by_role("button", name="50%").click()
-    page.wait_for_url("**/experiments/flags/document-upload-v2")
+    # The form posts and redirects back to the same URL, so wait for that navigation, not for the URL.
+    with page.expect_navigation(url="**/experiments/flags/document-upload-v2"):
+        page.get_by_role("button", name="50%").click()
     assert page.locator("#rollout-now").inner_text() == "50%"
     history = page.locator("table.history tbody tr")
     assert history.count() == before + 1
