@@ -17,24 +17,38 @@ from missionos.store import Database
 def _weekly(db: Database, scope: Scope, window: Window, name: str, unit: str, *, share: bool) -> Series:
     assert scope.name is not None
     with db.session() as session:
-        found = service.history(session, scope.name, since=window.since, until=window.until)
+        # The share needs only each assessment's status counts; findings need the per-control results.
+        if share:
+            moments = [
+                (at, service.satisfied_share(counts))
+                for at, counts in service.history_counts(
+                    session, scope.name, since=window.since, until=window.until
+                )
+            ]
+            latest = service.latest(session, scope.name, before=window.until)
+            found_count = len(moments)
+        else:
+            found = service.history(session, scope.name, since=window.since, until=window.until)
+            moments = [(a.assessed_at, float(a.open_findings)) for a in found]
+            latest = found[-1] if found else None
+            found_count = len(found)
     start = (window.since - dt.timedelta(days=window.since.weekday())).replace(
         hour=0, minute=0, second=0, microsecond=0
     )
     weeks: dict[dt.datetime, float] = {}
-    for a in found:
-        week = (a.assessed_at - dt.timedelta(days=a.assessed_at.weekday())).replace(
+    for assessed_at, value in moments:
+        week = (assessed_at - dt.timedelta(days=assessed_at.weekday())).replace(
             hour=0, minute=0, second=0, microsecond=0
         )
-        weeks[week] = a.satisfied_share if share else float(a.open_findings)
+        weeks[week] = value
     points = []
     moment = start
     while moment < window.until:
         points.append(Point(moment, weeks.get(moment)))
         moment += dt.timedelta(days=7)
-    detail: dict[str, Any] = {"assessments": len(found)}
-    if found:
-        detail["latest_assessment"] = found[-1].as_dict()
+    detail: dict[str, Any] = {"assessments": found_count}
+    if found_count and latest is not None:
+        detail["latest_assessment"] = latest.as_dict()
     return Series(name, scope, unit, tuple(points), detail)
 
 

@@ -556,8 +556,7 @@ class StoredAssessment:
     @property
     def satisfied_share(self) -> float:
         """Share of baseline controls satisfied or inherited."""
-        good = self.counts.get("satisfied", 0) + self.counts.get("inherited", 0)
-        return good / self.total if self.total else 0.0
+        return satisfied_share(self.counts)
 
     @property
     def open_findings(self) -> int:
@@ -597,6 +596,29 @@ def history(
         query = query.where(Assessment.assessed_at < until)
     rows = session.scalars(query.order_by(Assessment.assessed_at, Assessment.id))
     return [_stored(r, name) for r in rows]
+
+
+def history_counts(
+    session: Session, name: str, *, since: dt.datetime | None = None, until: dt.datetime | None = None
+) -> list[tuple[dt.datetime, dict[str, int]]]:
+    """(assessed_at, status counts) of system `name`'s assessments, oldest first, within [since, until).
+
+    Reads only the counts, not the per-control results, for trend lines that need no more.
+    """
+    row = _system_row(session, name)
+    query = select(Assessment.assessed_at, Assessment.counts).where(Assessment.system_id == row.id)
+    if since is not None:
+        query = query.where(Assessment.assessed_at >= since)
+    if until is not None:
+        query = query.where(Assessment.assessed_at < until)
+    rows = session.execute(query.order_by(Assessment.assessed_at, Assessment.id))
+    return [(aware(at), dict(counts)) for at, counts in rows]
+
+
+def satisfied_share(counts: dict[str, int]) -> float:
+    """Share of baseline controls satisfied or inherited, from an assessment's status counts."""
+    total = sum(counts.values())
+    return (counts.get("satisfied", 0) + counts.get("inherited", 0)) / total if total else 0.0
 
 
 def latest(session: Session, name: str, *, before: dt.datetime | None = None) -> StoredAssessment | None:
