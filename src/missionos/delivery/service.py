@@ -801,7 +801,9 @@ def reattribute_from(session: Session, service: Service, start: tuple[dt.datetim
         assigned: dict[str, int] = {}
         for d, carried in carried_by:
             for sha in carried:
-                row = rows[sha]
+                row = rows.get(sha)
+                if row is None:
+                    continue  # a parent outside the imported history
                 if row.is_merge or not row.touches or sha in assigned or row.deployment_id in earlier:
                     continue
                 if carried is first_reach and _utc(row.committed_at) < history_start:  # type: ignore[operator]
