@@ -34,7 +34,16 @@ def test_unknown_service_page_is_html_for_browsers(client: httpx.Client) -> None
     assert "no service named" in response.text and "<nav" in response.text
 
 
-def test_bad_query_parameter_is_a_422_problem(client: httpx.Client) -> None:
+def test_bad_query_parameter_is_a_422_problem_naming_the_field(client: httpx.Client) -> None:
+    response = client.get("/api/v1/audit", params={"limit": "many"})
+    assert response.status_code == 422
+    assert response.headers["content-type"].startswith("application/problem+json")
+    body = response.json()
+    assert body["status"] == 422
+    assert "limit" in body["detail"]
+
+
+def test_unknown_api_path_is_a_404_problem(client: httpx.Client) -> None:
     response = client.get("/api/v1/openapi.json/x")
     assert response.status_code == 404
     assert response.json()["status"] == 404
