@@ -6,8 +6,8 @@ loopback. Reports deliveries/s, p50/p99 latency, the count stored (which must eq
 deliveries), and the p95 latency of the Delivery and home pages under 8 concurrent readers with the demo
 organization loaded. PostgreSQL runs in its own schema of `MISSIONOS_BENCH_PG` (default: the test server);
 `MISSIONOS_BENCH_BACKENDS=sqlite` (or `postgresql`) runs one backend only;
-`MISSIONOS_HOOKS_PROCESSOR=external` maps deliveries in one separate `missionos hooks process --follow`
-instead of inside the web workers.
+`MISSIONOS_BENCH_PROCESSOR=workers` maps deliveries inside the web workers instead of in `serve`'s own
+processor process.
 """
 
 from __future__ import annotations
@@ -41,6 +41,7 @@ SECRET = "benchmark-webhook-secret-0123456789"
 CLIENTS = 8
 READERS = 8
 PG_URL = os.environ.get("MISSIONOS_BENCH_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+PROCESSOR = os.environ.get("MISSIONOS_BENCH_PROCESSOR", "process")
 GOAL = 500.0  # deliveries/s on PostgreSQL, from the issue
 
 
@@ -133,27 +134,63 @@ def workload(size: int, commits: dict[str, list[tuple[str, dt.datetime]]]) -> tu
     return requests, size - len(bad)
 
 
-async def _send(url: str, requests: list[Request]) -> tuple[list[float], dict[int, int], float]:
-    queue: asyncio.Queue[Request] = asyncio.Queue()
-    for r in requests:
-        queue.put_nowait(r)
+class _Connection:
+    """A minimal HTTP/1.1 keep-alive client over asyncio streams, so that the load generator, which shares the
+    machine's cores with the server, spends as little of them as it can (httpx costs about 1 ms a request)."""
+
+    def __init__(self, host: str, port: int) -> None:
+        self.host, self.port = host, port
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+
+    async def request(self, raw: bytes) -> tuple[int, bytes]:
+        if self.writer is None:
+            self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+        assert self.reader is not None
+        self.writer.write(raw)
+        head = await self.reader.readuntil(b"\r\n\r\n")
+        status = int(head.split(b" ", 2)[1])
+        length = 0
+        for line in head.split(b"\r\n")[1:]:
+            name, _, value = line.partition(b":")
+            if name.strip().lower() == b"content-length":
+                length = int(value)
+        body = await self.reader.readexactly(length)
+        if b"connection: close" in head.lower():
+            await self.close()
+        return status, body
+
+    async def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+            self.writer = None
+
+
+def _raw_post(port: int, r: Request) -> bytes:
+    head = (
+        f"POST /hooks/github HTTP/1.1\r\nhost: 127.0.0.1:{port}\r\ncontent-type: application/json\r\n"
+        f"x-github-event: {r.event}\r\nx-github-delivery: {r.delivery_id}\r\n"
+        f"x-hub-signature-256: {r.signature}\r\ncontent-length: {len(r.body)}\r\n\r\n"
+    )
+    return head.encode() + r.body
+
+
+async def _send(port: int, requests: list[Request]) -> tuple[list[float], dict[int, int], float]:
+    queue = [_raw_post(port, r) for r in reversed(requests)]
     latencies: list[float] = []
     codes: dict[int, int] = {}
 
     async def client() -> None:
-        async with httpx.AsyncClient(base_url=url, timeout=300) as http:
-            while not queue.empty():
-                r = queue.get_nowait()
-                headers = {
-                    "content-type": "application/json",
-                    "x-github-event": r.event,
-                    "x-github-delivery": r.delivery_id,
-                    "x-hub-signature-256": r.signature,
-                }
+        connection = _Connection("127.0.0.1", port)
+        try:
+            while queue:
+                raw = queue.pop()
                 started = time.perf_counter()
-                response = await http.post("/hooks/github", content=r.body, headers=headers)
+                status, _ = await connection.request(raw)
                 latencies.append(time.perf_counter() - started)
-                codes[response.status_code] = codes.get(response.status_code, 0) + 1
+                codes[status] = codes.get(status, 0) + 1
+        finally:
+            await connection.close()
 
     started = time.perf_counter()
     await asyncio.gather(*(client() for _ in range(CLIENTS)))
@@ -182,36 +219,18 @@ def _p(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
 
 
-_helpers: list[subprocess.Popen[bytes]] = []
-
-
-def _stop_helpers() -> None:
-    while _helpers:
-        helper = _helpers.pop()
-        os.killpg(helper.pid, signal.SIGINT)
-        helper.wait(timeout=60)
-
-
 def _serve(url: str, home: Path, port: int) -> subprocess.Popen[bytes]:
     env = {**os.environ, "MISSIONOS_HOME": str(home), "MISSIONOS_DATABASE_URL": url}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "missionos.cli", "serve", "--port", str(port), "--workers", "2"],
+        [
+            *(sys.executable, "-m", "missionos.cli", "serve", "--port", str(port), "--workers", "2"),
+            *("--hooks-processor", PROCESSOR),
+        ],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         start_new_session=True,
     )
-    if os.environ.get("MISSIONOS_HOOKS_PROCESSOR") == "external":
-        # The other layout: web workers only acknowledge; one separate process maps the deliveries.
-        _helpers.append(
-            subprocess.Popen(
-                [sys.executable, "-m", "missionos.cli", "hooks", "process", "--follow"],
-                env=env,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-                start_new_session=True,
-            )
-        )
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         try:
@@ -220,7 +239,6 @@ def _serve(url: str, home: Path, port: int) -> subprocess.Popen[bytes]:
         except httpx.HTTPError:
             time.sleep(0.3)
     os.killpg(proc.pid, signal.SIGKILL)
-    _stop_helpers()
     raise RuntimeError("missionos serve did not start")
 
 
@@ -240,7 +258,7 @@ def run(backend: str, url: str, home: Path, size: int, page_reads: int) -> Resul
     base = f"http://127.0.0.1:{port}"
     try:
         print(f"[{backend}] sending {len(requests):,} requests from {CLIENTS} clients…", flush=True)
-        latencies, codes, seconds = asyncio.run(_send(base, requests))
+        latencies, codes, seconds = asyncio.run(_send(port, requests))
         started = time.perf_counter()
         while httpx.get(f"{base}/api/v1/hooks/deliveries?limit=1", timeout=60).json()["counts"]["received"]:
             time.sleep(0.2)
@@ -255,7 +273,6 @@ def run(backend: str, url: str, home: Path, size: int, page_reads: int) -> Resul
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
-        _stop_helpers()
     db = open_database(url)
     with db.session() as session:
         stored = session.scalar(select(func.count()).select_from(WebhookDelivery)) or 0

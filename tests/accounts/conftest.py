@@ -8,8 +8,10 @@ from collections.abc import Callable
 import httpx
 import pytest
 
-from missionos.accounts import tokens, users
+from missionos.accounts import settings, tokens, users
+from missionos.delivery import service as delivery
 from missionos.store import Database
+from tests.accounts import hookdata as h
 
 PASSWORD = "correct horse battery staple"
 ORIGIN = {"origin": "http://testserver"}
@@ -49,3 +51,13 @@ def sign_in(client: httpx.Client, name: str, password: str = PASSWORD) -> httpx.
         headers=ORIGIN,
         follow_redirects=False,
     )
+
+
+@pytest.fixture
+def hooks_ready(db: Database) -> Database:
+    """`db` with a webhook secret for every source and the service intake-web."""
+    with db.session() as session:
+        for source in settings.HOOK_SOURCES:
+            settings.set_hook_secret(session, source, h.SECRET, actor="test")
+        delivery.ensure_service(session, "intake-web", team="Intake")
+    return db

@@ -9,7 +9,7 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
-from missionos.accounts import ingest, settings, webhooks
+from missionos.accounts import ingest, webhooks
 from missionos.accounts.hookmap import github_batch, gitlab_batch, parse_time
 from missionos.accounts.models import WebhookDelivery
 from missionos.delivery import service as delivery
@@ -21,15 +21,6 @@ from tests.accounts import hookdata as h
 from tests.conftest import Cli
 
 WINDOW = Window(dt.datetime(2026, 1, 1, tzinfo=dt.UTC), dt.datetime(2027, 1, 1, tzinfo=dt.UTC))
-
-
-@pytest.fixture
-def hooks_ready(db: Database) -> Database:
-    with db.session() as session:
-        for source in settings.HOOK_SOURCES:
-            settings.set_hook_secret(session, source, h.SECRET, actor="test")
-        delivery.ensure_service(session, "intake-web", team="Intake")
-    return db
 
 
 def _stored(db: Database) -> list[WebhookDelivery]:

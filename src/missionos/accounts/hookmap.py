@@ -9,6 +9,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import parse_qs
@@ -372,21 +374,34 @@ def event_batch(doc: dict[str, Any]) -> Batch:
 # ---- Applying ----
 
 
-def with_reviews_seen(session: Session, pr: PullRequestRecord, *, source: str) -> PullRequestRecord:
-    """`pr` with every review a webhook has carried for it (the delivery service stores reviews as a set)."""
-    for review in pr.reviews:
-        exists = session.scalar(
-            select(WebhookReview.id).where(
-                WebhookReview.source == source,
-                WebhookReview.service == pr.service,
-                WebhookReview.number == pr.number,
-                WebhookReview.author == review.author,
-                WebhookReview.submitted_at == review.submitted_at,
-            )
+def with_reviews_seen(
+    session: Session, prs: Sequence[PullRequestRecord], *, source: str
+) -> list[PullRequestRecord]:
+    """Each of `prs` with every review a webhook has carried for it (the delivery service stores reviews as a
+    set): one query for the reviews already seen, then the new ones are added."""
+    if not prs:
+        return []
+
+    def utc(moment: dt.datetime) -> dt.datetime:
+        return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+
+    seen: dict[tuple[str, int], dict[tuple[str, dt.datetime], WebhookReview]] = defaultdict(dict)
+    wanted = {(pr.service, pr.number) for pr in prs}
+    for row in session.scalars(
+        select(WebhookReview).where(
+            WebhookReview.source == source,
+            WebhookReview.service.in_(sorted({s for s, _ in wanted})),
+            WebhookReview.number.in_(sorted({n for _, n in wanted})),
         )
-        if exists is None:
-            session.add(
-                WebhookReview(
+    ):
+        if (row.service, row.number) in wanted:
+            seen[(row.service, row.number)][(row.author, utc(row.submitted_at))] = row
+    for pr in prs:
+        known = seen[(pr.service, pr.number)]
+        for review in pr.reviews:
+            key = (review.author, review.submitted_at.astimezone(dt.UTC))
+            if key not in known:
+                known[key] = WebhookReview(
                     source=source,
                     service=pr.service,
                     number=pr.number,
@@ -394,31 +409,19 @@ def with_reviews_seen(session: Session, pr: PullRequestRecord, *, source: str) -
                     submitted_at=review.submitted_at,
                     state=review.state,
                 )
-            )
+                session.add(known[key])
     session.flush()
-    seen = session.scalars(
-        select(WebhookReview)
-        .where(
-            WebhookReview.source == source,
-            WebhookReview.service == pr.service,
-            WebhookReview.number == pr.number,
-        )
-        .order_by(WebhookReview.submitted_at, WebhookReview.id)
-    )
-    reviews = tuple(
-        ReviewRecord(
-            r.author,
-            r.submitted_at if r.submitted_at.tzinfo else r.submitted_at.replace(tzinfo=dt.UTC),
-            r.state,
-        )
-        for r in seen
-    )
-    return replace(pr, reviews=reviews)
+    out = []
+    for pr in prs:
+        rows = sorted(seen[(pr.service, pr.number)].values(), key=lambda r: (utc(r.submitted_at), r.id))
+        reviews = tuple(ReviewRecord(r.author, utc(r.submitted_at), r.state) for r in rows)
+        out.append(replace(pr, reviews=reviews))
+    return out
 
 
 def apply(session: Session, batch: Batch, *, source: str) -> None:
     """Write a delivery's records through the delivery and flow services, in the caller's transaction."""
-    batch.pull_requests = [with_reviews_seen(session, pr, source=source) for pr in batch.pull_requests]
+    batch.pull_requests = with_reviews_seen(session, batch.pull_requests, source=source)
     # Reviews of one pull request may arrive in several deliveries of a batch: the last record has them all.
     batch.pull_requests = list({(p.service, p.number): p for p in batch.pull_requests}.values())
     if batch.deployments or batch.incidents or batch.pull_requests:

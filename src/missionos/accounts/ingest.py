@@ -1,7 +1,8 @@
 """Processing stored webhook deliveries: in batches, each batch in one transaction, failures kept.
 
-The receivers only verify and store (so acknowledging a delivery costs one insert); a processor in each
-server worker then maps the stored deliveries onto delivery and flow records. Deliveries from one source are
+The receivers only verify and store (concurrent deliveries share one insert); a processor (by default a
+process of its own that `missionos serve` starts, else a thread in each web worker) then maps the stored
+deliveries onto delivery and flow records. Deliveries from one source are
 combined and written in one transaction together with their `processed` mark, so a batch is applied whole
 or not at all, and mapping a hundred deliveries costs the delivery service about what one costs. When a
 combined batch fails, its deliveries are processed one by one to find and mark the failing ones. Only one

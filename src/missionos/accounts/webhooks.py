@@ -13,9 +13,9 @@ import hmac
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import Table, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -88,37 +88,76 @@ def delivery_id_of(source: str, headers: dict[str, str], body: bytes) -> str:
     return given[:200] if given else "sha256:" + hashlib.sha256(body).hexdigest()
 
 
+@dataclass(frozen=True)
+class Incoming:
+    """A verified delivery about to be stored."""
+
+    source: str
+    delivery_id: str
+    event: str
+    headers: dict[str, str]
+    payload: bytes
+
+    def row(self) -> dict[str, Any]:
+        return {
+            "source": self.source,
+            "delivery_id": self.delivery_id,
+            "event": self.event[:100],
+            "headers": {k: v for k, v in self.headers.items() if k in KEPT_HEADERS},
+            "payload": self.payload,
+            "received_at": utcnow(),
+            "status": "received",
+            "attempts": 0,
+            "error": None,
+            "processed_at": None,
+        }
+
+
+def store_many(session: Session, items: Sequence[Incoming]) -> list[tuple[int, bool]]:
+    """Insert each delivery unless its (source, delivery id) is already stored, or comes earlier in `items`,
+    in the caller's transaction: one multi-row insert and, for the repeats, one select. Returns (row id,
+    whether it is new) for each item, in order."""
+    if not items:
+        return []
+    firsts: dict[tuple[str, str], dict[str, Any]] = {}
+    for item in items:
+        firsts.setdefault((item.source, item.delivery_id), item.row())
+    table = cast(Table, WebhookDelivery.__table__)
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    statement = (
+        insert(table)
+        .on_conflict_do_nothing(index_elements=["source", "delivery_id"])
+        .returning(table.c.id, table.c.source, table.c.delivery_id)
+    )
+    connection = session.connection()
+    inserted = {
+        (r.source, r.delivery_id): int(r.id) for r in connection.execute(statement, list(firsts.values()))
+    }
+    repeated = [key for key in firsts if key not in inserted]
+    known: dict[tuple[str, str], int] = {}
+    if repeated:
+        rows = connection.execute(
+            select(table.c.id, table.c.source, table.c.delivery_id).where(
+                table.c.delivery_id.in_(sorted({d for _, d in repeated}))
+            )
+        )
+        known = {(r.source, r.delivery_id): int(r.id) for r in rows}
+    out: list[tuple[int, bool]] = []
+    for item in items:
+        key = (item.source, item.delivery_id)
+        if key in inserted:
+            out.append((inserted.pop(key), True))
+            known[key] = out[-1][0]
+        else:
+            out.append((known[key], False))
+    return out
+
+
 def store(
     session: Session, *, source: str, delivery_id: str, event: str, headers: dict[str, str], payload: bytes
-) -> tuple[int | None, bool]:
+) -> tuple[int, bool]:
     """Insert the raw delivery unless its id was seen; returns (row id, whether it is new)."""
-    values = {
-        "source": source,
-        "delivery_id": delivery_id,
-        "event": event[:100],
-        "headers": {k: v for k, v in headers.items() if k in KEPT_HEADERS},
-        "payload": payload,
-        "received_at": utcnow(),
-        "status": "received",
-        "attempts": 0,
-    }
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = (
-        insert(WebhookDelivery)
-        .values(**values)
-        .on_conflict_do_nothing(index_elements=["source", "delivery_id"])
-        .returning(WebhookDelivery.id)
-    )
-    new_id = session.scalar(statement)
-    if new_id is not None:
-        return int(new_id), True
-    existing = session.scalar(
-        select(WebhookDelivery.id).where(
-            WebhookDelivery.source == source, WebhookDelivery.delivery_id == delivery_id
-        )
-    )
-    return existing, False
+    return store_many(session, [Incoming(source, delivery_id, event, headers, payload)])[0]
 
 
 @dataclass(frozen=True)

@@ -325,23 +325,31 @@ def hooks_process(
     ] = False,
     interval: Annotated[
         float, typer.Option(help="Seconds between looks for new deliveries with --follow.")
-    ] = 0.5,
+    ] = 0.2,
+    exit_with_parent: Annotated[
+        bool,
+        typer.Option(
+            "--exit-with-parent", help="With --follow, stop when the process that started this one ends."
+        ),
+    ] = False,
 ) -> None:
     """Process received deliveries now (in batches, under the lease); with --follow, keep at it.
 
-    Run `missionos serve` with MISSIONOS_HOOKS_PROCESSOR=external and one `missionos hooks process --follow`
-    to keep the mapping work out of the web workers.
+    `missionos serve` starts one `missionos hooks process --follow` of its own. With `serve
+    --hooks-processor none`, run this on any host instead; the lease lets one processor work at a time.
     """
+    import os
     import time
 
     db = database()
     owner = ingest.owner_name()
+    parent = os.getppid()
     done: dict[str, int] = {}
     try:
         while True:
             for status, n in (ingest.process_pending(db, owner=owner) or {}).items():
                 done[status] = done.get(status, 0) + n
-            if not follow:
+            if not follow or (exit_with_parent and os.getppid() != parent):
                 break
             time.sleep(interval)
     except KeyboardInterrupt:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 import sys
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -69,6 +70,12 @@ def root(
 LOOPBACK = ("127.0.0.1", "::1", "localhost")
 
 
+class HooksProcessor(StrEnum):
+    process = "process"
+    workers = "workers"
+    none = "none"
+
+
 @app.command()
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
@@ -89,6 +96,14 @@ def serve(
     max_request_bytes: Annotated[
         int, typer.Option(min=1024, help="Refuse request bodies larger than this (413).")
     ] = 25 * 1024 * 1024,
+    hooks_processor: Annotated[
+        HooksProcessor,
+        typer.Option(
+            help="Where stored webhook deliveries are mapped onto records: in one process of their own "
+            "beside the web workers, inside the web workers, or nowhere here (run `missionos hooks process "
+            "--follow` elsewhere)."
+        ),
+    ] = HooksProcessor.process,
 ) -> None:
     """Serve the dashboard, the JSON API and the webhook receivers.
 
@@ -96,6 +111,8 @@ def serve(
     user is an admin; listening on another address then is refused.
     """
     import os
+    import signal
+    import subprocess
 
     import uvicorn
 
@@ -123,16 +140,35 @@ def serve(
             "No sign-in is configured: listening on loopback only, and everyone who can reach it is an admin."
         )
     db.dispose()
-    uvicorn.run(
-        "missionos.web.app:create_app",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        log_level="warning",
-        proxy_headers=False,  # the app itself decides which proxies to trust
-        server_header=False,
+    os.environ["MISSIONOS_HOOKS_PROCESSOR"] = (
+        "worker" if hooks_processor is HooksProcessor.workers else "external"
     )
+    processor = None
+    if hooks_processor is HooksProcessor.process:
+        # The web workers only verify and store; mapping, which is CPU-bound, runs in its own process so it
+        # never holds a web worker's interpreter lock while requests wait.
+        processor = subprocess.Popen(
+            [sys.executable, "-m", "missionos.cli", "hooks", "process", "--follow", "--exit-with-parent"],
+            stdout=subprocess.DEVNULL,
+        )
+    try:
+        uvicorn.run(
+            "missionos.web.app:create_app",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            log_level="warning",
+            proxy_headers=False,  # the app itself decides which proxies to trust
+            server_header=False,
+        )
+    finally:
+        if processor is not None:
+            processor.send_signal(signal.SIGINT)  # it finishes the batch in hand, which is one transaction
+            try:
+                processor.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                processor.kill()
 
 
 @app.command()

@@ -555,7 +555,10 @@ def upsert_pull_requests(
         (row.service_id, row.number): row
         for row in session.scalars(
             select(PullRequest)
-            .where(PullRequest.service_id.in_([s.id for s in services.values()]))
+            .where(
+                PullRequest.service_id.in_([s.id for s in services.values()]),
+                PullRequest.number.in_(sorted({r.number for r in records})),
+            )
             .options(selectinload(PullRequest.reviews))
         )
     }
