@@ -105,6 +105,12 @@ def test_proxy_header_needs_a_trusted_proxy(cli: Cli) -> None:
     assert result.exit_code == 2 and "--trusted-proxy" in result.stderr
 
 
+def test_a_trusted_proxy_must_be_an_address(cli: Cli) -> None:
+    result = cli("serve", "--trusted-proxy", "proxy.example")
+    assert result.exit_code == 2 and "--trusted-proxy" in result.stderr and "proxy.example" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
 @pytest.mark.slow
 def test_sigkill_mid_ingest_loses_no_acknowledged_delivery_and_leaves_no_partial_batch(
     db: Database, tmp_path: Path, cli: Cli

@@ -132,3 +132,49 @@ def test_proxy_identity_is_taken_only_from_trusted_proxies(
         assert client.get("/api/v1/accounts/me").status_code == 401
     with TestClient(create_app(db, loopback), client=("10.1.2.3", 5000)) as client:
         assert client.get("/api/v1/accounts/me", headers={"x-remote-user": "ana"}).status_code == 401
+
+
+@pytest.mark.parametrize(
+    ("peer", "forwarded", "expected"),
+    [
+        ("10.0.0.5", "203.0.113.7", "203.0.113.7"),
+        ("10.0.0.5", "198.51.100.1, 203.0.113.7", "203.0.113.7"),  # the left part is the client's to write
+        ("10.0.0.5", "203.0.113.7, 10.0.0.6", "203.0.113.7"),  # a second trusted proxy is skipped
+        ("10.0.0.5", "garbage, 203.0.113.7", "203.0.113.7"),
+        ("10.0.0.5", "203.0.113.7, garbage", "10.0.0.5"),  # nothing left of a malformed hop is trusted
+        ("10.0.0.5", None, "10.0.0.5"),
+        ("192.0.2.9", "203.0.113.7", "192.0.2.9"),  # an untrusted peer cannot name another address
+    ],
+)
+def test_client_address_is_read_through_trusted_proxies_only(
+    peer: str, forwarded: str | None, expected: str
+) -> None:
+    from missionos.web.security import SecurityConfig, _networks
+
+    config = SecurityConfig(trusted_proxies=_networks("10.0.0.0/29"))
+    assert config.client_address(peer, forwarded) == expected
+
+
+def test_sign_in_limit_counts_clients_behind_a_trusted_proxy_apart(
+    db: Database, make_user: Callable[..., str]
+) -> None:
+    from fastapi.testclient import TestClient
+
+    from missionos.web.app import create_app
+    from missionos.web.security import SecurityConfig, _networks
+
+    make_user("ana", "viewer")
+    config = SecurityConfig(trusted_proxies=_networks("10.0.0.5"), sign_in_limit=2)
+
+    def attempts(peer: str, client: str, n: int) -> list[int]:
+        with TestClient(create_app(db, config), client=(peer, 5000)) as http:
+            http.headers["x-forwarded-for"] = client
+            return [sign_in(http, "ana", "wrong password!!").status_code for _ in range(n)]
+
+    assert attempts("10.0.0.5", "203.0.113.7", 3) == [401, 401, 429]
+    assert attempts("10.0.0.5", "203.0.113.8", 1) == [401], (
+        "another client behind the proxy has its own limit"
+    )
+    # A client talking to the server directly cannot escape its limit by claiming other addresses.
+    assert attempts("192.0.2.9", "203.0.113.9", 2) == [401, 401]
+    assert attempts("192.0.2.9", "203.0.113.10", 1) == [429]

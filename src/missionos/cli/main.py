@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import sqlite3
 import sys
 from enum import StrEnum
@@ -90,7 +91,8 @@ def serve(
     trusted_proxy: Annotated[
         list[str] | None,
         typer.Option(
-            help="Address or network of a trusted reverse proxy (repeatable); needed with the header."
+            help="Address or network of a trusted reverse proxy (repeatable); needed with the header. "
+            "Behind it, rate limits count the client address from X-Forwarded-For."
         ),
     ] = None,
     max_request_bytes: Annotated[
@@ -120,6 +122,11 @@ def serve(
 
     if auth_proxy_header and not trusted_proxy:
         raise FieldError("--trusted-proxy", "the address of the proxy that sets --auth-proxy-header")
+    for proxy in trusted_proxy or ():
+        try:
+            ipaddress.ip_network(proxy.strip(), strict=False)
+        except ValueError:
+            raise FieldError("--trusted-proxy", f"an IP address or network, got {proxy!r}") from None
     db = database()
     with db.session() as session:
         configured = sign_in_configured(session) or bool(auth_proxy_header)
@@ -132,7 +139,8 @@ def serve(
     os.environ["MISSIONOS_MAX_REQUEST_BYTES"] = str(max_request_bytes)
     if auth_proxy_header:
         os.environ["MISSIONOS_AUTH_PROXY_HEADER"] = auth_proxy_header
-        os.environ["MISSIONOS_TRUSTED_PROXIES"] = ",".join(trusted_proxy or ())
+    if trusted_proxy:
+        os.environ["MISSIONOS_TRUSTED_PROXIES"] = ",".join(trusted_proxy)
     where = db.engine.url.render_as_string()
     console.print(f"Mission OS on http://{host}:{port}/ (database: {where}; {workers} worker(s))")
     if not configured:

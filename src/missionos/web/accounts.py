@@ -19,15 +19,11 @@ from missionos.accounts import audit, ingest, sessions, settings, throttle, toke
 from missionos.accounts.identity import ROLES
 from missionos.errors import FieldError
 from missionos.web.deps import DB, DbSession, page
-from missionos.web.security import SESSION_COOKIE, Principal, current_principal, require
+from missionos.web.security import SESSION_COOKIE, Principal, client_address, current_principal, require
 
 router = APIRouter()
 Admin = Annotated[Principal, Depends(require("admin"))]
 Viewer = Annotated[Principal, Depends(require("viewer"))]
-
-
-def _client(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
 
 
 def _limited(request: Request, wait: int | None, what: str) -> None:
@@ -65,7 +61,10 @@ def sign_in(
     config = request.app.state.security
     with db.session() as session:
         wait = throttle.attempt(
-            session, f"sign-in:{_client(request)}", limit=config.sign_in_limit, per=dt.timedelta(minutes=1)
+            session,
+            f"sign-in:{client_address(request)}",
+            limit=config.sign_in_limit,
+            per=dt.timedelta(minutes=1),
         )
     _limited(request, wait, "sign-in attempts from this address")
     with db.session() as session:

@@ -49,6 +49,7 @@ __all__ = [
     "SecurityConfig",
     "SecurityMiddleware",
     "authorize",
+    "client_address",
     "current_principal",
     "require",
 ]
@@ -135,7 +136,8 @@ def _networks(text: str | Iterable[str] | None) -> tuple[ipaddress.IPv4Network |
 class SecurityConfig:
     """How the server authenticates. Read from the environment so every worker process agrees:
     `MISSIONOS_AUTH_PROXY_HEADER`, `MISSIONOS_TRUSTED_PROXIES` (comma-separated addresses or networks),
-    `MISSIONOS_MAX_REQUEST_BYTES`, `MISSIONOS_SIGN_IN_LIMIT` (attempts per minute per address)."""
+    `MISSIONOS_MAX_REQUEST_BYTES`, `MISSIONOS_SIGN_IN_LIMIT` (attempts per minute per address). Behind a
+    trusted proxy, the client's address is read from X-Forwarded-For."""
 
     proxy_header: str | None = None
     trusted_proxies: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = field(default=())
@@ -164,6 +166,24 @@ class SecurityConfig:
         except ValueError:
             return False
         return any(ip in net for net in self.trusted_proxies)
+
+    def client_address(self, peer: str | None, forwarded_for: str | None) -> str:
+        """The address a request comes from, as rate limits count it: the direct peer, or, when
+        the peer is a trusted proxy, the nearest address in X-Forwarded-For that is not a trusted proxy
+        (walking from the right, since a client can put anything at the left of the header)."""
+        address = peer or "unknown"
+        if not forwarded_for or not self.trusts(peer):
+            return address
+        for hop in reversed(forwarded_for.split(",")):
+            hop = hop.strip()
+            try:
+                ipaddress.ip_address(hop)
+            except ValueError:
+                return address  # a malformed entry: trust nothing further left
+            address = hop
+            if not self.trusts(hop):
+                return hop
+        return address
 
 
 class BodyTooLarge(Exception):
@@ -235,8 +255,9 @@ class SecurityMiddleware:
             return
         bearer = _bearer(headers.get("authorization"))
         cookies = _cookies(headers.get("cookie"))
+        client = self.config.client_address(peer, headers.get("x-forwarded-for"))
         resolved = await anyio.to_thread.run_sync(
-            self._resolve, bearer, cookies.get(SESSION_COOKIE), headers, peer
+            self._resolve, bearer, cookies.get(SESSION_COOKIE), headers, peer, client
         )
         if resolved.bad_token_wait is not None:
             await self._refuse(
@@ -285,6 +306,7 @@ class SecurityMiddleware:
                 return
 
         scope.setdefault("state", {})
+        scope["state"]["client_address"] = client
         scope["state"]["principal"] = who
         scope["state"]["csrf_token"] = token
         csrf_reset = _csrf.set(token)
@@ -330,7 +352,12 @@ class SecurityMiddleware:
         return replay
 
     def _resolve(
-        self, bearer: str | None, session_cookie: str | None, headers: Headers, peer: str | None
+        self,
+        bearer: str | None,
+        session_cookie: str | None,
+        headers: Headers,
+        peer: str | None,
+        client: str,
     ) -> _Resolved:
         with self.db.session() as session:
             key = settings.secret_key(session)
@@ -359,7 +386,7 @@ class SecurityMiddleware:
 
                 wait = throttle.attempt(
                     session,
-                    f"bad-token:{peer}",
+                    f"bad-token:{client}",
                     limit=self.config.sign_in_limit * 3,
                     per=timedelta(minutes=1),
                 )
@@ -457,6 +484,14 @@ def _cookies(header: str | None) -> dict[str, str]:
         if name and name not in out:
             out[name] = value
     return out
+
+
+def client_address(request: Request) -> str:
+    """The address of the client behind any trusted proxies (see `SecurityConfig.client_address`)."""
+    found = getattr(request.state, "client_address", None)
+    if isinstance(found, str):
+        return found
+    return request.client.host if request.client else "unknown"
 
 
 def current_principal(request: Request) -> Principal:
