@@ -25,6 +25,7 @@ BATCH = 500
 # SQLite has one writer: smaller batches keep each write transaction short, so receivers storing new
 # deliveries wait milliseconds for the lock, not seconds.
 SQLITE_BATCH = 50
+SQLITE_YIELD = 0.1
 
 
 def batch_size(db: Database) -> int:
@@ -138,7 +139,9 @@ def process_pending(
             if advance:
                 advance(len(ids))
             if db.dialect == "sqlite":
-                time.sleep(0.02)  # let the receivers waiting for the write lock in
+                # SQLite has one writer, and a receiver waiting for the lock looks again only every 100 ms
+                # (SQLite's busy handler backs off to that): leave the lock free that long between batches.
+                time.sleep(SQLITE_YIELD)
         with db.session() as session:
             webhooks.give_up_lease(session, owner)
         # A delivery stored while the lease was being given up found it taken and left its processing to us.
