@@ -305,3 +305,15 @@ def test_put_flag_api_versions(small_client: TestClient) -> None:
     assert [h["version"] for h in history] == [2, 1]
     bad = small_client.put("/api/v1/flags/Bad Key", json=body)
     assert bad.status_code == 422 and "key" in bad.json()["detail"]
+
+
+@pytest.mark.parametrize("body", [{"context": ["not", "an", "object"]}, ["not", "an", "object"]])
+def test_ofrep_unreadable_context_is_a_400_with_its_error_code(
+    small_client: TestClient, body: object
+) -> None:
+    one = small_client.post("/ofrep/v1/evaluate/flags/guided-intake", json=body)
+    assert one.status_code == 400
+    assert one.json()["key"] == "guided-intake" and one.json()["errorCode"] == "INVALID_CONTEXT"
+    bulk = small_client.post("/ofrep/v1/evaluate/flags", json=body)
+    assert bulk.status_code == 400 and bulk.json()["errorCode"] == "INVALID_CONTEXT"
+    assert bulk.json()["errorDetails"]

@@ -16,10 +16,12 @@ REASONS = {
 }
 
 
-def context_of(body: Mapping[str, Any] | None) -> dict[str, Any]:
+def context_of(body: Any) -> dict[str, Any]:
     """The evaluation context of an OFREP request body `{"context": {...}}` (empty when there is none)."""
     if body is None:
         return {}
+    if not isinstance(body, Mapping):
+        raise FieldError("body", 'an object such as {"context": {"targetingKey": "user-1"}}')
     context = body.get("context", {})
     if not isinstance(context, Mapping):
         raise FieldError("context", 'an object of attributes, e.g. {"targetingKey": "user-1"}')
@@ -32,6 +34,12 @@ def attributes_of(context: Mapping[str, Any]) -> dict[str, Any]:
     if context.get("targetingKey") not in (None, "") and "id" not in attributes:
         attributes["id"] = context["targetingKey"]
     return attributes
+
+
+def invalid_context(error: FieldError, key: str | None = None) -> dict[str, Any]:
+    """The OFREP body of a 400 for a request whose context cannot be read (`key` for a single flag)."""
+    found = {"errorCode": "INVALID_CONTEXT", "errorDetails": f"{error.field}: {error.expected}"}
+    return {"key": key, **found} if key is not None else found
 
 
 def evaluate(features: Mapping[str, Any], key: str, context: Mapping[str, Any]) -> dict[str, Any]:

@@ -255,22 +255,26 @@ def sdk_features(client_key: str, session: DbSession) -> JSONResponse:
 
 
 @router.post("/ofrep/v1/evaluate/flags/{key}", tags=["ofrep"])
-def ofrep_single(
-    key: str, session: DbSession, body: Annotated[dict[str, Any] | None, Body()] = None
-) -> JSONResponse:
-    """Evaluate one flag for `{"context": {...}}` (OFREP)."""
-    context = ofrep.context_of(body)
+def ofrep_single(key: str, session: DbSession, body: Annotated[Any, Body()] = None) -> JSONResponse:
+    """Evaluate one flag for `{"context": {...}}` (OFREP); an unreadable context is a 400 with
+    `errorCode` `INVALID_CONTEXT`."""
+    try:
+        context = ofrep.context_of(body)
+    except FieldError as exc:
+        return JSONResponse(ofrep.invalid_context(exc, key), status_code=400)
     result = ofrep.evaluate(service.features(session), key, context)
     status = 404 if result.get("errorCode") == "FLAG_NOT_FOUND" else 400 if "errorCode" in result else 200
     return JSONResponse(result, status_code=status)
 
 
 @router.post("/ofrep/v1/evaluate/flags", tags=["ofrep"])
-def ofrep_bulk(
-    request: Request, session: DbSession, body: Annotated[dict[str, Any] | None, Body()] = None
-) -> Response:
-    """Evaluate every flag for `{"context": {...}}` (OFREP bulk); answers 304 when If-None-Match matches."""
-    context = ofrep.context_of(body)
+def ofrep_bulk(request: Request, session: DbSession, body: Annotated[Any, Body()] = None) -> Response:
+    """Evaluate every flag for `{"context": {...}}` (OFREP bulk); answers 304 when If-None-Match matches,
+    and 400 with `errorCode` `INVALID_CONTEXT` when the context cannot be read."""
+    try:
+        context = ofrep.context_of(body)
+    except FieldError as exc:
+        return JSONResponse(ofrep.invalid_context(exc), status_code=400)
     feats = service.features(session)
     digest = hashlib.sha256(
         json.dumps([feats, context], sort_keys=True, separators=(",", ":"), default=str).encode()
