@@ -136,3 +136,35 @@ def spdx(at: dt.datetime = NOW) -> bytes:
         ],
     }
     return json.dumps(doc).encode()
+
+
+def spdx_tag_value(at: dt.datetime = NOW) -> bytes:
+    """The document of `spdx()` in SPDX's tag-value form, with a file section and a multi-line text value."""
+    return f"""SPDXVersion: SPDX-2.3
+DataLicense: CC0-1.0
+SPDXID: SPDXRef-DOCUMENT
+DocumentName: app-1.0.0
+DocumentNamespace: https://example/spdx/app-1.0.0
+Creator: Tool: syft-1.0
+Created: {iso(at)}
+DocumentComment: <text>Made for
+the evidence tests.</text>
+
+# Packages
+PackageName: flask
+SPDXID: SPDXRef-Package-flask
+PackageVersion: 3.0.3
+PackageDownloadLocation: NOASSERTION
+PackageLicenseConcluded: BSD-3-Clause
+PackageLicenseDeclared: MIT
+ExternalRef: PACKAGE-MANAGER purl pkg:pypi/flask@3.0.3
+
+FileName: ./flask/__init__.py
+SPDXID: SPDXRef-File-1
+LicenseConcluded: Apache-2.0
+
+PackageName: x
+SPDXID: SPDXRef-Package-x
+PackageDownloadLocation: NOASSERTION
+PackageLicenseConcluded: NOASSERTION
+""".encode()

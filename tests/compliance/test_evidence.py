@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from missionos.compliance import evidence
-from missionos.errors import FieldError, InputError
+from missionos.errors import FieldError, InputError, MissionOSError
 from tests.compliance import samples
 
 
@@ -81,6 +81,30 @@ def test_spdx_prefers_concluded_licence_and_reads_purls() -> None:
         "licences": ["BSD-3-Clause"],
     }
     assert facts["without_licence"] == 1
+
+
+def test_spdx_tag_value_gives_the_same_facts_as_json() -> None:
+    from_json = evidence.parse("spdx", samples.spdx(), "sbom.spdx.json")
+    from_tags = evidence.parse("spdx", samples.spdx_tag_value(), "sbom.spdx")
+    assert from_tags == from_json
+    assert from_tags.facts["packages"][0]["licences"] == ["BSD-3-Clause"]  # concluded, not declared
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("SPDXVersion: SPDX-2.3\nCreated: 2026-11-20T10:00:00Z\nthis is not a tag\n", "sbom.spdx:3"),
+        ("SPDXVersion: SPDX-2.3\nCreated: 2026-11-20T10:00:00Z\nPackageComment: <text>open\n", "sbom.spdx:3"),
+        ("SPDXVersion: SPDX-3.0\nCreated: 2026-11-20T10:00:00Z\n", "SPDX 2.x"),
+        ("SPDXVersion: SPDX-2.3\n", "Created"),
+        ("SPDXVersion: SPDX-2.3\nCreated: 2026-11-20 10:00\n", "Created (line 2)"),
+        ("DocumentName: x\n", "SPDXVersion"),
+    ],
+)
+def test_bad_spdx_tag_value_names_the_line_or_tag(text: str, expected: str) -> None:
+    with pytest.raises(MissionOSError) as caught:
+        evidence.parse("spdx", text.encode(), "sbom.spdx")
+    assert expected in str(caught.value) and "sbom.spdx" in str(caught.value)
 
 
 def test_provenance_v1_bare_and_in_a_dsse_envelope() -> None:

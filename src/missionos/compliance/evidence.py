@@ -8,7 +8,8 @@ the time the artifact says it was produced (if it says). It raises `InputError` 
 The JSON formats (SARIF 2.1.0, CycloneDX 1.x, SPDX 2.x, in-toto statements with SLSA provenance) are read
 with the standard library and checked field by field against what their specifications require: the facts
 need a few fields, and a strict reader gives better messages than a general object model. JUnit XML goes
-through `defusedxml`, so entity-expansion and external-entity tricks are refused.
+through `defusedxml`, so entity-expansion and external-entity tricks are refused. SPDX is also read in its
+tag-value form.
 """
 
 from __future__ import annotations
@@ -335,9 +336,20 @@ def parse_cyclonedx(raw: bytes, source: str) -> Parsed:
     return Parsed(_sbom_facts("CycloneDX", version, subject, packages), produced)
 
 
+def _spdx_package(
+    name: str, version: str, purl: str, concluded: str | None, declared: str | None
+) -> dict[str, Any]:
+    """One SPDX package as the facts keep it: the concluded licence, else the declared one."""
+    licence = concluded if concluded not in (None, "", "NOASSERTION", "NONE") else declared
+    known = licence not in (None, "", "NOASSERTION", "NONE")
+    return {"name": name, "version": version, "purl": purl, "licences": [str(licence)] if known else []}
+
+
 @parser("spdx")
 def parse_spdx(raw: bytes, source: str) -> Parsed:
-    """An SPDX 2.x JSON document: its packages and their concluded (else declared) licences."""
+    """An SPDX 2.x document, JSON or tag-value: its packages and their concluded (else declared) licences."""
+    if not raw.lstrip().startswith(b"{"):
+        return _parse_spdx_tag_value(raw, source)
     doc = _obj(_json(raw, source), "$", source)
     version = _str(doc.get("spdxVersion"), "spdxVersion", source)
     if not version.startswith("SPDX-2."):
@@ -347,9 +359,6 @@ def parse_spdx(raw: bytes, source: str) -> Parsed:
     packages = []
     for i, pkg_ in enumerate(_list(doc.get("packages", []), "packages", source)):
         pkg = _obj(pkg_, f"packages[{i}]", source)
-        licence = pkg.get("licenseConcluded")
-        if licence in (None, "NOASSERTION", "NONE"):
-            licence = pkg.get("licenseDeclared")
         purl = next(
             (
                 str(ref.get("referenceLocator"))
@@ -359,14 +368,94 @@ def parse_spdx(raw: bytes, source: str) -> Parsed:
             "",
         )
         packages.append(
-            {
-                "name": _str(pkg.get("name"), f"packages[{i}].name", source),
-                "version": str(pkg.get("versionInfo", "")),
-                "purl": purl,
-                "licences": [] if licence in (None, "NOASSERTION", "NONE") else [str(licence)],
-            }
+            _spdx_package(
+                _str(pkg.get("name"), f"packages[{i}].name", source),
+                str(pkg.get("versionInfo", "")),
+                purl,
+                pkg.get("licenseConcluded"),
+                pkg.get("licenseDeclared"),
+            )
         )
     return Parsed(_sbom_facts("SPDX", version, str(doc.get("name", "")) or None, packages), produced)
+
+
+def _spdx_tags(raw: bytes, source: str) -> list[tuple[int, str, str]]:
+    """The (line, tag, value) pairs of an SPDX tag-value document (`<text>` values may span lines)."""
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise InputError(
+            "not UTF-8 text; expected an SPDX tag-value or JSON document", source=source
+        ) from None
+    pairs: list[tuple[int, str, str]] = []
+    lines = text.splitlines()
+    n = 0
+    while n < len(lines):
+        line = lines[n]
+        n += 1
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        tag, colon, value = line.partition(":")
+        if not colon or not tag.strip() or " " in tag.strip():
+            raise InputError(f"expected 'Tag: value', got {line.strip()[:60]!r}", source=source, line=n)
+        start, value = n, value.strip()
+        if value.startswith("<text>"):
+            while "</text>" not in value and n < len(lines):
+                value += "\n" + lines[n]
+                n += 1
+            if "</text>" not in value:
+                raise InputError("a <text> value is not closed with </text>", source=source, line=start)
+            value = value.removeprefix("<text>").split("</text>", 1)[0]
+        pairs.append((start, tag.strip(), value))
+    return pairs
+
+
+def _parse_spdx_tag_value(raw: bytes, source: str) -> Parsed:
+    tags = _spdx_tags(raw, source)
+    first = {tag: (line, value) for line, tag, value in reversed(tags)}
+    if "SPDXVersion" not in first:
+        raise FieldError(
+            "SPDXVersion", "an SPDX 2.x document (JSON, or tag-value from 'SPDXVersion:')", source=source
+        )
+    version = first["SPDXVersion"][1]
+    if not version.startswith("SPDX-2."):
+        raise FieldError("SPDXVersion", "an SPDX 2.x version such as 'SPDX-2.3'", source=source)
+    if "Created" not in first:
+        raise FieldError("Created", "the document's creation time", source=source)
+    produced = parse_time(first["Created"][1], f"Created (line {first['Created'][0]})", source)
+    packages: list[dict[str, Any]] = []
+    current: dict[str, str] | None = None
+
+    def close() -> None:
+        if current is not None:
+            packages.append(
+                _spdx_package(
+                    current["PackageName"],
+                    current.get("PackageVersion", ""),
+                    current.get("purl", ""),
+                    current.get("PackageLicenseConcluded"),
+                    current.get("PackageLicenseDeclared"),
+                )
+            )
+
+    for line, tag, value in tags:
+        if tag == "PackageName":
+            close()
+            if not value:
+                raise FieldError(f"PackageName (line {line})", "a package name", source=source)
+            current = {"PackageName": value}
+        elif tag in ("FileName", "SnippetSPDXID", "LicenseID"):  # a file, snippet or licence section follows
+            close()
+            current = None
+        elif current is not None and tag == "ExternalRef":
+            parts = value.split()
+            if len(parts) >= 3 and parts[1] == "purl" and "purl" not in current:
+                current["purl"] = parts[2]
+        elif current is not None and tag not in current:
+            current[tag] = value
+    close()
+    name = first.get("DocumentName", (0, ""))[1]
+    return Parsed(_sbom_facts("SPDX", version, name or None, packages), produced)
 
 
 # -- SLSA provenance in an in-toto statement ---------------------------------------------------------------
