@@ -30,6 +30,34 @@ def test_system_page_shows_grid_checklist_and_downloads(client: httpx.Client, db
     assert "where its authorization stands today" in report.text
 
 
+def test_system_page_shows_drift_since_the_previous_assessment(client: httpx.Client, db: Database) -> None:
+    seed(db)
+    first = client.get("/compliance/portal", headers={"accept": "text/html"})
+    assert "drift shows from the second on" in first.text
+    now = utcnow()
+    with db.session() as session:
+        service.attest(
+            session,
+            system="portal",
+            controls=["ps-3"],
+            by="Ann Lee",
+            statement="Screened.",
+            expires_in_days=30,
+            at=now,
+        )
+        service.assess_system(session, "portal", now=now)
+        service.set_threshold(session, "portal", min_share=0.99)
+    better = client.get("/compliance/portal", headers={"accept": "text/html"}).text
+    assert "No control regressed" in better and "below the floor" in better
+    assert '<a href="#control-ps-3">PS-3</a></td><td>' in better and "</td><td>better</td>" in better
+    with db.session() as session:  # the attestation has expired by then: PS-3 falls back
+        service.assess_system(session, "portal", now=now + dt.timedelta(days=40))
+        share = service.latest(session, "portal").satisfied_share  # type: ignore[union-attr]
+    worse = client.get("/compliance/portal", headers={"accept": "text/html"}).text
+    assert "1 control(s) regressed" in worse and "</td><td>worse</td>" in worse
+    assert f"<strong>{share * 100:.1f}%</strong>" in worse
+
+
 def test_attestation_form_records_audits_and_reassesses(client: httpx.Client, db: Database) -> None:
     seed(db)
     resp = client.post(

@@ -679,6 +679,36 @@ def compare(before: dict[str, str], after: dict[str, str]) -> list[Regression]:
     ]
 
 
+def drift(session: Session, name: str, found: Sequence[StoredAssessment]) -> dict[str, Any] | None:
+    """What changed between the last two stored assessments (`found`, oldest first), as the gate sees it:
+    controls that got worse, controls that got better, the satisfied share before and now, and the stored
+    floor with whether the latest assessment meets it. None before a second assessment."""
+    if len(found) < 2:
+        return None
+    before, after = found[-2], found[-1]
+    was, now = before.statuses(), after.statuses()
+    labels = {r["control"]: r.get("label", r["control"].upper()) for r in after.results}
+    worse = compare(was, now)
+    better = [
+        Regression(ctl, was.get(ctl, "missing"), status)
+        for ctl, status in sorted(now.items())
+        if status in GOOD and was.get(ctl) not in GOOD
+    ]
+    floor = session.scalar(
+        select(Threshold).join(System, System.id == Threshold.system_id).where(System.name == name)
+    )
+    return {
+        "since": before.assessed_at,
+        "at": after.assessed_at,
+        "share_before": before.satisfied_share,
+        "share_now": after.satisfied_share,
+        "worse": [{**r.__dict__, "label": labels.get(r.control, r.control.upper())} for r in worse],
+        "better": [{**r.__dict__, "label": labels.get(r.control, r.control.upper())} for r in better],
+        "floor": None if floor is None else floor.min_share,
+        "below_floor": floor is not None and after.satisfied_share < floor.min_share,
+    }
+
+
 def set_threshold(
     session: Session, name: str, *, min_share: float, max_open_findings: int | None = None
 ) -> dict[str, Any]:
@@ -956,6 +986,7 @@ def overview(session: Session, name: str, *, now: dt.datetime | None = None) -> 
             for a in found
         ],
         "history": found,
+        "drift": drift(session, name, found),
         "freshness": freshness(session, name, now=moment),
         "poam": poam_items(result) if result else [],
         "cato": cato_checklist(current.statuses()) if current else [],
