@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
+from sqlalchemy.orm import Session
 
 from missionos.accounts import audit
 from missionos.cli.common import Format, FormatOption, actor, console, database, emit, emit_json, progress_bar
@@ -20,9 +21,11 @@ app = typer.Typer(
 system_app = typer.Typer(help="Systems under authorization: their services, baseline and provider.")
 evidence_app = typer.Typer(help="Evidence: pipeline artifacts parsed into facts, kept with their SHA-256.")
 threshold_app = typer.Typer(help="The floor the drift gate holds a system to.")
+keys_app = typer.Typer(help="Public keys trusted to sign provenance (DSSE envelopes).")
 app.add_typer(system_app, name="system", no_args_is_help=True)
 app.add_typer(evidence_app, name="evidence", no_args_is_help=True)
 app.add_typer(threshold_app, name="threshold", no_args_is_help=True)
+app.add_typer(keys_app, name="keys", no_args_is_help=True)
 
 SystemOption = Annotated[str, typer.Option("--system", "-s", help="The system's name, e.g. benefits-portal.")]
 
@@ -326,6 +329,47 @@ def threshold_set(
             after=change["after"],
         )
     console.print(f"Threshold for {system}: at least {min_share:.0%} of controls satisfied or inherited.")
+
+
+def _audit_key(session: Session, action: str, name: str, **change: dict[str, str]) -> None:
+    audit.record(session, actor=actor(), action=action, kind="compliance.signing-key", key=name, **change)
+
+
+def _reverified(change: dict[str, Any]) -> str:
+    return f"{change['reverified']} stored provenance record(s) changed their signature status."
+
+
+@keys_app.command("add")
+def keys_add(
+    name: Annotated[str, typer.Argument(help="A name for the key, e.g. factory-builder.")],
+    file: Annotated[Path, typer.Argument(help="The PEM public key (Ed25519, ECDSA or RSA).")],
+) -> None:
+    """Trust a public key to sign provenance; stored provenance is verified again with it."""
+    try:
+        pem = file.read_bytes()
+    except OSError as exc:
+        raise FieldError("FILE", f"a readable PEM file ({exc.strerror})", source=str(file)) from None
+    with database().session() as session:
+        added = service.add_signing_key(session, name, pem, source=str(file), actor=actor())
+        _audit_key(session, "create", name, after={"key_id": added["key_id"]})
+    console.print(f"Trusted {name} (key id {added['key_id'][:16]}…); {_reverified(added)}")
+
+
+@keys_app.command("list")
+def keys_list(fmt: FormatOption = Format.table) -> None:
+    """List the trusted signing keys."""
+    with database().session() as session:
+        rows = service.list_signing_keys(session)
+    emit(rows, ["name", "type", "key_id", "added_at", "added_by"], fmt, title="Trusted signing keys")
+
+
+@keys_app.command("remove")
+def keys_remove(name: Annotated[str, typer.Argument(help="The key's name.")]) -> None:
+    """Stop trusting a key; provenance only it signed is unverified from now on."""
+    with database().session() as session:
+        removed = service.remove_signing_key(session, name)
+        _audit_key(session, "delete", name, before={"key_id": removed["key_id"]})
+    console.print(f"Removed {name}; {_reverified(removed)}")
 
 
 @app.command("history")

@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import hashlib
 import json
@@ -21,7 +22,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from missionos.compliance import service
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from missionos.compliance import service, signatures
 from missionos.demo.org import DemoOrg
 from missionos.errors import NotFoundError
 from missionos.measures import Window
@@ -31,6 +35,7 @@ PORTAL_SERVICES = ("intake-web", "intake-api", "eligibility-engine")
 LEGACY_SYSTEM = "payments-legacy"
 PROVIDER = "factory-pipeline"
 BUILDER = "https://factory.agency.example/pipeline/v2"
+FACTORY_KEY = "factory-builder"  # the trusted key the demo factory signs its provenance with
 # Days between pipeline runs that end in a production deployment.
 CADENCE = {"intake-web": 2, "intake-api": 3, "eligibility-engine": 7, "payments-batch": 7}
 STALE_SCAN_DAYS = 19  # eligibility-engine's scanner job broke this long ago
@@ -77,6 +82,13 @@ def load(org: DemoOrg) -> None:
             services=("payments-batch",),
             description="The nightly benefit payment batch, not yet on the factory platform.",
         )
+        if not any(k["name"] == FACTORY_KEY for k in service.list_signing_keys(session)):
+            public = (
+                _factory_key(org)
+                .public_key()
+                .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+            )
+            service.add_signing_key(session, FACTORY_KEY, public, source="demo", actor="demo")
         for name in (*PORTAL_SERVICES, "payments-batch"):
             for path, kind, subject, at in _pipeline_runs(org, name, root, now):
                 service.add_evidence(
@@ -156,7 +168,7 @@ def _pipeline_runs(
         files: list[tuple[str, str, bytes]] = [
             ("junit.xml", "junit", _junit(rng, name, at)),
             ("sbom.cdx.json", "cyclonedx", _cyclonedx(name, version, sha, at)),
-            ("provenance.intoto.json", "slsa-provenance", _provenance(name, version, sha, at)),
+            ("provenance.intoto.json", "slsa-provenance", _signed(org, _provenance(name, version, sha, at))),
         ]
         if not (name == "eligibility-engine" and at > stale_after):
             files.append(("scan.sarif", "sarif", _sarif(rng, org, name, at)))
@@ -259,6 +271,28 @@ def _cyclonedx(name: str, version: str, sha: str, at: dt.datetime) -> bytes:
         ],
     }
     return (json.dumps(doc, indent=2) + "\n").encode()
+
+
+def _factory_key(org: DemoOrg) -> Ed25519PrivateKey:
+    """The demo factory's signing key, the same for a given seed."""
+    return Ed25519PrivateKey.from_private_bytes(hashlib.sha256(f"demo-factory-{org.seed}".encode()).digest())
+
+
+def _signed(org: DemoOrg, statement: bytes) -> bytes:
+    """`statement` in a DSSE envelope signed with the demo factory's key, as a signing builder writes it."""
+    key = _factory_key(org)
+    payload_type = "application/vnd.in-toto+json"
+    envelope = {
+        "payloadType": payload_type,
+        "payload": base64.b64encode(statement).decode(),
+        "signatures": [
+            {
+                "keyid": signatures.key_id(key.public_key()),
+                "sig": base64.b64encode(key.sign(signatures.pae(payload_type, statement))).decode(),
+            }
+        ],
+    }
+    return (json.dumps(envelope, indent=2) + "\n").encode()
 
 
 def _provenance(name: str, version: str, sha: str, at: dt.datetime) -> bytes:

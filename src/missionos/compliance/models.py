@@ -81,3 +81,16 @@ class Threshold(Base):
     min_share: Mapped[float] = mapped_column(default=0.0)
     max_open_findings: Mapped[int | None] = mapped_column()
     set_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class SigningKey(Base):
+    """A public key the organization trusts to sign attestations (DSSE envelopes such as SLSA provenance)."""
+
+    __tablename__ = "compliance_signing_key"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    public_key: Mapped[str] = mapped_column(Text)  # PEM
+    key_id: Mapped[str] = mapped_column(String(64))  # SHA-256 of the DER SubjectPublicKeyInfo
+    added_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    added_by: Mapped[str] = mapped_column(String(200), default="")

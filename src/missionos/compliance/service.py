@@ -19,9 +19,10 @@ from sqlalchemy.orm import Session
 
 from missionos import config
 from missionos.compliance import evidence as parsers
+from missionos.compliance import signatures
 from missionos.compliance.assess import STATUSES, EvidenceRecord, Result, SystemSpec, assess
 from missionos.compliance.catalog import Baseline, Control, load_baseline
-from missionos.compliance.models import Assessment, Evidence, System, Threshold
+from missionos.compliance.models import Assessment, Evidence, SigningKey, System, Threshold
 from missionos.compliance.pack import Pack, pack_for
 from missionos.errors import ConflictError, FieldError, InputError, NotFoundError
 from missionos.measures import Window
@@ -210,6 +211,8 @@ def add_evidence(
     if not subject.strip():
         raise FieldError("--subject", "a system, service, repository, deployment or pipeline run")
     parsed = parsers.parse(kind, raw, source)
+    if kind in SIGNED_KINDS:
+        parsed.facts.update(signatures.verify(raw, trusted_keys(session)))
     moment = collected_at or parsed.produced_at or now or utcnow()
     digest = hashlib.sha256(raw).hexdigest()
     existing = session.scalar(
@@ -237,6 +240,79 @@ def add_evidence(
     session.add(row)
     session.flush()
     return _evidence_info(row)
+
+
+# -- trusted signing keys ----------------------------------------------------------------------------------
+
+# Evidence kinds whose files may come as signed DSSE envelopes; their facts say whether a trusted key signed.
+SIGNED_KINDS = ("slsa-provenance",)
+
+
+def trusted_keys(session: Session) -> list[signatures.TrustedKey]:
+    return [
+        signatures.TrustedKey(row.name, signatures.load_public_key(row.public_key.encode(), row.name))
+        for row in session.scalars(select(SigningKey).order_by(SigningKey.name))
+    ]
+
+
+def list_signing_keys(session: Session) -> list[dict[str, Any]]:
+    """The trusted signing keys: name, key id (SHA-256 of the public key), type, when and by whom added."""
+    out = []
+    for row in session.scalars(select(SigningKey).order_by(SigningKey.name)):
+        key = signatures.load_public_key(row.public_key.encode(), row.name)
+        out.append(
+            {
+                "name": row.name,
+                "key_id": row.key_id,
+                "type": signatures.describe(key),
+                "added_at": aware(row.added_at),
+                "added_by": row.added_by,
+            }
+        )
+    return out
+
+
+def _reverify(session: Session) -> int:
+    """Verify the signatures of stored signable evidence again with the current keys; returns how many
+    records changed. Their raw files are read from the evidence store."""
+    keys = trusted_keys(session)
+    changed = 0
+    for row in session.scalars(select(Evidence).where(Evidence.kind.in_(SIGNED_KINDS))):
+        try:
+            raw = Path(row.raw_path).read_bytes()
+        except OSError:
+            continue  # the raw file is gone: the record keeps what was verified when it was added
+        facts = {**row.facts, **signatures.verify(raw, keys)}
+        if facts != row.facts:
+            row.facts = facts
+            changed += 1
+    session.flush()
+    return changed
+
+
+def add_signing_key(session: Session, name: str, pem: bytes, *, source: str, actor: str) -> dict[str, Any]:
+    """Trust `pem` as the public key `name`, and verify stored provenance again with it."""
+    if not name.strip() or len(name) > 200:
+        raise FieldError("name", "a key name of 1 to 200 characters")
+    key = signatures.load_public_key(pem, source)
+    if session.scalar(select(SigningKey).where(SigningKey.name == name)) is not None:
+        raise ConflictError(f"a signing key named {name!r} already exists; remove it first to replace it")
+    key_id = signatures.key_id(key)
+    text = pem.decode().strip() + "\n"
+    session.add(SigningKey(name=name, public_key=text, key_id=key_id, added_by=actor))
+    session.flush()
+    return {"name": name, "key_id": key_id, "reverified": _reverify(session)}
+
+
+def remove_signing_key(session: Session, name: str) -> dict[str, Any]:
+    """Stop trusting the key `name`; stored provenance it alone signed is unverified from now on."""
+    row = session.scalar(select(SigningKey).where(SigningKey.name == name))
+    if row is None:
+        raise NotFoundError("signing key", name)
+    key_id = row.key_id
+    session.delete(row)
+    session.flush()
+    return {"name": name, "key_id": key_id, "reverified": _reverify(session)}
 
 
 def add_evidence_batch(
