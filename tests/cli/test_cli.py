@@ -90,3 +90,14 @@ def test_services_json(cli: Cli) -> None:
     result = cli("delivery", "services", "--format", "json")
     assert result.exit_code == 0
     assert json.loads(result.stdout) == [{"service": "svc-a", "team": "A", "repositories": ""}]
+
+
+def test_the_command_reference_is_up_to_date() -> None:
+    from pathlib import Path
+
+    from missionos.cli.reference import render
+
+    page = Path(__file__).resolve().parents[2] / "docs" / "cli.md"
+    assert page.read_text() == render(), (
+        "docs/cli.md is out of date: python -m missionos.cli.reference > docs/cli.md"
+    )
