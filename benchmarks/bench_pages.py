@@ -1,10 +1,17 @@
 """The home page (`/`, the one-page plan) and the Delivery page (`/delivery`) under concurrent readers.
 
-Work: the demo organization loaded into a temporary `MISSIONOS_HOME` (SQLite), `missionos serve` on a free
-port (`MISSIONOS_BENCH_WORKERS` worker processes, default 1), then for each page one reader alone and then
-`MISSIONOS_BENCH_READERS` (default 8) concurrent readers (httpx, one thread each), every reader fetching the
-page `MISSIONOS_BENCH_PAGE_READS` times (default 20). Prints requests, wall time, requests/s, p50/p95 latency,
-and the p95 and throughput of the concurrent run against the single reader, measured side by side.
+Work: the demo organization (as of 2026-11-24, like the server benchmark) loaded into a temporary
+`MISSIONOS_HOME` (SQLite), `missionos serve` on a free port (`MISSIONOS_BENCH_WORKERS` worker processes,
+default 2), then for each page one reader alone and then `MISSIONOS_BENCH_READERS` (default 8) concurrent
+readers (httpx, one thread each), every reader fetching the page `MISSIONOS_BENCH_PAGE_READS` times (default
+20). Then the same on the organization the server benchmark leaves behind: the demo plus
+`MISSIONOS_BENCH_EXTRA` (default 10,000; 0 skips it) production deployments and as many pull requests,
+spread over the demo's services (the well-signed deliveries of the server benchmark's `workload()`, mapped
+as its hooks processor maps them). Prints requests, wall time, requests/s, p50/p95 latency, the p95
+and throughput of the concurrent run against the single reader, and the p95 of each page on the larger
+organization against the plain demo, measured side by side.
+
+`build(home, extra)` builds either organization into `home`, for profiling outside the benchmark.
 """
 
 from __future__ import annotations
@@ -20,13 +27,17 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 
+from benchmarks.bench_server import workload
+from missionos.accounts import hookmap, webhooks
 from missionos.demo import load_demo
-from missionos.store import open_database
+from missionos.store import Database, open_database
 
 PAGES = ("/", "/delivery")
+TODAY = dt.date(2026, 11, 24)
 
 
 @dataclass(frozen=True)
@@ -103,6 +114,63 @@ def read(base: str, path: str, readers: int, each: int) -> Run:
     return Run(readers, len(latencies), seconds, latencies)
 
 
+def add_deliveries(db: Database, org: Any, extra: int, *, chunk: int = 2000) -> None:
+    """`extra` production deployments and as many pull requests of the demo services' commits: the
+    well-signed deliveries of the server benchmark's `workload(2 * extra)`, mapped as the hooks processor maps
+    them and written through the delivery service `chunk` deliveries a transaction (the processor's SQLite
+    batches of 50 would take minutes)."""
+    commits = {s.name: org.commits(s.name) for s in org.services if org.commits(s.name)}
+    requests, _ = workload(2 * extra, commits)
+    unique = {r.delivery_id: r for r in requests if not r.signature.endswith("0" * 64)}
+    batches = [
+        hookmap.batch_of(webhooks.Delivery(0, "github", r.delivery_id, r.event, {}, r.body))[1]
+        for r in unique.values()
+    ]
+    for start in range(0, len(batches), chunk):
+        with db.session() as session:
+            hookmap.apply(session, hookmap.combine(batches[start : start + chunk]), source="github")
+
+
+def build(home: Path, extra: int = 0) -> None:
+    """The demo organization in `home` (`missionos.db`), plus `extra` deployments and pull requests."""
+    db = open_database(f"sqlite:///{home / 'missionos.db'}")
+    try:
+        org = load_demo(db, seed=7, home=home, today=TODAY)
+        if extra:
+            add_deliveries(db, org, extra)
+    finally:
+        db.dispose()
+
+
+def measure(home: Path, workers: int, readers: int, each: int) -> dict[str, Run]:
+    """p95 and the rest for each page: one reader alone, then `readers` together (keys `path` and
+    `path*`)."""
+    port = _free_port()
+    proc = _serve(home, port, workers)
+    base = f"http://127.0.0.1:{port}"
+    runs: dict[str, Run] = {}
+    try:
+        for path in PAGES:
+            read(base, path, 1, 2)  # warm up
+            runs[path] = alone = read(base, path, 1, each)
+            runs[path + "*"] = crowd = read(base, path, readers, each)
+            print(_line(path, alone))
+            print(_line(path, crowd))
+            slower, faster = crowd.quantile(0.95) / alone.quantile(0.95), crowd.rate / alone.rate
+            print(
+                f"{path:<10} {readers} readers vs 1: p95 x{slower:.2f}, throughput x{faster:.2f}",
+                flush=True,
+            )
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    return runs
+
+
 def _line(path: str, run: Run) -> str:
     return (
         f"{path:<10} {run.readers} reader(s): {run.requests:>4} requests in {run.seconds:6.2f} s = "
@@ -114,39 +182,34 @@ def _line(path: str, run: Run) -> str:
 def main() -> None:
     readers = int(os.environ.get("MISSIONOS_BENCH_READERS", "8"))
     each = int(os.environ.get("MISSIONOS_BENCH_PAGE_READS", "20"))
-    workers = int(os.environ.get("MISSIONOS_BENCH_WORKERS", "1"))
-    with tempfile.TemporaryDirectory(prefix="missionos-bench-pages-") as tmp:
-        home = Path(tmp)
-        db = open_database(f"sqlite:///{home / 'missionos.db'}")
-        print("loading the demo organization…", flush=True)
-        load_demo(db, seed=7, home=home, today=dt.datetime.now(dt.UTC).date())
-        db.dispose()
-        port = _free_port()
-        proc = _serve(home, port, workers)
-        base = f"http://127.0.0.1:{port}"
+    workers = int(os.environ.get("MISSIONOS_BENCH_WORKERS", "2"))
+    extra = int(os.environ.get("MISSIONOS_BENCH_EXTRA", "10000"))
+    print(
+        f"work: {len(PAGES)} pages, 1 reader then {readers} readers, {each} reads each, {workers} worker(s); "
+        f"the demo, then the demo + {extra:,} deployments and {extra:,} pull requests"
+    )
+    results: dict[str, dict[str, Run]] = {}
+    for label, size in (("demo", 0), (f"demo+{extra}", extra)):
+        if label != "demo" and not size:
+            continue
+        with tempfile.TemporaryDirectory(prefix="missionos-bench-pages-") as tmp:
+            print(f"[{label}] loading the organization…", flush=True)
+            started = time.perf_counter()
+            build(Path(tmp), size)
+            print(f"[{label}] loaded in {time.perf_counter() - started:.0f} s", flush=True)
+            results[label] = measure(Path(tmp), workers, readers, each)
+    if len(results) < 2:
+        return
+    (small_label, small), (big_label, big) = results.items()
+    for path in PAGES:
+        crowd = path + "*"
         print(
-            f"work: {len(PAGES)} pages, 1 reader then {readers} readers, "
-            f"{each} reads each, {workers} worker(s)"
+            f"{path:<10} {readers} readers, p95: {small_label} {small[crowd].quantile(0.95) * 1000:.0f} ms, "
+            f"{big_label} {big[crowd].quantile(0.95) * 1000:.0f} ms "
+            f"(x{big[crowd].quantile(0.95) / small[crowd].quantile(0.95):.2f}); 1 reader, p50: "
+            f"{small[path].quantile(0.5) * 1000:.0f} ms vs {big[path].quantile(0.5) * 1000:.0f} ms",
+            flush=True,
         )
-        try:
-            for path in PAGES:
-                read(base, path, 1, 2)  # warm up
-                alone = read(base, path, 1, each)
-                crowd = read(base, path, readers, each)
-                print(_line(path, alone))
-                print(_line(path, crowd))
-                slower, faster = crowd.quantile(0.95) / alone.quantile(0.95), crowd.rate / alone.rate
-                print(
-                    f"{path:<10} {readers} readers vs 1: p95 x{slower:.2f}, throughput x{faster:.2f}",
-                    flush=True,
-                )
-        finally:
-            os.killpg(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
 
 
 if __name__ == "__main__":

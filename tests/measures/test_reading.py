@@ -72,3 +72,15 @@ def test_publishers_share_work_through_memoized() -> None:
             "result 3",
             "result 4",
         ]
+
+
+def test_memoized_already_answers_only_what_the_reading_computed() -> None:
+    from missionos.measures import memoized_already
+
+    assert memoized_already("k") is None, "outside a reading nothing is kept"
+    with reading():
+        assert memoized_already("k") is None
+        memoized("k", lambda: "value")
+        assert memoized_already("k") == "value"
+    with reading():
+        assert memoized_already("k") is None, "a new reading starts with an empty memo"

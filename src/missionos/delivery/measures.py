@@ -3,25 +3,24 @@
 Each point is the figure of one Monday-started week (the first and last may be partial), at the week's start.
 
 Inside a `measures.reading()` block (one page view) the weekly figures of a scope and window are computed once
-and shared by every measure that reads them. Production deployment counts skip that computation: they come
-from one query of the production deployments' finish times, bucketed by week, so that an all-time window (the
-strategy context's "has this service ever shipped") costs one query rather than a pass over thousands of
-empty weeks.
+and shared by every measure that reads them, and the organization's records of a window are loaded once for
+every scope read over it (each scope's figures are cut from them). Production deployment counts skip that
+computation: they come from one query of the production deployments' finish times, bucketed by week with
+numpy, so that an all-time window (the strategy context's "has this service ever shipped") costs one query
+rather than a pass over thousands of empty weeks.
 """
 
 from __future__ import annotations
 
-import bisect
 import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import select
+import numpy as np
 
 from missionos.delivery import queries
-from missionos.delivery.models import Deployment
-from missionos.delivery.service import weekly_figures
-from missionos.measures import Direction, Point, Scope, Series, Window, measure, memoized
+from missionos.delivery.service import ScopeRecords, scope_records, weekly_figures
+from missionos.measures import Direction, Point, Scope, Series, Window, measure, memoized, memoized_already
 from missionos.store import Database
 
 SCOPES = ("org", "team", "service")
@@ -41,7 +40,13 @@ def _series(name: str, unit: str, column: str) -> Callable[[Database, Scope, Win
 def _weekly(db: Database, scope: Scope, window: Window) -> tuple[queries.ScopeServices, list[dict[str, Any]]]:
     with db.session() as session:
         selected = queries.services_in(session, scope)
-        return selected, weekly_figures(session, selected, window)
+        # The organization's records of a window are kept for the block: a team or service read over the same
+        # window after it has its figures cut from them instead of loading its own.
+        key = ("delivery.organization_records", id(db), window)
+        records: ScopeRecords | None = memoized_already(key)
+        if scope.kind == "org":
+            records = memoized(key, lambda: scope_records(session, selected, window))
+        return selected, weekly_figures(session, selected, window, records=records)
 
 
 def week_starts(window: Window) -> list[dt.datetime]:
@@ -57,28 +62,17 @@ def week_starts(window: Window) -> list[dt.datetime]:
 
 def _deployment_counts(name: str, unit: str) -> Callable[[Database, Scope, Window], Series]:
     def compute(db: Database, scope: Scope, window: Window) -> Series:
-        def load() -> tuple[queries.ScopeServices, list[dt.datetime]]:
+        def load() -> tuple[queries.ScopeServices, Any]:
             with db.session() as session:
                 selected = queries.services_in(session, scope)
-                slack = dt.timedelta(seconds=1)  # times are compared after rounding to the millisecond
-                rows = session.scalars(
-                    select(queries.epoch(session, Deployment.finished_at)).where(
-                        Deployment.service_id.in_(list(selected.ids)),
-                        Deployment.is_production.is_(True),
-                        Deployment.finished_at >= window.since - slack,
-                        Deployment.finished_at < window.until + slack,
-                    )
-                ).all()
-            # as `queries.load` reads them: epoch seconds rounded to the millisecond
-            finishes = sorted(dt.datetime.fromtimestamp(round(r, 3), dt.UTC) for r in rows)
-            return selected, [f for f in finishes if f in window]
+                return selected, queries.production_finishes(session, selected, window)
 
         selected, finishes = memoized(("delivery.production_finishes", id(db), scope, window), load)
         starts = week_starts(window)
-        counts = [0.0] * len(starts)
-        for finished in finishes:  # each finish falls in the last week starting at or before it
-            counts[bisect.bisect_right(starts, finished) - 1] += 1.0
-        points = tuple(map(Point, starts, counts))
+        # each finish falls in the last week starting at or before it
+        weeks = np.searchsorted([s.timestamp() for s in starts], finishes, side="right") - 1
+        counts = np.bincount(weeks, minlength=len(starts)) if len(starts) else ()
+        points = tuple(Point(at, float(n)) for at, n in zip(starts, counts, strict=True))
         return Series(name, scope, unit, points, detail={"services": list(selected.names), "period": "week"})
 
     return compute

@@ -12,6 +12,7 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from operator import attrgetter
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -76,8 +77,11 @@ def kind_from_texts(kind: str, texts: Iterable[str]) -> str:
     return found
 
 
+_FINISH_ORDER = attrgetter("finished_at", "service", "id")
+
+
 def by_finish(deployments: Iterable[DeploymentRecord]) -> list[DeploymentRecord]:
-    return sorted(deployments, key=lambda d: (d.finished_at, d.service, d.id))
+    return sorted(deployments, key=_FINISH_ORDER)
 
 
 def remediations(production: Sequence[DeploymentRecord]) -> dict[DeploymentKey, DeploymentRecord]:
@@ -113,11 +117,13 @@ def attribute_incidents(
     deployment of the service that finished before the incident started, within `window`.
     """
     commit_deployments = commit_deployments or {}
+    incidents = list(incidents)
     per_service: dict[str, list[DeploymentRecord]] = defaultdict(list)
     for d in by_finish(production):
         per_service[d.service].append(d)
     finishes = {s: [d.finished_at for d in ds] for s, ds in per_service.items()}
-    ids = {key(d) for d in production}
+    causes = {i.cause for i in incidents if i.cause}
+    ids = {key(d) for d in production if d.id in causes}
     result: dict[tuple[str, str], DeploymentKey | None] = {}
     for incident in incidents:
         target: DeploymentKey | None = None
@@ -399,9 +405,14 @@ def summary(
     *,
     commit_deployments: Mapping[tuple[str, str], str] | None = None,
     year: int = levels.DEFAULT_YEAR,
+    found: Failures | None = None,
 ) -> dict[str, Any]:
-    """Every figure of `missionos delivery metrics` over one window (the `--format json` body, less scope)."""
-    found = failures(production, incidents, commit_deployments=commit_deployments)
+    """Every figure of `missionos delivery metrics` over one window (the `--format json` body, less scope).
+
+    `found`: the failures, when already decided over these records or over the records of more services
+    (attribution and remediation never cross services, so a service's failures are the same either way)."""
+    if found is None:
+        found = failures(production, incidents, commit_deployments=commit_deployments)
     return {
         "deployment_frequency": deployment_frequency(production, window),
         "lead_time": lead_time(changes, window, year=year),

@@ -7,7 +7,7 @@ Python) and are turned into timezone-aware UTC datetimes here.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -71,12 +71,37 @@ def services_named(session: Session, names: Sequence[str]) -> ScopeServices:
 
 @dataclass(frozen=True)
 class DeliveryRecords:
-    """What the metrics of one scope and window are computed from."""
+    """What the metrics of one scope and window are computed from.
+
+    `change_services` holds each change's service name, in the order of `changes`, so that the records of a
+    larger scope can be cut down to a smaller one (`only`) instead of being loaded again.
+    """
 
     production: list[DeploymentRecord]
     changes: ChangeSpans
     incidents: list[IncidentRecord]
     commit_deployments: dict[tuple[str, str], str]
+    change_services: Any
+
+    def only(self, names: Collection[str]) -> DeliveryRecords:
+        """The records of the services `names` (all of them loaded with these records)."""
+        wanted = set(names)
+        keep = np.isin(self.change_services, list(wanted))
+        return DeliveryRecords(
+            [d for d in self.production if d.service in wanted],
+            self.changes.take(keep),
+            [i for i in self.incidents if i.service in wanted],
+            {k: v for k, v in self.commit_deployments.items() if k[0] in wanted},
+            self.change_services[keep],
+        )
+
+
+def plain_rows(session: Session, query: Any) -> list[Any]:
+    """The rows of `query` as plain tuples read from the DBAPI cursor (no Row objects)."""
+    result = session.connection().execute(query)
+    rows = list(result.cursor.fetchall()) if result.cursor is not None else []
+    result.close()
+    return rows
 
 
 def load(session: Session, services: ScopeServices, window: Window) -> DeliveryRecords:
@@ -86,7 +111,8 @@ def load(session: Session, services: ScopeServices, window: Window) -> DeliveryR
     ids = list(services.ids)
     lookback = window.since - ATTRIBUTION_WINDOW
     names = dict(zip(services.ids, services.names, strict=True))
-    rows = session.execute(
+    rows = plain_rows(
+        session,
         select(
             Deployment.service_id,
             Deployment.external_id,
@@ -99,31 +125,34 @@ def load(session: Session, services: ScopeServices, window: Window) -> DeliveryR
             Deployment.service_id.in_(ids),
             Deployment.is_production.is_(True),
             Deployment.finished_at >= lookback,
-        )
-    ).all()
+        ),
+    )
+    fromts = dt.datetime.fromtimestamp
     production = [
         DeploymentRecord(
-            id=r[1],
-            service=names[r[0]],
-            environment=r[2],
+            id=external_id,
+            service=names[service_id],
+            environment=environment,
             status="success",
             started_at=None,
-            finished_at=dt.datetime.fromtimestamp(round(r[3], 3), UTC),
-            revision=r[4],
-            kind=r[5],
-            remediates=tuple(r[6].split()),
+            finished_at=fromts(round(finished, 3), UTC),
+            revision=revision,
+            kind=kind,
+            remediates=tuple(remediates.split()) if remediates else (),
         )
-        for r in rows
+        for service_id, external_id, environment, finished, revision, kind, remediates in rows
     ]
     # The change query can return millions of rows: they are read from the DBAPI cursor as plain tuples
-    # (no Row objects) straight into a numpy array.
-    change_result = session.connection().execute(
+    # straight into a numpy array.
+    change_rows = plain_rows(
+        session,
         select(
             epoch(session, Deployment.finished_at),
             epoch(session, Commit.start_at),
             epoch(session, PullRequest.created_at),
             epoch(session, PullRequest.first_review_at),
             epoch(session, PullRequest.merged_at),
+            Deployment.service_id,
         )
         .join(Deployment, Deployment.id == Commit.deployment_id)
         .outerjoin(PullRequest, PullRequest.id == Commit.pull_request_id)
@@ -131,14 +160,14 @@ def load(session: Session, services: ScopeServices, window: Window) -> DeliveryR
             Deployment.service_id.in_(ids),
             Deployment.finished_at >= window.since,
             Deployment.finished_at < window.until,
-        )
+        ),
     )
-    change_rows = change_result.cursor.fetchall() if change_result.cursor is not None else []
-    change_result.close()
+    table = np.array(change_rows, dtype=float).reshape(-1, 6)
     # rounded to the millisecond: the database's epoch arithmetic is floating point
-    changes = ChangeSpans.from_epochs(np.round(np.array(change_rows, dtype=float).reshape(-1, 5), 3))
-    fromts = dt.datetime.fromtimestamp
-    incident_rows = session.execute(
+    changes = ChangeSpans.from_epochs(np.round(table[:, :5], 3))
+    service_names = np.array([names[int(i)] for i in table[:, 5]], dtype=object)
+    incident_rows = plain_rows(
+        session,
         select(
             Incident.service_id,
             Incident.external_id,
@@ -146,8 +175,8 @@ def load(session: Session, services: ScopeServices, window: Window) -> DeliveryR
             epoch(session, Incident.resolved_at),
             Incident.severity,
             Incident.cause,
-        ).where(Incident.service_id.in_(ids), Incident.started_at >= lookback)
-    ).all()
+        ).where(Incident.service_id.in_(ids), Incident.started_at >= lookback),
+    )
     incidents = [
         IncidentRecord(
             id=r[1],
@@ -159,11 +188,31 @@ def load(session: Session, services: ScopeServices, window: Window) -> DeliveryR
         )
         for r in incident_rows
     ]
-    deployment_ids = {(d.service, d.id) for d in production}
-    causes = {
-        (i.service, i.cause) for i in incidents if i.cause and (i.service, i.cause) not in deployment_ids
-    }
-    return DeliveryRecords(production, changes, incidents, _commit_deployments(session, names, causes))
+    causes = {(i.service, i.cause) for i in incidents if i.cause}
+    cause_ids = {cause for _, cause in causes}
+    causes -= {(d.service, d.id) for d in production if d.id in cause_ids}  # those name a deployment
+    return DeliveryRecords(
+        production, changes, incidents, _commit_deployments(session, names, causes), service_names
+    )
+
+
+def production_finishes(session: Session, services: ScopeServices, window: Window) -> Any:
+    """The finish times of the production deployments finished in the window, as `load` reads them (epoch
+    seconds rounded to the millisecond), in ascending order: a numpy array."""
+    slack = dt.timedelta(seconds=1)  # times are compared after rounding to the millisecond
+    rows = plain_rows(
+        session,
+        select(epoch(session, Deployment.finished_at)).where(
+            Deployment.service_id.in_(list(services.ids)),
+            Deployment.is_production.is_(True),
+            Deployment.finished_at >= window.since - slack,
+            Deployment.finished_at < window.until + slack,
+        ),
+    )
+    # Python's round (correctly rounded, like `load`'s), not numpy's: the two can differ in the last bit
+    finishes = np.sort(np.array([round(r[0], 3) for r in rows], dtype=float))
+    inside = (finishes >= window.since.timestamp()) & (finishes < window.until.timestamp())
+    return finishes[inside]
 
 
 def _commit_deployments(

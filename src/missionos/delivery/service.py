@@ -992,11 +992,54 @@ def scope_of(session: Session, *, services: Sequence[str] = (), team: str | None
     return queries.services_in(session, Scope("org"))
 
 
-def delivery_metrics(
-    session: Session, selected: ScopeServices, window: Window, *, year: int = levels.DEFAULT_YEAR
-) -> dict[str, Any]:
-    """The figures of `missionos delivery metrics` (METRICS.md §1) for `selected` over `window`."""
+@dataclass(frozen=True)
+class ScopeRecords:
+    """The records of some services over a window with their failures, loaded once and shared by the figures
+    of those services and of any subset of them: a page showing the organization, its teams and its services
+    loads the organization's records once. Failures are decided per service (an incident or a remediation
+    only ever names its own service's deployments), so cutting the records down keeps them exact."""
+
+    selected: ScopeServices
+    window: Window
+    data: queries.DeliveryRecords
+    found: metrics.Failures
+
+    def of(self, selected: ScopeServices, window: Window) -> queries.DeliveryRecords:
+        """The records of `selected` (services these records cover) over the same window."""
+        if window != self.window or not set(selected.ids) <= set(self.selected.ids):
+            raise ValueError(
+                f"records of {self.selected.scope} over {self.window} do not cover {selected.scope}"
+            )
+        if set(selected.ids) == set(self.selected.ids):
+            return self.data
+        return self.data.only(selected.names)
+
+
+def scope_records(session: Session, selected: ScopeServices, window: Window) -> ScopeRecords:
+    """The records behind every figure of `selected` over `window` (and of its teams and services)."""
     data = queries.load(session, selected, window)
+    found = metrics.failures(data.production, data.incidents, commit_deployments=data.commit_deployments)
+    return ScopeRecords(selected, window, data, found)
+
+
+def _records(
+    session: Session, selected: ScopeServices, window: Window, records: ScopeRecords | None
+) -> tuple[queries.DeliveryRecords, metrics.Failures]:
+    loaded = records or scope_records(session, selected, window)
+    return loaded.of(selected, window), loaded.found
+
+
+def delivery_metrics(
+    session: Session,
+    selected: ScopeServices,
+    window: Window,
+    *,
+    year: int = levels.DEFAULT_YEAR,
+    records: ScopeRecords | None = None,
+) -> dict[str, Any]:
+    """The figures of `missionos delivery metrics` (METRICS.md §1) for `selected` over `window`, from
+    `records` when given (`scope_records` of `selected` or of a scope holding it, over `window`)."""
+    data, found = _records(session, selected, window, records)
     figures = metrics.summary(
         data.production,
         data.changes,
@@ -1004,6 +1047,7 @@ def delivery_metrics(
         window,
         commit_deployments=data.commit_deployments,
         year=year,
+        found=found,
     )
     return {
         "window": {"since": window.since.isoformat(), "until": window.until.isoformat()},
@@ -1012,14 +1056,16 @@ def delivery_metrics(
     }
 
 
-def weekly_figures(session: Session, selected: ScopeServices, window: Window) -> list[dict[str, Any]]:
-    """The metrics of each Monday-started week of `window` (the trend behind every chart and measure).
+def weekly_figures(
+    session: Session, selected: ScopeServices, window: Window, *, records: ScopeRecords | None = None
+) -> list[dict[str, Any]]:
+    """The metrics of each Monday-started week of `window` (the trend behind every chart and measure), from
+    `records` when given.
 
     Failures and attribution are decided once over the whole window; each week then takes its own slice of
     deployments and changes, so long windows (years of weeks) stay cheap.
     """
-    data = queries.load(session, selected, window)
-    found = metrics.failures(data.production, data.incidents, commit_deployments=data.commit_deployments)
+    data, found = _records(session, selected, window, records)
     production = metrics.by_finish(data.production)
     finishes = [d.finished_at for d in production]
     spans = data.changes.by_deployment_time()
@@ -1167,8 +1213,7 @@ def production_deployments(session: Session, service: str, window: Window) -> li
 
 def deployments(session: Session, selected: ScopeServices, window: Window) -> list[dict[str, Any]]:
     """The deployments behind the figures, newest first, each marked failed or not and with its recovery."""
-    data = queries.load(session, selected, window)
-    found = metrics.failures(data.production, data.incidents, commit_deployments=data.commit_deployments)
+    data, found = _records(session, selected, window, None)
     by_key = {(d.service, d.id): d for d in data.production}
     result = []
     for r in queries.deployment_rows(session, selected, window):
@@ -1199,8 +1244,7 @@ def deployments(session: Session, selected: ScopeServices, window: Window) -> li
 
 def incidents(session: Session, selected: ScopeServices, window: Window) -> list[dict[str, Any]]:
     """Incidents started in the window, newest first, with the deployment each is attributed to."""
-    data = queries.load(session, selected, window)
-    found = metrics.failures(data.production, data.incidents, commit_deployments=data.commit_deployments)
+    _, found = _records(session, selected, window, None)
     result = []
     for r in queries.incident_rows(session, selected, window):
         target = found.attribution.get((r.service, r.external_id))

@@ -142,6 +142,13 @@ def memoized(key: Hashable, compute: Callable[[], T]) -> T:
     return result
 
 
+def memoized_already(key: Hashable) -> Any | None:
+    """What `memoized(key, ...)` computed earlier in the current `reading()` block; None if nothing (or
+    outside a block). For publishers that can cut a figure from a larger one when it is at hand."""
+    memo = _memo.get()
+    return None if memo is None else memo.get(key)
+
+
 @dataclass(frozen=True)
 class Measure:
     """A named measure: what it means, its unit, which direction is better, and how to compute it."""

@@ -73,12 +73,17 @@ def _breakdown_chart(docs: list[tuple[str, dict[str, Any]]], title: str) -> dict
 
 
 def _scope_view(
-    session: DbSession, selected: queries.ScopeServices, window: Window, prefix: str
+    session: DbSession,
+    selected: queries.ScopeServices,
+    window: Window,
+    prefix: str,
+    records: delivery.ScopeRecords | None = None,
 ) -> dict[str, Any]:
-    doc = delivery.delivery_metrics(session, selected, window)
+    records = records or delivery.scope_records(session, selected, window)
+    doc = delivery.delivery_metrics(session, selected, window, records=records)
     return {
         "doc": doc,
-        "trends": _trend_charts(delivery.weekly_figures(session, selected, window), prefix),
+        "trends": _trend_charts(delivery.weekly_figures(session, selected, window, records=records), prefix),
     }
 
 
@@ -86,30 +91,23 @@ def _scope_view(
 def index(request: Request, session: DbSession, days: int = 90) -> Any:
     window = _window(days)
     services = list_services(session)
-    org = _scope_view(session, queries.services_in(session, Scope("org")), window, "org")
-    rows: list[dict[str, Any]] = []
-    for s in services:
-        rows.append(
-            {
-                "kind": "service",
-                "name": s.name,
-                "team": s.team,
-                "doc": delivery.delivery_metrics(
-                    session, queries.services_in(session, Scope("service", s.name)), window
-                ),
-            }
-        )
-    teams: list[dict[str, Any]] = []
-    for team in delivery.list_teams(session):
-        teams.append(
-            {
-                "kind": "team",
-                "name": team,
-                "doc": delivery.delivery_metrics(
-                    session, queries.services_in(session, Scope("team", team)), window
-                ),
-            }
-        )
+    everything = queries.services_in(session, Scope("org"))
+    # the organization's records, loaded once: every team's and service's figures are cut from them
+    records = delivery.scope_records(session, everything, window)
+    org = _scope_view(session, everything, window, "org", records)
+
+    def figures(scope: Scope) -> dict[str, Any]:
+        selected = queries.services_in(session, scope)
+        return delivery.delivery_metrics(session, selected, window, records=records)
+
+    rows: list[dict[str, Any]] = [
+        {"kind": "service", "name": s.name, "team": s.team, "doc": figures(Scope("service", s.name))}
+        for s in services
+    ]
+    teams: list[dict[str, Any]] = [
+        {"kind": "team", "name": team, "doc": figures(Scope("team", team))}
+        for team in delivery.list_teams(session)
+    ]
     breakdown = _breakdown_chart(
         [(r["name"], r["doc"]) for r in rows if r["doc"]["lead_time"]["count"]],
         "Where lead time goes (median hours per part)",
