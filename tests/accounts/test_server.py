@@ -189,3 +189,58 @@ def test_sigkill_mid_ingest_loses_no_acknowledged_delivery_and_leaves_no_partial
     replayed = cli("hooks", "replay")
     assert replayed.exit_code == 0, replayed.stderr
     check(all_processed=True)
+
+
+def _connections_by_process(pids: list[int], port: int) -> dict[int, int]:
+    """How many established TCP connections to `port` each process holds (from /proc)."""
+    inodes: dict[str, int] = {}
+    for pid in pids:
+        for fd in Path(f"/proc/{pid}/fd").iterdir():
+            try:
+                target = os.readlink(fd)
+            except OSError:
+                continue
+            if target.startswith("socket:["):
+                inodes[target[8:-1]] = pid
+    counts = dict.fromkeys(pids, 0)
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            fields = line.split()
+            local_port = int(fields[1].rsplit(":", 1)[1], 16)
+            if local_port == port and fields[3] == "01" and fields[9] in inodes:
+                counts[inodes[fields[9]]] += 1
+    return counts
+
+
+@pytest.mark.slow
+def test_workers_share_the_port_and_the_connections(db: Database, tmp_path: Path) -> None:
+    with serving(db, tmp_path / "home", "--workers", "2") as (url, proc):
+        workers = [
+            int(child)
+            for task in Path(f"/proc/{proc.pid}/task").iterdir()
+            for child in (task / "children").read_text().split()
+            if b"multiprocessing" in Path(f"/proc/{child}/cmdline").read_bytes()
+            and b"resource_tracker" not in Path(f"/proc/{child}/cmdline").read_bytes()
+        ]
+        assert len(workers) == 2, workers
+        clients = [httpx.Client(base_url=url) for _ in range(20)]  # keep-alive connections
+        try:
+            for client in clients:
+                assert client.get("/api/v1/health").status_code == 200
+            counts = _connections_by_process(workers, int(url.rsplit(":", 1)[1]))
+        finally:
+            for client in clients:
+                client.close()
+    assert sum(counts.values()) == 20 and min(counts.values()) >= 1, counts
+
+
+def test_a_port_taken_by_another_program_is_refused(cli: Cli) -> None:
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = cli("serve", "--port", str(port), "--workers", "2")
+    assert result.exit_code == 2 and f"cannot listen on 127.0.0.1:{port}" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -119,6 +119,7 @@ def serve(
     import uvicorn
 
     from missionos.accounts.users import sign_in_configured
+    from missionos.web import workers as web_workers
 
     if auth_proxy_header and not trusted_proxy:
         raise FieldError("--trusted-proxy", "the address of the proxy that sets --auth-proxy-header")
@@ -130,11 +131,13 @@ def serve(
     db = database()
     with db.session() as session:
         configured = sign_in_configured(session) or bool(auth_proxy_header)
+    db.dispose()
     if not configured and host not in LOOPBACK:
         raise InputError(
             f"refusing to listen on {host} without sign-in: create an admin with "
             "`missionos auth user create NAME --role admin`, or use --auth-proxy-header with --trusted-proxy"
         )
+    web_workers.check_port(host, port)
     os.environ["MISSIONOS_DATABASE_URL"] = db.engine.url.render_as_string(hide_password=False)
     os.environ["MISSIONOS_MAX_REQUEST_BYTES"] = str(max_request_bytes)
     if auth_proxy_header:
@@ -147,7 +150,6 @@ def serve(
         console.print(
             "No sign-in is configured: listening on loopback only, and everyone who can reach it is an admin."
         )
-    db.dispose()
     os.environ["MISSIONOS_HOOKS_PROCESSOR"] = (
         "worker" if hooks_processor is HooksProcessor.workers else "external"
     )
@@ -159,17 +161,13 @@ def serve(
             [sys.executable, "-m", "missionos.cli", "hooks", "process", "--follow", "--exit-with-parent"],
             stdout=subprocess.DEVNULL,
         )
+    # The app itself decides which proxies to trust, so uvicorn's own proxy-header handling is off.
+    options: dict[str, Any] = {"log_level": "warning", "proxy_headers": False, "server_header": False}
     try:
-        uvicorn.run(
-            "missionos.web.app:create_app",
-            factory=True,
-            host=host,
-            port=port,
-            workers=workers,
-            log_level="warning",
-            proxy_headers=False,  # the app itself decides which proxies to trust
-            server_header=False,
-        )
+        if workers > 1 and web_workers.supported():
+            web_workers.run(host, port, workers, **options)
+        else:
+            uvicorn.run(web_workers.APP, factory=True, host=host, port=port, workers=workers, **options)
     finally:
         if processor is not None:
             processor.send_signal(signal.SIGINT)  # it finishes the batch in hand, which is one transaction
