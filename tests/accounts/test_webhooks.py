@@ -9,7 +9,7 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
-from missionos.accounts import ingest, webhooks
+from missionos.accounts import ingest, settings, webhooks
 from missionos.accounts.hookmap import github_batch, gitlab_batch, parse_time
 from missionos.accounts.models import WebhookDelivery
 from missionos.delivery import service as delivery
@@ -287,3 +287,28 @@ def test_hooks_process_command_maps_received_deliveries(hooks_ready: Database, c
     result = cli("hooks", "process")
     assert result.exit_code == 0 and "1 processed" in result.stdout
     assert [d["id"] for d in _deployments(hooks_ready)] == ["github:7010"]
+
+
+def test_secrets_are_sealed_at_rest_with_the_secret_key(
+    client: httpx.Client, db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from missionos.accounts.models import Setting
+    from missionos.errors import ConflictError
+
+    monkeypatch.setenv("MISSIONOS_SECRET_KEY", "a-key-kept-outside-the-database-0123456789")
+    with db.session() as session:
+        settings.set_hook_secret(session, "github", h.SECRET, actor="test")
+        delivery.ensure_service(session, "intake-web", team="Intake")
+    with db.session() as session:
+        stored = session.get(Setting, "hook_secret:github")
+        assert stored is not None and stored.value.startswith("sealed:v1:") and h.SECRET not in stored.value
+        assert settings.hook_secret(session, "github") == h.SECRET
+    body = h.dumps(h.github_deployment_status(7201))
+    sent = client.post("/hooks/github", content=body, headers=h.github_headers(body, "deployment_status"))
+    assert sent.status_code == 202, sent.text
+    monkeypatch.setenv("MISSIONOS_SECRET_KEY", "another-key-0123456789-0123456789")
+    with db.session() as session, pytest.raises(ConflictError, match="sealed with another"):
+        settings.hook_secret(session, "github")
+    monkeypatch.delenv("MISSIONOS_SECRET_KEY")
+    with db.session() as session, pytest.raises(ConflictError, match="set MISSIONOS_SECRET_KEY"):
+        settings.hook_secret(session, "github")
