@@ -183,3 +183,31 @@ def test_manual_series_feeds_a_goal_and_is_audited(db: Database) -> None:
         ]
     with pytest.raises(FieldError):
         service.record_value(db, "Bad Name", 1, at(TODAY), actor="ann")
+
+
+def test_a_strategy_rolls_up_the_plans_cascaded_from_it(db: Database, toys: Toys) -> None:
+    service.apply_plan(db, VALID, actor="ann")
+    service.apply_plan(db, child("S1", "intake-2027"), actor="ann")
+    service.apply_plan(db, child("S1", "eligibility-2027"), actor="ann")
+    # Intake's throughput (baseline 1, target 5) is at 4 by mid-November: ahead of its line, on track.
+    toys.set("toy.throughput", Scope("team", "Intake"), [(dt.date(2026, 11, 16), 4.0)])
+    view = service.evaluate(db, "benefits-2027", as_of=TODAY)
+    s1 = next(s for s in view.strategies if s.strategy.id == "S1")
+    rolled = {r.plan.key: r for r in s1.rollups}
+    assert set(rolled) == {"intake-2027", "eligibility-2027"}
+    assert all(not s.rollups for s in view.strategies if s.strategy.id != "S1")
+    for key, rollup in rolled.items():
+        own = service.evaluate(db, key, as_of=TODAY)
+        assert rollup.goals == {str(g.assessment.status): 1 for g in own.goals}
+        assert rollup.findings == len(own.findings)
+        assert rollup.bets == {"open": 1}
+    # Both child plans read Intake's throughput (the test plan's one goal).
+    assert rolled["intake-2027"].goals == {"on track": 1}
+    assert rolled["eligibility-2027"].as_dict()["goals"] == {"on track": 1}
+    toys.set("toy.throughput", Scope("team", "Intake"), [])
+    later = service.evaluate(db, "benefits-2027", as_of=TODAY)
+    (s1_later,) = [s for s in later.strategies if s.strategy.id == "S1"]
+    assert {r.plan.key: r.goals for r in s1_later.rollups} == {
+        "intake-2027": {"no data": 1},
+        "eligibility-2027": {"no data": 1},
+    }

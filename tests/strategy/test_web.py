@@ -26,6 +26,7 @@ def test_plan_page_shows_objective_goals_bets_findings_and_cascade(
     assert 'id="goal-G1"' in html and 'id="bet-B1"' in html and "toy-guided-intake" in html
     assert 'data-rule="unmeasured"' in html  # findings beside their item
     assert 'href="/strategy/plans/intake-2027"' in html  # the cascade, down
+    assert '<p class="rollup small" data-plan="intake-2027">' in html  # and how that plan stands
     child_html = client.get("/strategy/plans/intake-2027").text
     assert 'href="/strategy/plans/benefits-2027"' in child_html and "Cascaded from" in child_html
     goal = client.get("/strategy/plans/benefits-2027/goals/G1")

@@ -97,6 +97,7 @@ def plan_json(view: PlanView) -> dict[str, Any]:
                     for a in s.actions
                 ],
                 "children": [_summary(c) for c in s.children],
+                "rollups": [r.as_dict() for r in s.rollups],
             }
         )
     return {

@@ -12,6 +12,7 @@ import itertools
 import json
 import re
 import statistics
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -557,6 +558,23 @@ class ActionView:
 
 
 @dataclass(frozen=True)
+class Rollup:
+    """How a plan cascaded from a strategy stands: its goals by status, its findings, its bets by verdict."""
+
+    plan: PlanSummary
+    goals: dict[str, int]
+    findings: int
+    bets: dict[str, int]
+
+    @property
+    def total(self) -> int:
+        return sum(self.goals.values())
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"plan": self.plan.key, "goals": self.goals, "findings": self.findings, "bets": self.bets}
+
+
+@dataclass(frozen=True)
 class StrategyView:
     strategy: Strategy
     bets: tuple[BetView, ...]
@@ -565,6 +583,7 @@ class StrategyView:
     children: tuple[PlanSummary, ...]
     replan: bool
     findings: tuple[Finding, ...]
+    rollups: tuple[Rollup, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -729,6 +748,7 @@ def _evaluate_plan(
             if parent is not None and plan.parent_strategy:
                 found = get_plan(session, parent.key).plan.strategy(plan.parent_strategy)
                 parent_statement = found.statement if found else None
+    rollups = _rollups(db, [p for p in summaries if p.parent_plan == plan.key], day) if with_cascade else {}
     strategies = []
     for strat in plan.strategies:
         bet_views = []
@@ -757,6 +777,11 @@ def _evaluate_plan(
                 tuple(p for p in summaries if p.parent_plan == plan.key and p.parent_strategy == strat.id),
                 replan,
                 of(strat.id),
+                tuple(
+                    rollups[p.key]
+                    for p in summaries
+                    if p.parent_plan == plan.key and p.parent_strategy == strat.id and p.key in rollups
+                ),
             )
         )
     return PlanView(
@@ -770,6 +795,20 @@ def _evaluate_plan(
         parent_statement,
         tuple(p for p in summaries if p.parent_plan == plan.key),
     )
+
+
+def _rollups(db: Database, children: Sequence[PlanSummary], day: dt.date) -> dict[str, Rollup]:
+    """The roll-up of each plan cascaded from this one, evaluated on the same day (one level down; each
+    child's own page rolls up its children)."""
+    out = {}
+    for child in children:
+        with db.session() as session:
+            stored = get_plan(session, child.key)
+        view = _evaluate_plan(db, stored.plan, as_of=day, version=stored.version, with_cascade=False)
+        goals = Counter(str(g.assessment.status) for g in view.goals)
+        bets = Counter(b.status for s in view.strategies for b in s.bets)
+        out[child.key] = Rollup(child, dict(goals), len(view.findings), dict(bets))
+    return out
 
 
 def evaluate(db: Database, key: str, *, as_of: dt.date | None = None, version: int | None = None) -> PlanView:
