@@ -336,7 +336,7 @@ def test_gitlab_merge_requests_deployments_and_incidents(tmp_path: Path) -> None
                         "labels": ["incident", "severity::2"],
                         "created_at": "2026-06-03T14:00:00.000Z",
                         "closed_at": None,
-                        "description": "cause: 41",
+                        "description": "cause: 41\nThe duplicate job was stopped.\n  Remediation: 44\n",
                     }
                 ],
                 {},
@@ -355,4 +355,6 @@ def test_gitlab_merge_requests_deployments_and_incidents(tmp_path: Path) -> None
     assert [(d.id, d.status, d.finished_at.hour, d.finished_at.minute) for d in data.deployments] == [
         ("41", "success", 12, 25)
     ]
-    assert [(i.id, i.cause, i.resolved_at) for i in data.incidents] == [("#5", "41", None)]
+    assert [(i.id, i.cause, i.remediation, i.resolved_at) for i in data.incidents] == [
+        ("#5", "41", "44", None)
+    ]

@@ -327,6 +327,7 @@ def event_batch(doc: dict[str, Any]) -> Batch:
                 resolved_at=_maybe_time(data.get("resolved_at"), field_name="data.resolved_at"),
                 severity=str(data.get("severity") or ""),
                 cause=str(data["cause"]) if data.get("cause") else None,
+                remediation=str(data["remediation"]) if data.get("remediation") else None,
             )
         )
     elif kind == "pull_request":

@@ -91,8 +91,8 @@ def import_deployments(
 def import_incidents(
     file: Annotated[Path, typer.Argument(help="A JSON Lines (.jsonl) or CSV (.csv) file of incidents.")],
 ) -> None:
-    """Import incidents (id, service, started_at, resolved_at, severity, cause); the whole file is rejected
-    if any line is bad."""
+    """Import incidents (id, service, started_at, resolved_at, severity, cause, remediation); the whole file
+    is rejected if any line is bad. A remediation must name a deployment of the service already imported."""
     from missionos.delivery.files import read_incidents
     from missionos.delivery.service import upsert_incidents
 
@@ -253,7 +253,17 @@ def incidents(
         rows = rows_of(session, scope_of(session, services=service or [], team=team), window)
     emit(
         rows,
-        ["id", "service", "started_at", "resolved_at", "severity", "cause", "deployment", "how"],
+        [
+            "id",
+            "service",
+            "started_at",
+            "resolved_at",
+            "severity",
+            "cause",
+            "remediation",
+            "deployment",
+            "how",
+        ],
         fmt,
         title="Incidents",
     )

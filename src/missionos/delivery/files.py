@@ -22,7 +22,7 @@ T = TypeVar("T")
 DEPLOYMENT_FIELDS = (
     "id", "service", "environment", "status", "started_at", "finished_at", "revision", "kind", "remediates",
 )  # fmt: skip
-INCIDENT_FIELDS = ("id", "service", "started_at", "resolved_at", "severity", "cause")
+INCIDENT_FIELDS = ("id", "service", "started_at", "resolved_at", "severity", "cause", "remediation")
 
 
 def _rows(path: Path) -> Iterator[tuple[int, Mapping[str, Any]]]:
@@ -122,6 +122,7 @@ def incident_from(row: Mapping[str, Any], *, source: str, line: int) -> Incident
         ),
         severity=_text(row, "severity", source=source, line=line, default=""),
         cause=str(cause) if cause not in (None, "") else None,
+        remediation=_text(row, "remediation", source=source, line=line, default="") or None,
     )
 
 

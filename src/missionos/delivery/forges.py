@@ -25,6 +25,13 @@ from missionos.delivery.records import DeploymentRecord, IncidentRecord, PullReq
 from missionos.errors import InputError
 
 CAUSE = re.compile(r"^\s*cause\s*:\s*(\S+)", re.IGNORECASE | re.MULTILINE)
+REMEDIATION = re.compile(r"^\s*remediation\s*:\s*(\S+)", re.IGNORECASE | re.MULTILINE)
+
+
+def _named(pattern: re.Pattern[str], body: str | None) -> str | None:
+    """The value of an issue body's `Cause:` or `Remediation:` line, if it has one."""
+    found = pattern.search(body or "")
+    return found.group(1) if found else None
 
 
 class Pages(Protocol):
@@ -205,7 +212,6 @@ def read_github(source: Pages, repo: str, service: str, *, incident_label: str =
         labels = [label["name"] for label in issue.get("labels", [])]
         started = _time(issue["created_at"], "created_at", where)
         assert started is not None
-        cause = CAUSE.search(issue.get("body") or "")
         incidents.append(
             IncidentRecord(
                 id=f"#{issue['number']}",
@@ -213,7 +219,8 @@ def read_github(source: Pages, repo: str, service: str, *, incident_label: str =
                 started_at=started,
                 resolved_at=_time(issue.get("closed_at"), "closed_at", where),
                 severity=_severity(labels),
-                cause=cause.group(1) if cause else None,
+                cause=_named(CAUSE, issue.get("body")),
+                remediation=_named(REMEDIATION, issue.get("body")),
             )
         )
     return ForgeData(pulls, deployments, incidents)
@@ -280,7 +287,6 @@ def read_gitlab(source: Pages, project: str, service: str, *, incident_label: st
         where = f"{project} issue {issue['iid']}"
         started = _time(issue["created_at"], "created_at", where)
         assert started is not None
-        cause = CAUSE.search(issue.get("description") or "")
         incidents.append(
             IncidentRecord(
                 id=f"#{issue['iid']}",
@@ -288,7 +294,8 @@ def read_gitlab(source: Pages, project: str, service: str, *, incident_label: st
                 started_at=started,
                 resolved_at=_time(issue.get("closed_at"), "closed_at", where),
                 severity=_severity(list(issue.get("labels", []))),
-                cause=cause.group(1) if cause else None,
+                cause=_named(CAUSE, issue.get("description")),
+                remediation=_named(REMEDIATION, issue.get("description")),
             )
         )
     return ForgeData(pulls, deployments, incidents)

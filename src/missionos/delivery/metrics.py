@@ -63,8 +63,9 @@ def is_production_deployment(deployment: DeploymentRecord, configured: Iterable[
     return deployment.status == "success" and is_production_environment(deployment.environment, configured)
 
 
-def kind_from_texts(kind: str, texts: Iterable[str]) -> str:
-    """A deployment's kind: its record's, else rollback/hotfix when a change message or PR label matches."""
+def kind_from_texts(kind: str, texts: Iterable[str], *, remediation: bool = False) -> str:
+    """A deployment's kind: its record's, else rollback/hotfix when a change message or PR label matches,
+    else hotfix when an incident names it as its remediation (`remediation`)."""
     if kind != "planned":
         return kind
     found = "planned"
@@ -74,6 +75,8 @@ def kind_from_texts(kind: str, texts: Iterable[str]) -> str:
                 if name == "rollback":
                     return "rollback"
                 found = name
+    if found == "planned" and remediation:
+        return "hotfix"
     return found
 
 
@@ -84,17 +87,24 @@ def by_finish(deployments: Iterable[DeploymentRecord]) -> list[DeploymentRecord]
     return sorted(deployments, key=_FINISH_ORDER)
 
 
-def remediations(production: Sequence[DeploymentRecord]) -> dict[DeploymentKey, DeploymentRecord]:
+def remediations(
+    production: Sequence[DeploymentRecord],
+    incident_targets: Mapping[DeploymentKey, Sequence[DeploymentKey]] | None = None,
+) -> dict[DeploymentKey, DeploymentRecord]:
     """For each remediated production deployment, the first later hotfix or rollback that remediates it.
 
-    A hotfix or rollback names what it remediates; naming nothing, it remediates the production deployment of
-    its service just before it.
+    A hotfix or rollback names what it remediates; naming nothing, it remediates the deployments that the
+    incidents naming it as their remediation are attributed to (`incident_targets`, see `incident_targets`),
+    and without those the production deployment of its service just before it.
     """
+    incident_targets = incident_targets or {}
     found: dict[DeploymentKey, DeploymentRecord] = {}
     previous: dict[str, DeploymentRecord] = {}
     for d in by_finish(production):
         if d.kind in REMEDIATION_KINDS:
             targets = [(d.service, t) for t in d.remediates] if d.remediates else []
+            if not targets:
+                targets = list(incident_targets.get(key(d), ()))
             if not targets and d.service in previous:
                 targets = [key(previous[d.service])]
             for target in targets:
@@ -140,6 +150,27 @@ def attribute_incidents(
                 target = key(deps[i])
         result[(incident.service, incident.id)] = target
     return result
+
+
+def incident_targets(
+    incidents: Iterable[IncidentRecord],
+    production: Sequence[DeploymentRecord],
+    attribution: Mapping[tuple[str, str], DeploymentKey | None],
+) -> dict[DeploymentKey, list[DeploymentKey]]:
+    """For each production deployment named as an incident's remediation, the deployments those incidents
+    are attributed to that finished before it (a deployment never remediates itself or a later one)."""
+    order = {key(d): _FINISH_ORDER(d) for d in production}
+    result: dict[DeploymentKey, list[DeploymentKey]] = defaultdict(list)
+    for incident in incidents:
+        if not incident.remediation:
+            continue
+        fix = (incident.service, incident.remediation)
+        target = attribution.get((incident.service, incident.id))
+        if fix not in order or target is None or target not in order:
+            continue
+        if order[target] < order[fix] and target not in result[fix]:
+            result[fix].append(target)
+    return dict(result)
 
 
 def percentile(values: Sequence[float], q: float) -> float | None:
@@ -309,7 +340,7 @@ def failures(
         target = attribution[(incident.service, incident.id)]
         if target is not None:
             incidents_of[target].append(incident)
-    remediated = remediations(production)
+    remediated = remediations(production, incident_targets(incidents, production, attribution))
     failed = frozenset(incidents_of) | frozenset(remediated)
     return Failures(
         failed=failed,

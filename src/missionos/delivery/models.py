@@ -152,10 +152,14 @@ class Deployment(Base):
 
 
 class Incident(Base):
-    """An incident of a service (METRICS.md §1); `cause` is a deployment id or a commit sha, or empty."""
+    """An incident of a service (METRICS.md §1); `cause` is a deployment id or a commit sha, or empty;
+    `remediation` is the external id of the deployment of the same service that remediated it, or empty."""
 
     __tablename__ = "delivery_incident"
-    __table_args__ = (UniqueConstraint("service_id", "external_id"),)
+    __table_args__ = (
+        UniqueConstraint("service_id", "external_id"),
+        Index("ix_delivery_incident_remediation", "service_id", "remediation"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     service_id: Mapped[int] = mapped_column(ForeignKey("delivery_service.id"), index=True)
@@ -165,3 +169,4 @@ class Incident(Base):
     resolved_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     severity: Mapped[str] = mapped_column(String(50), default="")
     cause: Mapped[str | None] = mapped_column(String(200))
+    remediation: Mapped[str | None] = mapped_column(String(200))

@@ -175,6 +175,7 @@ def load(session: Session, services: ScopeServices, window: Window) -> DeliveryR
             epoch(session, Incident.resolved_at),
             Incident.severity,
             Incident.cause,
+            Incident.remediation,
         ).where(Incident.service_id.in_(ids), Incident.started_at >= lookback),
     )
     incidents = [
@@ -185,6 +186,7 @@ def load(session: Session, services: ScopeServices, window: Window) -> DeliveryR
             resolved_at=_moment(r[3]),
             severity=r[4],
             cause=r[5],
+            remediation=r[6],
         )
         for r in incident_rows
     ]
@@ -326,6 +328,7 @@ def incident_rows(session: Session, services: ScopeServices, window: Window) -> 
                 Incident.resolved_at,
                 Incident.severity,
                 Incident.cause,
+                Incident.remediation,
             )
             .join(Service, Service.id == Incident.service_id)
             .where(

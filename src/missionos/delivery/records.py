@@ -30,7 +30,8 @@ class DeploymentRecord:
 
 @dataclass(frozen=True)
 class IncidentRecord:
-    """An incident of `service`; `cause` is a deployment id or a commit sha, when known."""
+    """An incident of `service`; `cause` is a deployment id or a commit sha, when known; `remediation` is the
+    id of the deployment of the same service that remediated it, when known."""
 
     id: str
     service: str
@@ -38,6 +39,7 @@ class IncidentRecord:
     resolved_at: dt.datetime | None = None
     severity: str = ""
     cause: str | None = None
+    remediation: str | None = None
 
 
 @dataclass(frozen=True)

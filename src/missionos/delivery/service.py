@@ -6,7 +6,7 @@ import bisect
 import datetime as dt
 import re
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -491,7 +491,12 @@ def upsert_incidents(
     source: str,
     lines: Sequence[int] | None = None,
 ) -> ImportSummary:
-    """Insert or update incidents by (service, id); every record is checked before anything is written."""
+    """Insert or update incidents by (service, id); every record is checked before anything is written.
+
+    A remediation must name a deployment of the incident's service already recorded (deployments come first:
+    an incident batch holds no deployments). Setting, changing or clearing it re-derives the effective kind of
+    the deployment it names and of the one it named.
+    """
     services = _services(session, (r.service for r in records))
     seen: set[tuple[str, str]] = set()
     for i, r in enumerate(records):
@@ -506,8 +511,16 @@ def upsert_incidents(
         _aware(r.resolved_at, "resolved_at", where, required=False)
         if r.resolved_at is not None and r.resolved_at < r.started_at:
             raise InputError("resolved_at: expected a time after started_at", **where)
+    fixes = _deployment_ids(session, services, {(r.service, r.remediation) for r in records if r.remediation})
+    for i, r in enumerate(records):
+        if r.remediation and (r.service, r.remediation) not in fixes:
+            raise InputError(
+                f"remediation: no deployment {r.remediation!r} of {r.service}", **_where(source, lines, i)
+            )
     existing = _existing(session, Incident, services, records)
     inserted = updated = unchanged = 0
+    # Deployments an incident names, or named, as its remediation: their effective kind is derived again.
+    renamed: set[tuple[str, str]] = set()
     for r in records:
         svc = services[r.service]
         values = {
@@ -515,19 +528,47 @@ def upsert_incidents(
             "resolved_at": r.resolved_at.astimezone(dt.UTC) if r.resolved_at else None,
             "severity": r.severity,
             "cause": r.cause or None,
+            "remediation": r.remediation or None,
         }
         row = existing.get((svc.id, r.id))
         if row is None:
             session.add(Incident(service_id=svc.id, external_id=r.id, source=source, **values))
             inserted += 1
         elif _changed(row, values):
+            if row.remediation != values["remediation"] and row.remediation:
+                renamed.add((r.service, row.remediation))
             for name, value in values.items():
                 setattr(row, name, value)
             updated += 1
         else:
             unchanged += 1
+            continue
+        if r.remediation:
+            renamed.add((r.service, r.remediation))
     session.flush()
+    refresh = _deployment_ids(session, services, renamed)
+    if refresh:
+        _refresh_kinds(session, sorted(refresh.values()))
+        session.flush()
     return ImportSummary(source, len(records), inserted, updated, unchanged)
+
+
+def _deployment_ids(
+    session: Session, services: dict[str, Service], keys: set[tuple[str, str]]
+) -> dict[tuple[str, str], int]:
+    """The row id of each recorded deployment named by (service name, deployment id) among `keys`."""
+    names = {s.id: s.name for s in services.values()}
+    found: dict[tuple[str, str], int] = {}
+    ids = sorted({d for _, d in keys})
+    for chunk in _chunks(ids):
+        for row_id, service_id, external_id in session.execute(
+            select(Deployment.id, Deployment.service_id, Deployment.external_id).where(
+                Deployment.service_id.in_(list(names)), Deployment.external_id.in_(chunk)
+            )
+        ):
+            if (names[service_id], external_id) in keys:
+                found[(names[service_id], external_id)] = row_id
+    return found
 
 
 def upsert_pull_requests(
@@ -709,10 +750,7 @@ def attribute(session: Session, service: Service) -> None:
                 changes.append({"id": r.id, **values})
         if changes:
             session.execute(update(Commit), changes)
-    for d in deployments:
-        kind = kind_from_texts(d.kind, carried_texts.get(d.id, ())) if d.is_production else d.kind
-        if d.effective_kind != kind:
-            d.effective_kind = kind
+    _set_kinds(session, deployments, carried_texts)
     session.flush()
 
 
@@ -823,13 +861,12 @@ def reattribute_from(session: Session, service: Service, start: tuple[dt.datetim
         if changes:
             session.execute(update(Commit), changes)
     labels = _labels(session, {p for ids in carried_prs.values() for p in ids})
-    for d in later:
-        texts = carried_texts.get(d.id, []) + [
-            label for p in carried_prs.get(d.id, ()) for label in labels.get(p, ())
-        ]
-        kind = kind_from_texts(d.kind, texts) if d.is_production else d.kind
-        if d.effective_kind != kind:
-            d.effective_kind = kind
+    texts = {
+        d.id: carried_texts.get(d.id, [])
+        + [label for p in carried_prs.get(d.id, ()) for label in labels.get(p, ())]
+        for d in later
+    }
+    _set_kinds(session, later, texts)
     session.flush()
 
 
@@ -939,12 +976,46 @@ def _refresh_kinds(session: Session, deployment_ids: Sequence[int]) -> None:
             if pr_id is not None:
                 prs[deployment_id].append(pr_id)
     labels = _labels(session, {p for ids in prs.values() for p in ids})
+    for d_id, pr_ids in prs.items():
+        texts[d_id].extend(label for p in pr_ids for label in labels.get(p, ()))
     for chunk in _chunks(deployment_ids):
-        for d in session.scalars(select(Deployment).where(Deployment.id.in_(chunk))):
-            found = texts.get(d.id, []) + [label for p in prs.get(d.id, ()) for label in labels.get(p, ())]
-            kind = kind_from_texts(d.kind, found) if d.is_production else d.kind
-            if d.effective_kind != kind:
-                d.effective_kind = kind
+        _set_kinds(session, list(session.scalars(select(Deployment).where(Deployment.id.in_(chunk)))), texts)
+
+
+def _set_kinds(
+    session: Session, deployments: Sequence[Deployment], texts: Mapping[int, Sequence[str]]
+) -> None:
+    """Set the effective kind of these deployments (METRICS.md §1, rework): the record's kind, else one
+    inferred from `texts` (their changes' messages and pull-request labels), else hotfix for a production
+    deployment that an incident of its service names as its remediation. Other deployments keep their kind."""
+    named = _named_remediations(session, [d.id for d in deployments if d.is_production])
+    for d in deployments:
+        kind = (
+            kind_from_texts(d.kind, texts.get(d.id, ()), remediation=d.id in named)
+            if d.is_production
+            else d.kind
+        )
+        if d.effective_kind != kind:
+            d.effective_kind = kind
+
+
+def _named_remediations(session: Session, deployment_ids: Sequence[int]) -> set[int]:
+    """Those of these deployments that an incident of their service names as its remediation."""
+    found: set[int] = set()
+    for chunk in _chunks(deployment_ids):
+        found.update(
+            session.scalars(
+                select(Deployment.id)
+                .join(
+                    Incident,
+                    (Incident.service_id == Deployment.service_id)
+                    & (Incident.remediation == Deployment.external_id),
+                )
+                .where(Deployment.id.in_(chunk))
+                .distinct()
+            )
+        )
+    return found
 
 
 def _has_derived(session: Session, service: Service) -> bool:
@@ -1256,6 +1327,7 @@ def incidents(session: Session, selected: ScopeServices, window: Window) -> list
                 "resolved_at": utc(r.resolved_at),
                 "severity": r.severity,
                 "cause": r.cause,
+                "remediation": r.remediation,
                 "deployment": target[1] if target else None,
                 "how": ("cause" if r.cause else "heuristic") if target else "unattributed",
             }

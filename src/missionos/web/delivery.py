@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Query, Request
 
 from missionos.delivery import files, queries
 from missionos.delivery import service as delivery
+from missionos.delivery.records import ImportSummary
 from missionos.delivery.service import ServiceInfo, list_services
 from missionos.errors import FieldError, InputError, NotFoundError
 from missionos.measures import Scope, Window
@@ -254,6 +256,14 @@ def api_incidents(
     )
 
 
+def _named_in_body(write: Callable[[], ImportSummary]) -> ImportSummary:
+    """`write()`, with the errors the service finds naming `request body:N` as the parsing errors do."""
+    try:
+        return write()
+    except InputError as exc:
+        raise InputError(exc.message, source="request body", line=exc.line) from None
+
+
 def _items(body: Any) -> list[dict[str, Any]]:
     items = body if isinstance(body, list) else [body]
     for i, item in enumerate(items, start=1):
@@ -275,8 +285,10 @@ def api_post_deployments(
     records = [
         files.deployment_from(item, source="request body", line=i) for i, item in enumerate(items, start=1)
     ]
-    summary = delivery.upsert_deployments(
-        session, records, source="api", lines=list(range(1, len(records) + 1))
+    summary = _named_in_body(
+        lambda: delivery.upsert_deployments(
+            session, records, source="api", lines=list(range(1, len(records) + 1))
+        )
     )
     for r in records:
         _audit(session, who, "deployment", f"{r.service}/{r.id}", r.__dict__)
@@ -294,8 +306,10 @@ def api_post_incidents(
     records = [
         files.incident_from(item, source="request body", line=i) for i, item in enumerate(items, start=1)
     ]
-    summary = delivery.upsert_incidents(
-        session, records, source="api", lines=list(range(1, len(records) + 1))
+    summary = _named_in_body(
+        lambda: delivery.upsert_incidents(
+            session, records, source="api", lines=list(range(1, len(records) + 1))
+        )
     )
     for r in records:
         _audit(session, who, "incident", f"{r.service}/{r.id}", r.__dict__)
