@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from tests.conftest import stop_group
 
 from benchmarks.bench_server import workload
 from missionos.accounts import hookmap, webhooks
@@ -162,12 +163,7 @@ def measure(home: Path, workers: int, readers: int, each: int) -> dict[str, Run]
                 flush=True,
             )
     finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
+        stop_group(proc)
     return runs
 
 

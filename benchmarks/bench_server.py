@@ -251,7 +251,7 @@ def run(backend: str, url: str, home: Path, size: int, page_reads: int) -> Resul
         settings.set_hook_secret(session, "github", SECRET, actor="benchmark")
     requests, expected = workload(size, commits)
     db.dispose()
-    from tests.conftest import free_port
+    from tests.conftest import free_port, stop_group
 
     port = free_port()
     proc = _serve(url, home, port)
@@ -267,12 +267,7 @@ def run(backend: str, url: str, home: Path, size: int, page_reads: int) -> Resul
         for name, path in (("delivery", "/delivery"), ("home", "/")):
             page_p95[name] = _p(asyncio.run(_read(base, path, page_reads)), 0.95)
     finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
+        stop_group(proc, timeout=60)
     db = open_database(url)
     with db.session() as session:
         stored = session.scalar(select(func.count()).select_from(WebhookDelivery)) or 0

@@ -22,7 +22,7 @@ from missionos.delivery import service as delivery
 from missionos.delivery.models import Deployment
 from missionos.store import Database
 from tests.accounts import hookdata as h
-from tests.conftest import Cli, free_port
+from tests.conftest import Cli, free_port, stop_group
 
 ENVIRONMENTS = ("staging", "production", "disaster-recovery")
 
@@ -52,13 +52,7 @@ def serving(db: Database, home: Path, *args: str) -> Iterator[tuple[str, subproc
     try:
         yield url, proc
     finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
+        stop_group(proc, timeout=15)
         if proc.stdout:
             proc.stdout.close()
 
