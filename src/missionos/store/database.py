@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Hashable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import MetaData, create_engine, event
 from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 from missionos import config
+
+T = TypeVar("T")
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -49,6 +55,57 @@ class Database:
         self.url = url
         self.engine = engine or make_engine(url)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._watch: sqlite3.Connection | None = None
+        self._watch_lock = threading.Lock()
+        # Figures computed from this database, each kept with the `data_version()` it was computed at (see
+        # `cached`); a process-local cache, so nothing here is shared between workers or hosts.
+        self._cache: dict[Hashable, tuple[str, float, Any]] = {}
+
+    def data_version(self) -> str | None:
+        """A token that changes whenever anyone (any connection, process or host) commits a change to this
+        database, read in one cheap query; None where there is no such signal.
+
+        SQLite: `PRAGMA data_version` on a read-only connection of its own, which never writes, so every
+        commit by another connection changes it. PostgreSQL: the current WAL position, which every committed
+        write moves (other databases of the cluster move it too, which only costs a recomputation).
+        """
+        try:
+            if self.dialect == "sqlite":
+                path = self.engine.url.database
+                if not path or path == ":memory:" or path.startswith("file:"):
+                    return None
+                with self._watch_lock:
+                    if self._watch is None:
+                        self._watch = sqlite3.connect(
+                            f"file:{path}?mode=ro", uri=True, check_same_thread=False
+                        )
+                    row = self._watch.execute("PRAGMA data_version").fetchone()
+                return f"{id(self._watch)}:{row[0]}"
+            if self.dialect == "postgresql":
+                with self.engine.connect() as connection:
+                    return str(connection.exec_driver_sql("SELECT pg_current_wal_lsn()").scalar())
+        except (sqlite3.Error, SQLAlchemyError):
+            return None  # a replica in recovery, say: nothing is cached
+        return None
+
+    def cached(self, key: Hashable, compute: Callable[[], T], *, max_age: float = 300.0) -> T:
+        """`compute()`, or what it gave for `key` before when no change has been committed since (and it is
+        younger than `max_age` seconds, which bounds how long anything not in the database can go unseen).
+        A result is tagged with the version read *before* computing it, so a write committed meanwhile makes
+        the next call compute again. Without a version signal, it always computes."""
+        version = self.data_version()
+        if version is None:
+            return compute()
+        found = self._cache.get(key)
+        now = time.monotonic()
+        if found is not None and found[0] == version and now - found[1] < max_age:
+            result: T = found[2]
+            return result
+        value = compute()
+        if len(self._cache) >= 256:
+            self._cache.clear()
+        self._cache[key] = (version, now, value)
+        return value
 
     @property
     def dialect(self) -> str:
@@ -61,6 +118,11 @@ class Database:
             yield session
 
     def dispose(self) -> None:
+        with self._watch_lock:
+            if self._watch is not None:
+                self._watch.close()
+                self._watch = None
+        self._cache.clear()
         self.engine.dispose()
 
 

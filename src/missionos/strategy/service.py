@@ -818,6 +818,18 @@ def evaluate(db: Database, key: str, *, as_of: dt.date | None = None, version: i
     return evaluate_plan(db, stored.plan, as_of=as_of, version=stored.version)
 
 
+def evaluate_cached(
+    db: Database, key: str, *, as_of: dt.date | None = None, version: int | None = None
+) -> PlanView:
+    """`evaluate`, computed once per change to the database (see `Database.cached`): the pages that show a
+    plan answer from it while nothing has been written, and compute afresh after any commit."""
+    day = as_of or today()
+    return db.cached(
+        ("strategy.evaluate", key, day, version),
+        lambda: evaluate(db, key, as_of=day, version=version),
+    )
+
+
 @dataclass(frozen=True)
 class CheckResult:
     plan: str

@@ -20,7 +20,7 @@ def home(request: Request, db: DB) -> Any:
         key = strategy.home_plan(session)
     if key is None:
         return page(request, "home.html", "plan", view=None, plans=[], progress_chart=None)
-    view = strategy.evaluate(db, key)
+    view = strategy.evaluate_cached(db, key)
     with db.session() as session:
         context = plan_context(view, session)
     return page(request, "home.html", "plan", **context)

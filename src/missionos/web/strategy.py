@@ -163,7 +163,7 @@ def index(request: Request, session: DbSession) -> Any:
 def plan_page(
     request: Request, key: str, db: DB, as_of: str | None = None, version: int | None = None
 ) -> Any:
-    view = service.evaluate(db, key, as_of=_as_of(as_of), version=version)
+    view = service.evaluate_cached(db, key, as_of=_as_of(as_of), version=version)
     with db.session() as session:
         context = plan_context(view, session)
     return page(request, "strategy/plan.html", "plan", **context)

@@ -1,0 +1,71 @@
+"""The database's change signal, and figures cached until the next committed change."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import httpx
+
+from missionos.accounts.models import Setting
+from missionos.store import Database
+from missionos.strategy import service as strategy
+from tests.strategy.plans import VALID
+
+
+def _write(db: Database, name: str) -> None:
+    with db.session() as session:
+        session.add(Setting(name=name, value="x", updated_at=dt.datetime.now(dt.UTC)))
+
+
+def test_the_version_moves_on_every_commit_from_anywhere(db: Database) -> None:
+    with db.session() as session:  # the pool's first connection sets SQLite's journal mode
+        session.get(Setting, "absent")
+    first = db.data_version()
+    assert first is not None
+    assert db.data_version() == first, "reading changes nothing"
+    with db.session() as session:
+        session.get(Setting, "absent")
+    assert db.data_version() == first, "a read-only transaction changes nothing"
+    _write(db, "one")
+    second = db.data_version()
+    assert second not in (None, first)
+    other = Database(db.url)  # another process or host
+    try:
+        _write(other, "two")
+    finally:
+        other.dispose()
+    assert db.data_version() not in (None, second)
+
+
+def test_a_cached_figure_is_computed_again_after_a_commit(db: Database) -> None:
+    computed: list[int] = []
+
+    def compute() -> int:
+        computed.append(1)
+        return len(computed)
+
+    assert db.cached("k", compute) == 1
+    assert db.cached("k", compute) == 1 and len(computed) == 1
+    assert db.cached("other", compute) == 2
+    _write(db, "changed")
+    assert db.cached("k", compute) == 3
+    assert db.cached("k", compute, max_age=0) == 4, "an entry older than max_age is computed again"
+
+
+def test_the_plan_page_shows_a_change_committed_by_another_process(
+    client: httpx.Client, db: Database
+) -> None:
+    strategy.apply_plan(db, VALID, actor="ann")
+    before = client.get("/strategy/plans/benefits-2027", headers={"accept": "text/html"}).text
+    assert "Benefits Modernization 2027" in before
+    other = Database(db.url)
+    try:
+        strategy.apply_plan(
+            other,
+            VALID.replace("title: Benefits Modernization 2027", "title: Benefits 2027, revised"),
+            actor="bo",
+        )
+    finally:
+        other.dispose()
+    after = client.get("/strategy/plans/benefits-2027", headers={"accept": "text/html"}).text
+    assert "Benefits 2027, revised" in after and "Benefits Modernization 2027" not in after
