@@ -92,6 +92,22 @@ def _scope_view(
 @router.get("/delivery", include_in_schema=False)
 def index(request: Request, session: DbSession, days: int = 90) -> Any:
     window = _window(days)
+    db = request.app.state.db
+    # Computed once per change to the database; without writes, a view at most a minute old (its window is
+    # the one it shows) answers the next readers.
+    figures = db.cached(("delivery.index", days), lambda: _index_figures(session, window), max_age=60)
+    return page(
+        request,
+        "delivery/index.html",
+        "delivery",
+        days=days,
+        periods=PERIODS,
+        base="/delivery",
+        **figures,
+    )
+
+
+def _index_figures(session: DbSession, window: Window) -> dict[str, Any]:
     services = list_services(session)
     everything = queries.services_in(session, Scope("org"))
     # the organization's records, loaded once: every team's and service's figures are cut from them
@@ -114,21 +130,15 @@ def index(request: Request, session: DbSession, days: int = 90) -> Any:
         [(r["name"], r["doc"]) for r in rows if r["doc"]["lead_time"]["count"]],
         "Where lead time goes (median hours per part)",
     )
-    return page(
-        request,
-        "delivery/index.html",
-        "delivery",
-        services=services,
-        window=window,
-        days=days,
-        periods=PERIODS,
-        org=org,
-        rows=rows,
-        teams=teams,
-        readiness=delivery.readiness(session),
-        breakdown=breakdown,
-        base="/delivery",
-    )
+    return {
+        "services": services,
+        "window": window,
+        "org": org,
+        "rows": rows,
+        "teams": teams,
+        "readiness": delivery.readiness(session),
+        "breakdown": breakdown,
+    }
 
 
 def _detail(
