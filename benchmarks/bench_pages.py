@@ -2,7 +2,9 @@
 
 Work: the demo organization (as of 2026-11-24, like the server benchmark) loaded into a temporary
 `MISSIONOS_HOME` (SQLite), `missionos serve` on a free port (`MISSIONOS_BENCH_WORKERS` worker processes,
-default 2), then for each page one reader alone and then `MISSIONOS_BENCH_READERS` (default 8) concurrent
+default 2), then for each page one reader right after each of as many commits (so that no figure kept until
+the database changes can answer: the cost while data is arriving), one reader alone, and then
+`MISSIONOS_BENCH_READERS` (default 8) concurrent
 readers (httpx, one thread each), every reader fetching the page `MISSIONOS_BENCH_PAGE_READS` times (default
 20). Then the same on the organization the server benchmark leaves behind: the demo plus
 `MISSIONOS_BENCH_EXTRA` (default 10,000; 0 skips it) production deployments and as many pull requests,
@@ -34,8 +36,9 @@ from tests.conftest import stop_group
 
 from benchmarks.bench_server import workload
 from missionos.accounts import hookmap, webhooks
+from missionos.accounts.models import Setting
 from missionos.demo import load_demo
-from missionos.store import Database, open_database
+from missionos.store import Database, open_database, utcnow
 
 PAGES = ("/", "/delivery")
 TODAY = dt.date(2026, 11, 24)
@@ -143,16 +146,36 @@ def build(home: Path, extra: int = 0) -> None:
         db.dispose()
 
 
+def read_after_writes(base: str, path: str, db: Database, each: int) -> Run:
+    """One reader fetching `path` `each` times, each time just after a commit, so no kept figure answers:
+    what a page costs while webhooks or imports are writing."""
+    latencies: list[float] = []
+    started_all = time.perf_counter()
+    with httpx.Client(base_url=base, timeout=120) as http:
+        for n in range(each):
+            with db.session() as session:
+                session.merge(Setting(name="bench_pages_write", value=str(n), updated_at=utcnow()))
+            started = time.perf_counter()
+            response = http.get(path)
+            latencies.append(time.perf_counter() - started)
+            if response.status_code != 200:
+                raise RuntimeError(f"{path}: HTTP {response.status_code}")
+    return Run(1, len(latencies), time.perf_counter() - started_all, latencies)
+
+
 def measure(home: Path, workers: int, readers: int, each: int) -> dict[str, Run]:
     """p95 and the rest for each page: one reader alone, then `readers` together (keys `path` and
-    `path*`)."""
+    `path*`), then one reader right after each of `each` commits (key `path!`)."""
     port = _free_port()
     proc = _serve(home, port, workers)
     base = f"http://127.0.0.1:{port}"
     runs: dict[str, Run] = {}
+    db = open_database(f"sqlite:///{home / 'missionos.db'}")
     try:
         for path in PAGES:
             read(base, path, 1, 2)  # warm up
+            runs[path + "!"] = cold = read_after_writes(base, path, db, each)
+            print(_line(path, cold) + " (each right after a commit)")
             runs[path] = alone = read(base, path, 1, each)
             runs[path + "*"] = crowd = read(base, path, readers, each)
             print(_line(path, alone))
@@ -164,6 +187,7 @@ def measure(home: Path, workers: int, readers: int, each: int) -> dict[str, Run]
             )
     finally:
         stop_group(proc)
+        db.dispose()
     return runs
 
 
@@ -203,7 +227,9 @@ def main() -> None:
             f"{path:<10} {readers} readers, p95: {small_label} {small[crowd].quantile(0.95) * 1000:.0f} ms, "
             f"{big_label} {big[crowd].quantile(0.95) * 1000:.0f} ms "
             f"(x{big[crowd].quantile(0.95) / small[crowd].quantile(0.95):.2f}); 1 reader, p50: "
-            f"{small[path].quantile(0.5) * 1000:.0f} ms vs {big[path].quantile(0.5) * 1000:.0f} ms",
+            f"{small[path].quantile(0.5) * 1000:.0f} ms vs {big[path].quantile(0.5) * 1000:.0f} ms; "
+            f"right after a commit, p50: {small[path + '!'].quantile(0.5) * 1000:.0f} ms vs "
+            f"{big[path + '!'].quantile(0.5) * 1000:.0f} ms",
             flush=True,
         )
 
