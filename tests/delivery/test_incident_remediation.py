@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -330,3 +331,6 @@ def test_the_api_takes_the_remediation_and_refuses_an_unknown_one(db: Database, 
     with db.session() as s:
         listed = incidents(s, scope_of(s, services=["svc"]), WINDOW)
     assert [(i["id"], i["remediation"]) for i in listed] == [("I1", "D4")]
+    page = client.get("/delivery/services/svc?days=3650", headers={"accept": "text/html"}).text
+    assert "<th>Remediated by</th>" in page
+    assert re.search(r'<td><a href="#deployment-D4">D4</a></td>\s*</tr>', page), "the incident's remediation"
