@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import httpx
+import pytest
 
 from missionos.accounts.models import Setting
 from missionos.store import Database
@@ -104,3 +105,26 @@ def test_the_delivery_page_shows_a_deployment_committed_by_another_process(
         other.dispose()
     after = client.get("/delivery", headers={"accept": "text/html"}).text
     assert after != empty
+
+
+def test_readers_arriving_together_compute_once(db: Database) -> None:
+    import threading
+    import time
+
+    if not QUIET[db.dialect]:
+        pytest.skip("PostgreSQL's WAL position moves with the tests running beside this one")
+    computed: list[int] = []
+
+    def slow() -> int:
+        computed.append(1)
+        time.sleep(0.2)
+        return 7
+
+    _write(db, "warm")  # the pool's first connection is made
+    results: list[int] = []
+    threads = [threading.Thread(target=lambda: results.append(db.cached("k", slow))) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert results == [7, 7, 7, 7] and len(computed) == 1

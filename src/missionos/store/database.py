@@ -60,6 +60,7 @@ class Database:
         # Figures computed from this database, each kept with the `data_version()` it was computed at (see
         # `cached`); a process-local cache, so nothing here is shared between workers or hosts.
         self._cache: dict[Hashable, tuple[str, float, Any]] = {}
+        self._key_locks: dict[Hashable, threading.RLock] = {}
 
     def data_version(self) -> str | None:
         """A token that changes whenever anyone (any connection, process or host) commits a change to this
@@ -93,19 +94,23 @@ class Database:
         younger than `max_age` seconds, which bounds how long anything not in the database can go unseen).
         A result is tagged with the version read *before* computing it, so a write committed meanwhile makes
         the next call compute again. Without a version signal, it always computes."""
-        version = self.data_version()
-        if version is None:
-            return compute()
-        found = self._cache.get(key)
-        now = time.monotonic()
-        if found is not None and found[0] == version and now - found[1] < max_age:
-            result: T = found[2]
-            return result
-        value = compute()
-        if len(self._cache) >= 256:
-            self._cache.clear()
-        self._cache[key] = (version, now, value)
-        return value
+        with self._watch_lock:
+            lock = self._key_locks.setdefault(key, threading.RLock())
+        # Readers arriving together wait for the first one's result instead of all computing it.
+        with lock:
+            version = self.data_version()
+            if version is None:
+                return compute()
+            found = self._cache.get(key)
+            now = time.monotonic()
+            if found is not None and found[0] == version and now - found[1] < max_age:
+                result: T = found[2]
+                return result
+            value = compute()
+            if len(self._cache) >= 256:
+                self._cache.clear()
+            self._cache[key] = (version, now, value)
+            return value
 
     @property
     def dialect(self) -> str:
