@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from tests.conftest import stop_group
+from tests.conftest import stop_group, wait_healthy
 
 from benchmarks.bench_server import workload
 from missionos.accounts import hookmap, webhooks
@@ -78,13 +78,8 @@ def _serve(home: Path, port: int, workers: int) -> subprocess.Popen[bytes]:
         stderr=subprocess.DEVNULL,
         start_new_session=True,
     )
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/api/v1/health", timeout=2).status_code == 200:
-                return proc
-        except httpx.HTTPError:
-            time.sleep(0.3)
+    if wait_healthy(f"http://127.0.0.1:{port}", timeout=120):
+        return proc
     os.killpg(proc.pid, signal.SIGKILL)
     raise RuntimeError("missionos serve did not start")
 

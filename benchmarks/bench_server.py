@@ -31,6 +31,7 @@ from typing import Any
 
 import httpx
 from sqlalchemy import create_engine, func, select, text
+from tests.conftest import wait_healthy
 
 from missionos.accounts import settings
 from missionos.accounts.models import WebhookDelivery
@@ -231,13 +232,8 @@ def _serve(url: str, home: Path, port: int) -> subprocess.Popen[bytes]:
         stderr=subprocess.DEVNULL,
         start_new_session=True,
     )
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/api/v1/health", timeout=2).status_code == 200:
-                return proc
-        except httpx.HTTPError:
-            time.sleep(0.3)
+    if wait_healthy(f"http://127.0.0.1:{port}", timeout=120):
+        return proc
     os.killpg(proc.pid, signal.SIGKILL)
     raise RuntimeError("missionos serve did not start")
 

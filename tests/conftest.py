@@ -165,6 +165,18 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def wait_healthy(url: str, timeout: float = 60) -> bool:
+    """Whether `missionos serve` at `url` answers /api/v1/health within `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{url}/api/v1/health", timeout=2).status_code == 200:
+                return True
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    return False
+
+
 def stop_group(proc: subprocess.Popen[bytes], timeout: float = 20) -> None:
     """Stop a server started in its own process group: SIGTERM to the group (its workers and processor
     too), then SIGKILL if it has not stopped within `timeout` seconds."""
@@ -198,14 +210,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
         [*exe, "serve", "--port", str(port)], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
     )
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{url}/api/v1/health", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    else:
+    if not wait_healthy(url):
         proc.kill()
         out = proc.stdout.read().decode() if proc.stdout else ""
         pytest.fail(f"missionos serve did not become healthy on {url}:\n{out}")

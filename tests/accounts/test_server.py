@@ -22,7 +22,7 @@ from missionos.delivery import service as delivery
 from missionos.delivery.models import Deployment
 from missionos.store import Database
 from tests.accounts import hookdata as h
-from tests.conftest import Cli, free_port, stop_group
+from tests.conftest import Cli, free_port, stop_group, wait_healthy
 
 ENVIRONMENTS = ("staging", "production", "disaster-recovery")
 
@@ -39,14 +39,7 @@ def serving(db: Database, home: Path, *args: str) -> Iterator[tuple[str, subproc
         start_new_session=True,  # its own process group, so the workers die with it
     )
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{url}/api/v1/health", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    else:
+    if not wait_healthy(url):
         os.killpg(proc.pid, signal.SIGKILL)
         pytest.fail(f"missionos serve did not start: {proc.communicate()[0].decode()}")
     try:

@@ -6,7 +6,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,7 +16,7 @@ import pytest
 from missionos.accounts import users
 from missionos.store import open_database
 from tests.accounts.conftest import PASSWORD
-from tests.conftest import LiveServer, free_port
+from tests.conftest import LiveServer, free_port, wait_healthy
 
 pytestmark = pytest.mark.browser
 
@@ -57,13 +56,7 @@ def signed_in_server(tmp_path: Path) -> Iterator[str]:
         start_new_session=True,
     )
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{url}/api/v1/health", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            time.sleep(0.2)
+    assert wait_healthy(url), "missionos serve did not start"
     try:
         yield url
     finally:
