@@ -759,6 +759,19 @@ def _chunks(values: Sequence[Any], size: int = 500) -> Iterable[list[Any]]:
         yield list(values[i : i + size])
 
 
+# The columns of a change that incremental attribution reads and rewrites.
+_ATTRIBUTION_COLUMNS = (
+    Commit.id,
+    Commit.sha,
+    Commit.is_merge,
+    Commit.touches,
+    Commit.committed_at,
+    Commit.deployment_id,
+    Commit.pull_request_id,
+    Commit.message,
+)
+
+
 def reattribute_from(session: Session, service: Service, start: tuple[dt.datetime, str]) -> None:
     """`attribute` for deployments only, from the production deployment ordered at `start` on.
 
@@ -813,30 +826,14 @@ def reattribute_from(session: Session, service: Service, start: tuple[dt.datetim
         rows: dict[str, Any] = {}
         for chunk in _chunks(sorted(wanted)):
             for r in session.execute(
-                select(
-                    Commit.id,
-                    Commit.sha,
-                    Commit.is_merge,
-                    Commit.touches,
-                    Commit.committed_at,
-                    Commit.deployment_id,
-                    Commit.pull_request_id,
-                    Commit.message,
-                ).where(Commit.repository_id == repo.id, Commit.sha.in_(chunk))
+                select(*_ATTRIBUTION_COLUMNS).where(Commit.repository_id == repo.id, Commit.sha.in_(chunk))
             ):
                 rows[r.sha] = r
         for chunk in _chunks(later_ids):
             for r in session.execute(
-                select(
-                    Commit.id,
-                    Commit.sha,
-                    Commit.is_merge,
-                    Commit.touches,
-                    Commit.committed_at,
-                    Commit.deployment_id,
-                    Commit.pull_request_id,
-                    Commit.message,
-                ).where(Commit.repository_id == repo.id, Commit.deployment_id.in_(chunk))
+                select(*_ATTRIBUTION_COLUMNS).where(
+                    Commit.repository_id == repo.id, Commit.deployment_id.in_(chunk)
+                )
             ):
                 rows[r.sha] = r
         assigned: dict[str, int] = {}

@@ -291,18 +291,7 @@ def api_post_deployments(
     ],
 ) -> dict[str, Any]:
     """Record deployments (idempotent by service and id); a bad item rejects the whole batch."""
-    items = _items(body)
-    records = [
-        files.deployment_from(item, source="request body", line=i) for i, item in enumerate(items, start=1)
-    ]
-    summary = _named_in_body(
-        lambda: delivery.upsert_deployments(
-            session, records, source="api", lines=list(range(1, len(records) + 1))
-        )
-    )
-    for r in records:
-        _audit(session, who, "deployment", f"{r.service}/{r.id}", r.__dict__)
-    return summary.as_dict()
+    return _record(session, who, body, files.deployment_from, delivery.upsert_deployments, "deployment")
 
 
 @router.post("/api/v1/delivery/incidents", tags=["delivery"])
@@ -312,17 +301,25 @@ def api_post_incidents(
     body: Annotated[Any, Body(description="One incident record, or a list of them (METRICS.md §1 fields).")],
 ) -> dict[str, Any]:
     """Record incidents (idempotent by service and id); a bad item rejects the whole batch."""
+    return _record(session, who, body, files.incident_from, delivery.upsert_incidents, "incident")
+
+
+def _record(
+    session: DbSession,
+    who: Principal,
+    body: Any,
+    parse: Callable[..., Any],
+    upsert: Callable[..., ImportSummary],
+    kind: str,
+) -> dict[str, Any]:
+    """Parse every item of `body` (naming `request body:N` on error), upsert them all or none, audit each."""
     items = _items(body)
-    records = [
-        files.incident_from(item, source="request body", line=i) for i, item in enumerate(items, start=1)
-    ]
+    records = [parse(item, source="request body", line=i) for i, item in enumerate(items, start=1)]
     summary = _named_in_body(
-        lambda: delivery.upsert_incidents(
-            session, records, source="api", lines=list(range(1, len(records) + 1))
-        )
+        lambda: upsert(session, records, source="api", lines=list(range(1, len(records) + 1)))
     )
     for r in records:
-        _audit(session, who, "incident", f"{r.service}/{r.id}", r.__dict__)
+        _audit(session, who, kind, f"{r.service}/{r.id}", r.__dict__)
     return summary.as_dict()
 
 
