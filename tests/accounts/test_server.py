@@ -221,10 +221,13 @@ def test_workers_share_the_port_and_the_connections(db: Database, tmp_path: Path
     assert sum(counts.values()) == 20 and min(counts.values()) >= 1, counts
 
 
-def test_a_port_taken_by_another_program_is_refused(cli: Cli) -> None:
+@pytest.mark.parametrize("shared", [False, True], ids=["plain", "reuseport"])
+def test_a_port_taken_by_another_program_is_refused(cli: Cli, shared: bool) -> None:
     import socket
 
     with socket.socket() as taken:
+        if shared:  # a server that itself allows others to join the port, as a running `serve` does
+            taken.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]

@@ -47,7 +47,15 @@ def _worker(host: str, port: int, options: dict[str, Any]) -> None:
 
 
 def check_port(host: str, port: int) -> None:
-    """Refuse at once, naming the address, when the port cannot be listened on (another program has it)."""
+    """Refuse at once, naming the address, when the port cannot be listened on (another program has it),
+    or when something already listens there: SO_REUSEPORT would let a second server by the same user join
+    the port and quietly take half of its connections."""
+    target = "127.0.0.1" if host in ("0.0.0.0", "") else "::1" if host == "::" else host
+    try:
+        with socket.create_connection((target, port), timeout=0.5):
+            raise InputError(f"cannot listen on {host}:{port} (another server is already listening there)")
+    except OSError:
+        pass  # nothing answers: the port is free to take
     try:
         probe = _socket(host, port) if supported() else socket.create_server((host, port))
     except OSError as exc:
