@@ -87,6 +87,10 @@ def test_the_delivery_page_shows_a_deployment_committed_by_another_process(
     with db.session() as session:
         delivery.ensure_service(session, "intake-web", team="Intake")
     empty = client.get("/delivery", headers={"accept": "text/html"}).text
+    assert "0 production deployments;" in empty
+    assert client.get("/delivery", headers={"accept": "text/html"}).text == empty, (
+        "nothing written, same page"
+    )
     other = Database(db.url)
     try:
         with other.session() as session:
@@ -104,7 +108,7 @@ def test_the_delivery_page_shows_a_deployment_committed_by_another_process(
     finally:
         other.dispose()
     after = client.get("/delivery", headers={"accept": "text/html"}).text
-    assert after != empty
+    assert "1 production deployments;" in after and "0 production deployments;" not in after
 
 
 def test_readers_arriving_together_compute_once(db: Database) -> None:
