@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
+from concurrent.futures import ThreadPoolExecutor
+
 import httpx
+from sqlalchemy import text
 
 from missionos.store import Database
+from missionos.web.app import create_app
 
 
 def test_health_reports_the_database(client: httpx.Client, db: Database) -> None:
@@ -106,3 +112,41 @@ def test_no_page_asset_comes_from_another_host(client: httpx.Client, db: Databas
     _home_plan(db)
     html = client.get("/").text
     assert 'src="http' not in html and 'href="http' not in html
+
+
+def test_a_write_is_committed_before_its_answer_leaves(db: Database) -> None:
+    """A client that reads right after an acknowledged write, or a browser following a redirect, sees it."""
+    app = create_app(db)
+    body = json.dumps({"name": "ada", "role": "viewer"}).encode()
+    seen_at_answer: list[int] = []
+    answer: list[object] = []
+
+    async def receive() -> dict[str, object]:
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    async def send(message: dict[str, object]) -> None:
+        answer.append(message.get("status") or message.get("body"))
+        if message["type"] == "http.response.start":
+            with db.engine.connect() as other:  # another connection sees only what is committed
+                seen_at_answer.append(other.execute(text("select count(*) from accounts_user")).scalar_one())
+
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": "/api/v1/accounts/users",
+        "raw_path": b"/api/v1/accounts/users",
+        "query_string": b"",
+        "root_path": "",
+        "headers": [(b"content-type", b"application/json"), (b"host", b"127.0.0.1")],
+        "client": ("127.0.0.1", 40000),
+        "server": ("127.0.0.1", 8000),
+        "state": {},
+    }
+    # A thread of its own, so no event loop another test left running in this one is in the way.
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, app(scope, receive, send)).result()
+    assert answer[0] == 201, answer
+    assert seen_at_answer == [1]

@@ -41,13 +41,16 @@ def get_db(request: Request) -> Database:
 
 
 def get_session(db: Annotated[Database, Depends(get_db)]) -> Iterator[Session]:
-    """A session committed when the request handler returns, rolled back whole if it raises."""
+    """A session committed when the request handler returns, rolled back whole if it raises.
+
+    It is used with `scope="function"`, so the commit happens before the answer is sent: a client that
+    reads right after an acknowledged write, or a browser following a redirect, sees what it wrote."""
     with db.session() as session:
         yield session
 
 
 DB = Annotated[Database, Depends(get_db)]
-DbSession = Annotated[Session, Depends(get_session)]
+DbSession = Annotated[Session, Depends(get_session, scope="function")]
 
 
 def page(request: Request, template: str, section: str, **context: Any) -> Any:
