@@ -2,6 +2,8 @@
 
 Every threshold carries its source. The reports publish the cluster values of each performance group; the
 product reads each group's value as the upper (or, for deployment frequency, lower) bound of that group.
+Where a report gives its low group the same value as its medium group (2023's lead time: "between one week
+and one month" for both), low is read as everything beyond medium's bound, and the source says so.
 """
 
 from __future__ import annotations
@@ -38,7 +40,11 @@ TABLES: dict[int, dict[str, tuple[Threshold, ...]]] = {
             Threshold("elite", 24, "2023: elite, less than one day"),
             Threshold("high", 24 * 7, "2023: high, between one day and one week"),
             Threshold("medium", 24 * 30, "2023: medium, between one week and one month"),
-            Threshold("low", float("inf"), "2023: low, more than one month in practice"),
+            Threshold(
+                "low",
+                float("inf"),
+                "2023: low, between one week and one month, as medium; read as beyond medium",
+            ),
         ),
         "change_failure_rate": (
             Threshold("elite", 0.05, "2023: elite, 5%"),
