@@ -10,8 +10,18 @@ import typer
 from sqlalchemy.orm import Session
 
 from missionos.accounts import audit
-from missionos.cli.common import Format, FormatOption, actor, console, database, emit, emit_json, progress_bar
-from missionos.compliance import oscal, service
+from missionos.cli.common import (
+    Format,
+    FormatOption,
+    actor,
+    console,
+    database,
+    emit,
+    emit_json,
+    err_console,
+    progress_bar,
+)
+from missionos.compliance import oscal, pack_oscal, service
 from missionos.compliance.evidence import kinds
 from missionos.errors import FieldError
 
@@ -22,10 +32,12 @@ system_app = typer.Typer(help="Systems under authorization: their services, base
 evidence_app = typer.Typer(help="Evidence: pipeline artifacts parsed into facts, kept with their SHA-256.")
 threshold_app = typer.Typer(help="The floor the drift gate holds a system to.")
 keys_app = typer.Typer(help="Public keys trusted to sign provenance (DSSE envelopes).")
+pack_app = typer.Typer(help="Mapping packs: to and from OSCAL component definitions with rules.")
 app.add_typer(system_app, name="system", no_args_is_help=True)
 app.add_typer(evidence_app, name="evidence", no_args_is_help=True)
 app.add_typer(threshold_app, name="threshold", no_args_is_help=True)
 app.add_typer(keys_app, name="keys", no_args_is_help=True)
+app.add_typer(pack_app, name="pack", no_args_is_help=True)
 
 SystemOption = Annotated[str, typer.Option("--system", "-s", help="The system's name, e.g. benefits-portal.")]
 
@@ -398,3 +410,52 @@ def import_cmd(
     console.print(f"{found.model}: {found.title}")
     for key, value in found.summary.items():
         console.print(f"  {key}: {value}")
+
+
+@pack_app.command("from-oscal")
+def pack_from_oscal(
+    file: Annotated[
+        Path, typer.Argument(help="An OSCAL component definition whose rules name checks (JSON).")
+    ],
+    out: Annotated[
+        Path | None, typer.Option(help="Where to write the pack (YAML); standard output when not given.")
+    ] = None,
+) -> None:
+    """Turn a component definition's rules into a mapping pack to lay over the default (`--pack`)."""
+    from missionos.compliance.pack import dump_yaml, pack_document
+
+    converted = pack_oscal.read_component_definition_pack(file)
+    text = dump_yaml(pack_document(converted.pack))
+    for note in converted.notes():
+        err_console.print(f"[yellow]note:[/] {note}", highlight=False, soft_wrap=True)
+    if out is None:
+        typer.echo(text, nl=False)
+        return
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(text, encoding="utf-8")
+    pack = converted.pack
+    console.print(
+        f"Pack {pack.label} written to {out}: {len(pack.checks)} checks, "
+        f"{len(pack.mapped_controls())} controls, from {converted.rules} rules."
+    )
+
+
+@pack_app.command("to-oscal")
+def pack_to_oscal(
+    out: Annotated[Path, typer.Option(help="Where to write the component definition (JSON).")],
+    pack: Annotated[
+        str | None, typer.Option(help="A mapping pack file (YAML); the default pack when not given.")
+    ] = None,
+    layered: Annotated[
+        bool, typer.Option(help="Lay --pack over the default pack first, as `assess --pack` does.")
+    ] = False,
+) -> None:
+    """Write a mapping pack as an OSCAL component definition whose rules are its checks."""
+    from missionos.compliance.pack import default_pack, pack_for, read_pack
+    from missionos.store import utcnow
+
+    chosen = pack_for(pack) if layered else read_pack(Path(pack)) if pack else default_pack()
+    oscal.write(pack_oscal.component_definition(chosen, utcnow()), out)
+    console.print(
+        f"Component definition of pack {chosen.label} written to {out}: {len(chosen.checks)} rules."
+    )

@@ -19,6 +19,7 @@ from missionos import __version__
 from missionos.compliance.assess import ControlResult, Finding, Result
 from missionos.compliance.catalog import Baseline, parse_catalog
 from missionos.compliance.pack import Pack
+from missionos.compliance.rules import component_rules
 from missionos.errors import FieldError, InputError
 
 OSCAL_VERSION = "1.2.1"
@@ -33,6 +34,10 @@ def _uuid(*parts: object) -> str:
 
 def _ts(moment: dt.datetime) -> str:
     return moment.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
+
+
+stable_uuid = _uuid  # UUIDv5 of the parts, under Mission OS's namespace
+timestamp = _ts  # an OSCAL date-time in UTC
 
 
 def _metadata(title: str, moment: dt.datetime, *, party: str) -> dict[str, Any]:
@@ -437,9 +442,11 @@ class ImportedComponent:
     title: str
     type: str
     controls: dict[str, str]  # control id -> description
+    rules: tuple[str, ...] = ()  # the Rule_Ids it declares (compliance-trestle's convention)
 
 
-def _load(path: Path) -> dict[str, Any]:
+def load(path: Path) -> dict[str, Any]:
+    """One OSCAL JSON document, checked to hold one model at the top level."""
     try:
         doc = json.loads(path.read_bytes())
     except FileNotFoundError:
@@ -468,7 +475,8 @@ def read_component_definition(doc: Mapping[str, Any], *, source: str) -> list[Im
                         f"components[{i}].implemented-requirements", "a control-id", source=source
                     )
                 controls[req["control-id"]] = str(req.get("description", ""))
-        out.append(ImportedComponent(comp["title"], str(comp.get("type", "")), controls))
+        rules = tuple(component_rules(comp, where=f"components[{i}]", source=source))
+        out.append(ImportedComponent(comp["title"], str(comp.get("type", "")), controls, rules))
     return out
 
 
@@ -500,21 +508,24 @@ class Imported:
 
 def read_oscal(path: Path) -> Imported:
     """Load any OSCAL JSON document another tool wrote, and summarize what Mission OS can use from it."""
-    doc = _load(path)
+    doc = load(path)
     ((model, body),) = doc.items()
     title = str((body.get("metadata") or {}).get("title", "")) if isinstance(body, dict) else ""
     src = str(path)
     if model == "component-definition":
         comps = read_component_definition(doc, source=src)
-        return Imported(
-            model,
-            title,
-            {
-                "components": [
-                    {"title": c.title, "type": c.type, "controls": sorted(c.controls)} for c in comps
-                ]
-            },
-        )
+        summary: dict[str, Any] = {
+            "components": [
+                {"title": c.title, "type": c.type, "controls": sorted(c.controls), "rules": list(c.rules)}
+                for c in comps
+            ]
+        }
+        if not any(c.rules for c in comps):
+            summary["rules"] = (
+                "none: no component declares a Rule_Id, so its controls are not linked to checks "
+                "(`compliance pack from-oscal` needs rules that name checks)"
+            )
+        return Imported(model, title, summary)
     if model == "assessment-results":
         found: dict[str, int] = {}
         for r in body.get("results", []):

@@ -151,6 +151,49 @@ def _statements(value: Any, path: str, source: str) -> dict[str, str]:
     return out
 
 
+def parse_check(
+    raw: Any, path: str, source: str, *, cid: str | None = None, controls: Mapping[str, str] | None = None
+) -> Check:
+    """One check of a pack, validated; `cid` and `controls`, if given, replace its `id` and `controls`."""
+    raw = _mapping(raw, path, source)
+    cid = cid if cid is not None else raw.get("id")
+    if not isinstance(cid, str) or not cid:
+        raise FieldError(f"{path}.id", "a check id", source=source)
+    kinds = raw.get("evidence")
+    kinds = [kinds] if isinstance(kinds, str) else kinds
+    if not isinstance(kinds, list) or not kinds or not all(isinstance(k, str) for k in kinds):
+        raise FieldError(f"{path}.evidence", "an evidence kind or a list of them", source=source)
+    conditions = []
+    raw_conditions = raw.get("require") or []
+    if not isinstance(raw_conditions, list):
+        raise FieldError(f"{path}.require", "a list of conditions", source=source)
+    for j, cond in enumerate(raw_conditions):
+        cond = _mapping(cond, f"{path}.require[{j}]", source)
+        if not isinstance(cond.get("fact"), str):
+            raise FieldError(f"{path}.require[{j}].fact", "a dotted fact path", source=source)
+        if cond.get("op") not in OPS:
+            raise FieldError(f"{path}.require[{j}].op", f"one of {', '.join(OPS)}", source=source)
+        if cond["op"] not in ("present", "absent") and "value" not in cond:
+            raise FieldError(f"{path}.require[{j}].value", "a value to compare with", source=source)
+        conditions.append(Condition(cond["fact"], cond["op"], cond.get("value")))
+    per = raw.get("per", "service")
+    if per not in PER:
+        raise FieldError(f"{path}.per", f"one of {', '.join(PER)}", source=source)
+    if controls is None:
+        controls = _statements(raw.get("controls"), f"{path}.controls", source)
+        if not controls:
+            raise FieldError(f"{path}.controls", "at least one control id with its statement", source=source)
+    return Check(
+        id=cid,
+        title=str(raw.get("title", cid)),
+        evidence=tuple(kinds),
+        max_age_days=parse_days(raw.get("max_age", "30d"), f"{path}.max_age", source),
+        require=tuple(conditions),
+        controls=dict(controls),
+        per=per,
+    )
+
+
 def parse_pack(doc: Any, *, source: str) -> Pack:
     """Validate a pack document, naming the field that is wrong and what was expected."""
     if not isinstance(doc, dict):
@@ -166,45 +209,11 @@ def parse_pack(doc: Any, *, source: str) -> Pack:
     if not isinstance(raw_checks, list):
         raise FieldError("checks", "a list of checks", source=source)
     for i, raw in enumerate(raw_checks):
-        path = f"checks[{i}]"
-        raw = _mapping(raw, path, source)
-        cid = raw.get("id")
-        if not isinstance(cid, str) or not cid:
-            raise FieldError(f"{path}.id", "a check id", source=source)
-        if cid in seen:
-            raise FieldError(f"{path}.id", f"a unique id ({cid!r} is repeated)", source=source)
-        seen.add(cid)
-        kinds = raw.get("evidence")
-        kinds = [kinds] if isinstance(kinds, str) else kinds
-        if not isinstance(kinds, list) or not kinds or not all(isinstance(k, str) for k in kinds):
-            raise FieldError(f"{path}.evidence", "an evidence kind or a list of them", source=source)
-        conditions = []
-        for j, cond in enumerate(raw.get("require") or []):
-            cond = _mapping(cond, f"{path}.require[{j}]", source)
-            if not isinstance(cond.get("fact"), str):
-                raise FieldError(f"{path}.require[{j}].fact", "a dotted fact path", source=source)
-            if cond.get("op") not in OPS:
-                raise FieldError(f"{path}.require[{j}].op", f"one of {', '.join(OPS)}", source=source)
-            if cond["op"] not in ("present", "absent") and "value" not in cond:
-                raise FieldError(f"{path}.require[{j}].value", "a value to compare with", source=source)
-            conditions.append(Condition(cond["fact"], cond["op"], cond.get("value")))
-        per = raw.get("per", "service")
-        if per not in PER:
-            raise FieldError(f"{path}.per", f"one of {', '.join(PER)}", source=source)
-        controls = _statements(raw.get("controls"), f"{path}.controls", source)
-        if not controls:
-            raise FieldError(f"{path}.controls", "at least one control id with its statement", source=source)
-        checks.append(
-            Check(
-                id=cid,
-                title=str(raw.get("title", cid)),
-                evidence=tuple(kinds),
-                max_age_days=parse_days(raw.get("max_age", "30d"), f"{path}.max_age", source),
-                require=tuple(conditions),
-                controls=controls,
-                per=per,
-            )
-        )
+        check = parse_check(raw, f"checks[{i}]", source)
+        if check.id in seen:
+            raise FieldError(f"checks[{i}].id", f"a unique id ({check.id!r} is repeated)", source=source)
+        seen.add(check.id)
+        checks.append(check)
     inherited = {
         str(provider): _statements(stmts, f"inherited.{provider}", source)
         for provider, stmts in _mapping(doc.get("inherited"), "inherited", source).items()
@@ -229,7 +238,11 @@ def parse_pack(doc: Any, *, source: str) -> Pack:
 
 
 def read_pack(path: Path) -> Pack:
-    """A mapping pack from a YAML file."""
+    """A mapping pack from a YAML file, or from an OSCAL component definition (JSON) with rules."""
+    if path.suffix.lower() == ".json":
+        from missionos.compliance.pack_oscal import read_component_definition_pack
+
+        return read_component_definition_pack(path).pack
     try:
         doc = yaml.safe_load(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -242,6 +255,64 @@ def read_pack(path: Path) -> Pack:
             line=mark.line + 1 if mark else None,
         ) from None
     return parse_pack(doc, source=str(path))
+
+
+class _Flow(list[Any]):
+    """A list written in YAML flow style (`[junit]`, `{fact: x, op: eq, value: 0}` items)."""
+
+
+class _FlowMap(dict[str, Any]):
+    """A mapping written in YAML flow style."""
+
+
+class _Dumper(yaml.SafeDumper):
+    def increase_indent(self, flow: bool = False, indentless: bool = False) -> None:
+        super().increase_indent(flow, False)  # lists indented under their key, as the shipped pack is
+
+
+_Dumper.add_representer(_Flow, lambda d, v: d.represent_sequence("tag:yaml.org,2002:seq", v, flow_style=True))
+_Dumper.add_representer(
+    _FlowMap, lambda d, v: d.represent_mapping("tag:yaml.org,2002:map", v.items(), flow_style=True)
+)
+
+
+def check_document(check: Check, *, with_controls: bool = True) -> dict[str, Any]:
+    """A check as the pack's YAML writes it (the inverse of `parse_check`)."""
+    doc: dict[str, Any] = {
+        "id": check.id,
+        "title": check.title,
+        "evidence": _Flow(check.evidence),
+        "per": check.per,
+        "max_age": f"{check.max_age_days}d",
+        "require": [
+            _FlowMap(
+                {"fact": c.fact, "op": c.op, **({} if c.op in ("present", "absent") else {"value": c.value})}
+            )
+            for c in check.require
+        ],
+    }
+    if with_controls:
+        doc["controls"] = dict(check.controls)
+    return doc
+
+
+def pack_document(pack: Pack) -> dict[str, Any]:
+    """A pack as a YAML-ready mapping that `parse_pack` reads back to the same pack."""
+    return {
+        "pack": pack.name,
+        "version": pack.version,
+        "title": pack.title,
+        "remediation_days": _FlowMap(pack.remediation_days),
+        "derived_window_days": pack.derived_window_days,
+        "checks": [check_document(c) for c in pack.checks],
+        "inherited": {provider: dict(stmts) for provider, stmts in pack.inherited.items()},
+        "not_applicable": dict(pack.not_applicable),
+    }
+
+
+def dump_yaml(doc: Any) -> str:
+    """YAML in the shipped pack's layout: block mappings, short lists and conditions in flow style."""
+    return yaml.dump(doc, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=1 << 16)
 
 
 @cache

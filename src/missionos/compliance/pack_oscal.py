@@ -1,0 +1,414 @@
+"""Mapping packs as OSCAL component definitions, both ways.
+
+In: each rule a component declares (compliance-trestle's convention, see `rules`) is validated by the check
+its `Check_Id` names. The check is either defined in the component definition itself, as a back-matter
+resource with the prop `check` (namespace `NS`) whose value is the check id and whose description is the
+check in the pack's own YAML syntax, or is a check of the default pack. Each implemented requirement that
+names a rule maps its control to the rule's checks, with the requirement's description as the
+implementation statement. A component with the prop `provider` lists the controls that provider gives to
+the systems that name it (`inherited`); a requirement with the prop `implementation-status` valued
+`not-applicable` says why its control does not apply.
+
+Out: a pack becomes one component whose rule sets are its checks (`Rule_Id` and `Check_Id` are the check
+id), one implemented requirement per control and statement, one back-matter resource per check, and one
+component per provider. Reading that document back gives the same pack. Every uuid is a UUIDv5 of the pack's
+name and what it names; the document's uuid also covers the pack's content.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from missionos import __version__
+from missionos.compliance import oscal
+from missionos.compliance.pack import (
+    SEVERITY_DEFAULTS,
+    Check,
+    Pack,
+    check_document,
+    default_pack,
+    dump_yaml,
+    pack_document,
+    parse_check,
+    parse_days,
+)
+from missionos.compliance.rules import (
+    TRESTLE_NS,
+    Rule,
+    component_rules,
+    named_rules,
+    prop_value,
+    requirements,
+)
+from missionos.errors import FieldError, InputError, Problem
+
+NS = oscal.NS
+CATALOG_HREF = (
+    "https://raw.githubusercontent.com/usnistgov/oscal-content/main/nist.gov/SP800-53/rev5/json/"
+    "NIST_SP-800-53_rev5_catalog.json"
+)
+_FENCE = re.compile(r"^\s*```[A-Za-z]*\s*\n(.*?)\n\s*```\s*$", re.S)
+
+
+@dataclass(frozen=True)
+class ConvertedPack:
+    """A pack read from a component definition, with what the reader should know about it."""
+
+    pack: Pack
+    rules: int  # rules that map at least one control to a check
+    unchecked: dict[str, list[str]] = field(default_factory=dict)  # component -> controls without rules
+    unused: list[str] = field(default_factory=list)  # rules that no implemented requirement names
+
+    def notes(self) -> list[str]:
+        out = []
+        if not self.rules:
+            out.append(
+                "no rules: no implemented requirement names a Rule_Id, so no control is linked to a check "
+                "(the pack has no checks)"
+            )
+        for component, controls in self.unchecked.items():
+            out.append(
+                f"component {component!r}: {len(controls)} control(s) name no rule and are not checked "
+                f"(they need attestation): {', '.join(controls[:8])}{' ...' if len(controls) > 8 else ''}"
+            )
+        if self.unused:
+            out.append(f"rule(s) no implemented requirement names: {', '.join(self.unused)}")
+        return out
+
+
+# -- in ----------------------------------------------------------------------------------------------------
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "component-definition"
+
+
+def _check_definitions(body: Mapping[str, Any], source: str) -> dict[str, Check]:
+    """The checks defined in back-matter resources (prop `check` in our namespace), without their controls."""
+    found: dict[str, Check] = {}
+    resources = (body.get("back-matter") or {}).get("resources") or []
+    for i, res in enumerate(resources if isinstance(resources, list) else []):
+        if not isinstance(res, dict):
+            continue
+        cid = prop_value(res, "check", NS)
+        if cid is None:
+            continue
+        path = f"back-matter.resources[{i}]"
+        if not cid.strip():
+            raise FieldError(f"{path}.props.check", "a check id", source=source)
+        if cid in found:
+            raise FieldError(f"{path}.props.check", f"a unique check id ({cid!r} is repeated)", source=source)
+        text = str(res.get("description") or "")
+        fenced = _FENCE.match(text)
+        try:
+            raw = yaml.safe_load(fenced.group(1) if fenced else text)
+        except yaml.YAMLError as exc:
+            raise FieldError(
+                f"{path}.description", f"the check {cid!r} in the pack's YAML syntax ({exc})", source=source
+            ) from None
+        if not isinstance(raw, dict):
+            raise FieldError(
+                f"{path}.description",
+                f"the check {cid!r} in the pack's YAML syntax (evidence, per, max_age, require)",
+                source=source,
+            )
+        if "controls" in raw:
+            raise FieldError(
+                f"{path}.description.controls",
+                "no controls here: the implemented requirements that name the check's rule give them",
+                source=source,
+            )
+        if "title" not in raw and res.get("title"):
+            raw = {**raw, "title": str(res["title"])}
+        found[cid] = parse_check(raw, f"{path}.description", source, cid=cid, controls={})
+    return found
+
+
+def _days(value: Any, path: str, source: str) -> int:
+    """Days written as a prop value: a number (`15`) or a span (`15d`, `2w`)."""
+    text = str(value).strip()
+    return parse_days(int(text) if text.isdigit() else text, path, source)
+
+
+def pack_from_component_definition(
+    doc: Mapping[str, Any], *, source: str, base: Pack | None = None
+) -> ConvertedPack:
+    """The mapping pack a component definition's rules describe; checks not defined in it come from `base`.
+
+    Every rule an implemented requirement names must resolve to a check, or nothing is returned: the error
+    lists each component, control and rule that does not.
+    """
+    base = base or default_pack()
+    body = doc.get("component-definition")
+    if not isinstance(body, dict):
+        raise FieldError("component-definition", "an OSCAL component definition", source=source)
+    metadata = body.get("metadata") if isinstance(body.get("metadata"), dict) else {}
+    assert isinstance(metadata, dict)
+    defined = _check_definitions(body, source)
+    base_checks = {c.id: c for c in base.checks}
+    components = [c for c in body.get("components") or [] if isinstance(c, dict)]
+
+    declared = [component_rules(c, where=f"components[{i}]", source=source) for i, c in enumerate(components)]
+    checks_by_rule: dict[str, tuple[str, ...]] = {}  # a rule's checks, wherever they are declared
+    for rules in declared:
+        for rule in rules.values():
+            checks_by_rule[rule.id] = tuple(dict.fromkeys(checks_by_rule.get(rule.id, ()) + rule.checks))
+
+    mappings: dict[str, dict[str, str]] = {}  # check id -> control -> statement
+    inherited: dict[str, dict[str, str]] = {}
+    not_applicable: dict[str, str] = {}
+    unchecked: dict[str, list[str]] = {}
+    used: set[str] = set()
+    problems: list[Problem] = []
+
+    for i, comp in enumerate(components):
+        title = str(comp.get("title") or f"components[{i}]")
+        provider = prop_value(comp, "provider", NS)
+        for path, req in requirements(comp):
+            control = str(req.get("control-id") or "").strip().lower()
+            if not control:
+                raise FieldError(f"components[{i}].{path}.control-id", "a control id", source=source)
+            description = str(req.get("description") or "").strip()
+            if provider:
+                inherited.setdefault(provider, {})[control] = description or f"Provided by {provider}."
+                continue
+            if prop_value(req, "implementation-status") == "not-applicable":
+                not_applicable[control] = description or "Not applicable."
+                continue
+            parts = [(description, named_rules(req))]
+            statements = req.get("statements") or []
+            for stmt in statements if isinstance(statements, list) else []:
+                if isinstance(stmt, dict):
+                    parts.append(
+                        (str(stmt.get("description") or "").strip() or description, named_rules(stmt))
+                    )
+            if not any(ids for _text, ids in parts):
+                unchecked.setdefault(title, []).append(control)
+                continue
+            for text, rule_ids in parts:
+                for rule_id in rule_ids:
+                    where = f"component {title!r}, control {control}, rule {rule_id!r}"
+                    found = declared[i].get(rule_id) or next(
+                        (rules[rule_id] for rules in declared if rule_id in rules), None
+                    )
+                    if found is None:
+                        problems.append(
+                            Problem(where, "a rule the component declares (a prop Rule_Id with this value)")
+                        )
+                        continue
+                    check_ids = checks_by_rule.get(rule_id, ())
+                    if not check_ids:
+                        problems.append(
+                            Problem(where, "a Check_Id in the rule's set naming the check for it")
+                        )
+                        continue
+                    used.add(rule_id)
+                    for cid in check_ids:
+                        known = defined.get(cid) or base_checks.get(cid)
+                        if known is None:
+                            problems.append(
+                                Problem(
+                                    f"{where}, Check_Id {cid!r}",
+                                    "a check defined in a back-matter resource with the prop check "
+                                    f"({NS}), or one of pack {base.label}'s checks: "
+                                    + ", ".join(base_checks),
+                                )
+                            )
+                            continue
+                        statement = text or found.description or known.title
+                        controls = mappings.setdefault(cid, {})
+                        before = controls.get(control)
+                        controls[control] = (
+                            statement if not before or statement in before else f"{before} {statement}"
+                        )
+    if problems:
+        raise InputError(
+            f"{len(problems)} rule(s) without a check: " + "; ".join(map(str, problems)), source=source
+        )
+
+    checks = tuple(
+        replace(defined.get(cid) or base_checks[cid], controls=controls) for cid, controls in mappings.items()
+    )
+    remediation = dict(SEVERITY_DEFAULTS)
+    for j, p in enumerate(metadata.get("props") or []):
+        if isinstance(p, dict) and p.get("name") == "remediation-days" and p.get("ns") == NS:
+            severity = str(p.get("class", ""))
+            if severity not in SEVERITY_DEFAULTS:
+                raise FieldError(
+                    f"metadata.props[{j}].class", f"one of {', '.join(SEVERITY_DEFAULTS)}", source=source
+                )
+            remediation[severity] = _days(p.get("value"), f"metadata.props[{j}].value", source)
+    window = prop_value(metadata, "derived-window-days", NS)
+    title = str(metadata.get("title") or Path(source).stem)
+    pack = Pack(
+        name=prop_value(metadata, "pack", NS) or _slug(title),
+        version=str(metadata.get("version") or "0"),
+        title=title,
+        checks=checks,
+        inherited=inherited,
+        not_applicable=not_applicable,
+        remediation_days=remediation,
+        derived_window_days=30
+        if window is None
+        else _days(window, "metadata.props.derived-window-days", source),
+    )
+    every = {rule_id for rules in declared for rule_id in rules}
+    return ConvertedPack(pack, len(used), unchecked, sorted(every - used))
+
+
+def read_component_definition_pack(path: Path, *, base: Pack | None = None) -> ConvertedPack:
+    """The pack a component definition file describes (see `pack_from_component_definition`)."""
+    doc = oscal.load(path)
+    if "component-definition" not in doc:
+        raise InputError(f"expected an OSCAL component definition, not {next(iter(doc))!r}", source=str(path))
+    return pack_from_component_definition(doc, source=str(path), base=base)
+
+
+# -- out ---------------------------------------------------------------------------------------------------
+
+
+def _prop(name: str, value: str, *, ns: str = NS, **extra: str) -> dict[str, str]:
+    return {"name": name, "ns": ns, "value": value, **extra}
+
+
+def _rule_props(rules: list[Rule], group: str) -> list[dict[str, str]]:
+    out: list[dict[str, str]] = []
+    for n, rule in enumerate(rules):
+        remarks = f"{group}_{n:02d}"
+        out.append(_prop("Rule_Id", rule.id, ns=TRESTLE_NS, remarks=remarks))
+        out.append(_prop("Rule_Description", rule.description, ns=TRESTLE_NS, remarks=remarks))
+        for cid in rule.checks:
+            out.append(_prop("Check_Id", cid, ns=TRESTLE_NS, remarks=remarks))
+            out.append(_prop("Check_Description", rule.description, ns=TRESTLE_NS, remarks=remarks))
+    return out
+
+
+def component_definition(pack: Pack, at: dt.datetime) -> dict[str, Any]:
+    """`pack` as an OSCAL component definition whose rules are its checks (valid against OSCAL 1.2.1)."""
+    digest = hashlib.sha256(dump_yaml(pack_document(pack)).encode()).hexdigest()
+
+    def ids(*parts: object) -> str:
+        return oscal.stable_uuid("pack", pack.name, *parts)
+
+    catalog = ids("catalog")
+    party = ids("party")
+    by_control: dict[str, dict[str, list[str]]] = {}  # control -> statement -> check ids
+    for check in pack.checks:
+        for control, statement in check.controls.items():
+            by_control.setdefault(control, {}).setdefault(statement, []).append(check.id)
+    reqs: list[dict[str, Any]] = []
+    for control, statements in by_control.items():
+        for n, (statement, check_ids) in enumerate(statements.items()):
+            reqs.append(
+                {
+                    "uuid": ids("requirement", control, n),
+                    "control-id": control,
+                    "description": statement,
+                    "props": [_prop("Rule_Id", cid, ns=TRESTLE_NS) for cid in check_ids],
+                }
+            )
+    for control, reason in pack.not_applicable.items():
+        reqs.append(
+            {
+                "uuid": ids("not-applicable", control),
+                "control-id": control,
+                "description": reason,
+                "props": [_prop("implementation-status", "not-applicable")],
+            }
+        )
+    rules = [Rule(c.id, c.title, (c.id,)) for c in pack.checks]
+    main: dict[str, Any] = {
+        "uuid": ids("component"),
+        "type": "software",
+        "title": pack.title,
+        "description": f"The checks of mapping pack {pack.label}: each rule is validated by the Mission OS "
+        "check of the same id over pipeline evidence, defined in the back-matter resource that names it.",
+        "purpose": "Continuous assessment of controls from pipeline evidence",
+        "responsible-roles": [{"role-id": "provider", "party-uuids": [party]}],
+    }
+    if rules:
+        main["props"] = _rule_props(rules, "rule_set")
+    if reqs:
+        main["control-implementations"] = [
+            {
+                "uuid": ids("control-implementation"),
+                "source": f"#{catalog}",
+                "description": f"The controls mapping pack {pack.label} implements with its checks.",
+                "implemented-requirements": reqs,
+            }
+        ]
+    components = [main]
+    for provider, stmts in pack.inherited.items():
+        components.append(
+            {
+                "uuid": ids("provider", provider),
+                "type": "service",
+                "title": provider,
+                "description": f"The platform {provider}, which provides these controls to the systems that "
+                "name it as their provider.",
+                "props": [_prop("provider", provider)],
+                "control-implementations": [
+                    {
+                        "uuid": ids("provider", provider, "control-implementation"),
+                        "source": f"#{catalog}",
+                        "description": f"The controls {provider} provides.",
+                        "implemented-requirements": [
+                            {
+                                "uuid": ids("provider", provider, control),
+                                "control-id": control,
+                                "description": statement,
+                            }
+                            for control, statement in stmts.items()
+                        ],
+                    }
+                ],
+            }
+        )
+    resources: list[dict[str, Any]] = [
+        {
+            "uuid": catalog,
+            "title": "NIST SP 800-53 Rev 5 catalog",
+            "description": "The catalog whose control ids the pack maps.",
+            "rlinks": [{"href": CATALOG_HREF, "media-type": "application/oscal.catalog+json"}],
+        }
+    ]
+    for check in pack.checks:
+        body = check_document(check, with_controls=False)
+        del body["id"], body["title"]
+        resources.append(
+            {
+                "uuid": ids("check", check.id),
+                "title": check.title,
+                "description": dump_yaml(body).strip(),
+                "props": [_prop("check", check.id)],
+            }
+        )
+    metadata: dict[str, Any] = {
+        "title": pack.title,
+        "last-modified": oscal.timestamp(at),
+        "version": pack.version,
+        "oscal-version": oscal.OSCAL_VERSION,
+        "props": [
+            _prop("pack", pack.name),
+            *(_prop("remediation-days", str(d), **{"class": s}) for s, d in pack.remediation_days.items()),
+            _prop("derived-window-days", str(pack.derived_window_days)),
+        ],
+        "roles": [{"id": "provider", "title": "Provider of the mapping pack"}],
+        "parties": [{"uuid": party, "type": "organization", "name": f"Mission OS {__version__}"}],
+    }
+    return {
+        "component-definition": {
+            "uuid": ids("component-definition", pack.version, digest),
+            "metadata": metadata,
+            "components": components,
+            "back-matter": {"resources": resources},
+        }
+    }
