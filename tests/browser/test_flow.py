@@ -33,3 +33,18 @@ def test_drill_down_from_a_step_to_an_item(page: Any, live_server: LiveServer) -
     first.click()
     assert page.locator("h1").inner_text() == key
     assert page.locator("#transitions tbody tr").count() >= 5
+
+
+def test_the_overview_draws_where_time_goes_and_the_weeks_of_each_stream(
+    page: Any, live_server: LiveServer
+) -> None:
+    page.goto(live_server.url + "/flow")
+    row = page.locator("table.streams tbody tr", has=page.get_by_role("link", name="change-approval"))
+    hot = row.locator("svg.time-strip rect[data-step='CAB approval']")
+    assert hot.count() == 2, "the constraint's wait and its work"
+    widest = max(row.locator("svg.time-strip rect").all(), key=lambda r: float(r.get_attribute("width") or 0))
+    assert (
+        widest.get_attribute("data-step") == "CAB approval" and widest.get_attribute("data-part") == "waits"
+    )
+    assert row.locator("svg.weekly-bars rect").count() >= 12, "a column per week of the 90-day window"
+    assert "CAB approval" in (row.locator("svg.time-strip").get_attribute("aria-label") or "")

@@ -508,6 +508,16 @@ def stream_metrics(session: Session, name: str, window: Window) -> metrics.Strea
         return metrics.stream_figures(flows, stream, window)
 
 
+def stream_glance(
+    session: Session, name: str, window: Window
+) -> tuple[metrics.StreamFigures, list[metrics.WeekFigures]]:
+    """The stream figures of `window` and its weeks, from one read of the stream's items (the overview)."""
+    stream = get_stream(session, name)
+    flows = [f for _, f in stream_flows(session, stream, window)]
+    with gc_paused():
+        return metrics.stream_figures(flows, stream, window), metrics.weekly(flows, window, stream.steps)
+
+
 @dataclass(frozen=True)
 class StreamView:
     """Everything the stream page draws, computed in one pass over the stream's items."""

@@ -10,7 +10,7 @@ from fastapi.responses import Response
 from markupsafe import Markup
 
 from missionos.errors import FieldError
-from missionos.flow import service, vsm
+from missionos.flow import glance, service, vsm
 from missionos.flow.metrics import DAY, StreamFigures, percentile
 from missionos.measures import Window
 from missionos.web.deps import DbSession, page
@@ -53,8 +53,16 @@ def index(request: Request, session: DbSession) -> Any:
     window = _window(None, None)
     rows = []
     for stream in service.list_streams(session):
-        figures = service.stream_metrics(session, stream.name, window)
-        rows.append({"stream": stream, "figures": figures, "sentence": _constraint_sentence(figures)})
+        figures, weeks = service.stream_glance(session, stream.name, window)
+        rows.append(
+            {
+                "stream": stream,
+                "figures": figures,
+                "sentence": _constraint_sentence(figures),
+                "strip": Markup(glance.time_strip(figures)),  # every text in it is escaped by the renderer
+                "weeks": Markup(glance.weekly_bars(stream.name, weeks)),
+            }
+        )
     return page(request, "flow/index.html", "flow", rows=rows, window=window, percent=vsm.percent)
 
 
