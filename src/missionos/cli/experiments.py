@@ -21,8 +21,13 @@ flags_app = typer.Typer(
 import_app = typer.Typer(
     help="Import exposures or metric events from JSON Lines or CSV.", no_args_is_help=True
 )
+sticky_app = typer.Typer(
+    help="Sticky buckets: the variation each user is kept in when an experiment's weights change.",
+    no_args_is_help=True,
+)
 app.add_typer(flags_app, name="flags")
 app.add_typer(import_app, name="import")
+app.add_typer(sticky_app, name="sticky")
 
 MethodOption = Annotated[
     str, typer.Option("--method", help="frequentist (Welch), sequential (confidence sequences) or bayesian.")
@@ -377,3 +382,57 @@ def power(
         )
         if result.days is not None:
             console.print(f"At {result.daily_traffic:,.0f} units a day: {result.days} days.")
+
+
+# --- sticky buckets ----------------------------------------------------------------------------------------
+
+
+@sticky_app.command("list")
+def sticky_list(
+    attribute: Annotated[
+        str | None, typer.Option("--attribute", help="Only documents of this attribute, e.g. id.")
+    ] = None,
+    value: Annotated[
+        str | None, typer.Option("--value", help="Only documents of this attribute value.")
+    ] = None,
+    limit: Annotated[int, typer.Option("--limit", help="At most this many documents.")] = 1000,
+    fmt: FormatOption = Format.table,
+) -> None:
+    """List stored sticky-bucket documents: for each attribute value, the variation of each sticky
+    experiment (`<experiment>__<bucketVersion>`)."""
+    from missionos.experiments import sticky
+
+    with database().session() as session:
+        docs = sticky.list_documents(session, attribute=attribute, value=value, limit=limit)
+    if fmt is Format.json:
+        emit_json([d.as_dict() for d in docs])
+        return
+    rows = [
+        {
+            "attribute": d.attribute,
+            "value": d.value,
+            "assignments": ", ".join(f"{k}={v}" for k, v in sorted(d.assignments.items())),
+            "updated_at": d.updated_at,
+        }
+        for d in docs
+    ]
+    emit(rows, ["attribute", "value", "assignments", "updated_at"], fmt, title="Sticky buckets")
+
+
+@sticky_app.command("clear")
+def sticky_clear(
+    attribute: Annotated[str, typer.Option("--attribute", help="The attribute of the document, e.g. id.")],
+    value: Annotated[str, typer.Option("--value", help="The attribute value, e.g. user-1.")],
+    experiment: Annotated[
+        str | None, typer.Option("--experiment", help="Forget only this experiment's assignments.")
+    ] = None,
+) -> None:
+    """Forget a user's sticky assignments, so their next evaluation buckets them afresh (audited)."""
+    from missionos.experiments import sticky
+
+    with database().session() as session:
+        before = sticky.clear(session, attribute, value, actor=actor(), experiment=experiment)
+    dropped = [
+        k for k in sorted(before.assignments) if experiment is None or k.rpartition("__")[0] == experiment
+    ]
+    console.print(f"{attribute}={value}: cleared {len(dropped)} assignment(s): {', '.join(dropped)}")

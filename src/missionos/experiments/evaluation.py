@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -28,6 +28,9 @@ __all__ = [
     "gb_hash",
     "in_namespace",
     "run_experiment",
+    "sticky_attributes",
+    "sticky_document_keys",
+    "uses_sticky_bucketing",
 ]
 
 _FNV_OFFSET = 0x811C9DC5
@@ -400,7 +403,9 @@ class EvalContext:
     """Who is being evaluated and under which overrides.
 
     `sticky_docs` holds sticky-bucket assignment documents keyed `"attribute||value"`; when it is None, sticky
-    bucketing is off (as in an SDK without a sticky-bucket service).
+    bucketing is off (as in an SDK without a sticky-bucket service). An SDK with a service makes every
+    experiment sticky; with `sticky_versioned_only`, only the rules that opt in (`uses_sticky_bucketing`) are,
+    and every other rule evaluates as it would with no service at all.
     """
 
     attributes: dict[str, Any] = field(default_factory=dict)
@@ -412,6 +417,7 @@ class EvalContext:
     sticky_docs: dict[str, dict[str, Any]] | None = None
     url: str | None = None
     bandits: Mapping[str, Any] = field(default_factory=dict)
+    sticky_versioned_only: bool = False
 
     @classmethod
     def from_json(
@@ -439,6 +445,58 @@ class EvalContext:
             url=raw.get("url"),
             bandits=raw.get("contextualBandits") or {},
         )
+
+
+def uses_sticky_bucketing(rule: Mapping[str, Any]) -> bool:
+    """Whether an experiment rule opts into sticky bucketing as a GrowthBook payload marks it: it carries a
+    `bucketVersion` or a `minBucketVersion`, and does not set `disableStickyBucketing`."""
+    return ("bucketVersion" in rule or "minBucketVersion" in rule) and not rule.get("disableStickyBucketing")
+
+
+def _sticky_service(ctx: EvalContext, rule: Mapping[str, Any]) -> bool:
+    """Whether a sticky-bucket service takes part in evaluating `rule` (before its own opt-out)."""
+    if ctx.sticky_docs is None:
+        return False
+    return not ctx.sticky_versioned_only or "bucketVersion" in rule or "minBucketVersion" in rule
+
+
+def _sticky_for(ctx: EvalContext, exp: Mapping[str, Any]) -> bool:
+    return _sticky_service(ctx, exp) and not exp.get("disableStickyBucketing")
+
+
+def sticky_attributes(features: Mapping[str, Any], keys: Iterable[str] | None = None) -> list[str]:
+    """The attributes whose sticky-bucket documents evaluating `keys` (every feature when None) may read or
+    write: the hash and fallback attributes of the sticky experiment rules (`uses_sticky_bucketing`) of those
+    features and of the features they name as prerequisites."""
+    pending = list(features if keys is None else keys)
+    seen: set[str] = set()
+    names: set[str] = set()
+    while pending:
+        key = pending.pop()
+        if key in seen:
+            continue
+        seen.add(key)
+        feature = features.get(key)
+        if not isinstance(feature, Mapping):
+            continue
+        for rule in feature.get("rules") or ():
+            pending.extend(p["id"] for p in rule.get("parentConditions") or () if "id" in p)
+            if rule.get("variations") and uses_sticky_bucketing(rule):
+                names.add(rule.get("hashAttribute") or "id")
+                if rule.get("fallbackAttribute"):
+                    names.add(rule["fallbackAttribute"])
+    return sorted(names)
+
+
+def sticky_document_keys(attributes: Mapping[str, Any], names: Iterable[str]) -> list[tuple[str, str]]:
+    """The (attribute, value) of each sticky-bucket document a user with `attributes` can have among the
+    attributes `names`: the value as the evaluator hashes it, and none for an attribute the user lacks."""
+    found = []
+    for name in names:
+        value = attributes.get(name)
+        if js_truthy(value):
+            found.append((name, js_string(value)))
+    return found
 
 
 def _hash_attribute(ctx: EvalContext, attribute: str | None, fallback: str | None = None) -> tuple[str, Any]:
@@ -551,7 +609,7 @@ def evaluate_feature(ctx: EvalContext, key: str, _stack: frozenset[str] = frozen
                 ctx,
                 rule.get("seed") or key,
                 rule.get("hashAttribute"),
-                rule.get("fallbackAttribute") if ctx.sticky_docs is not None else None,
+                rule.get("fallbackAttribute") if _sticky_service(ctx, rule) else None,
                 rule.get("range"),
                 rule.get("coverage"),
                 rule.get("hashVersion"),
@@ -640,7 +698,7 @@ def _result(
     in_experiment = True
     if index < 0 or index >= len(variations):
         index, in_experiment = 0, False
-    sticky = ctx.sticky_docs is not None and not exp.get("disableStickyBucketing")
+    sticky = _sticky_for(ctx, exp)
     attribute, value = _hash_attribute(
         ctx, exp.get("hashAttribute"), exp.get("fallbackAttribute") if sticky else None
     )
@@ -695,7 +753,7 @@ def run_experiment(
         return _result(ctx, exp, int(ctx.forced_variations[key]), False, feature_id)
     if exp.get("active") is False:
         return _result(ctx, exp, -1, False, feature_id)
-    sticky = ctx.sticky_docs is not None and not exp.get("disableStickyBucketing")
+    sticky = _sticky_for(ctx, exp)
     hash_attr, hash_value = _hash_attribute(
         ctx, exp.get("hashAttribute"), exp.get("fallbackAttribute") if sticky else None
     )

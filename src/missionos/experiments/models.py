@@ -123,3 +123,17 @@ class ClientKey(Base):
     description: Mapped[str] = mapped_column(String(2000), default="")
     encryption_key: Mapped[str | None] = mapped_column(String(200), nullable=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class StickyBucket(Base):
+    """One user's sticky-bucket assignment document (GrowthBook's StickyBucketService format): for an
+    attribute value, the variation each sticky experiment put it in, keyed `<experiment>__<bucketVersion>`."""
+
+    __tablename__ = "experiments_sticky_bucket"
+    __table_args__ = (UniqueConstraint("attribute_name", "attribute_value"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    attribute_name: Mapped[str] = mapped_column(String(200))
+    attribute_value: Mapped[str] = mapped_column(String(500))
+    assignments: Mapped[Any] = mapped_column(JSON, default=dict)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

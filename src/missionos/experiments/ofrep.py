@@ -42,12 +42,26 @@ def invalid_context(error: FieldError, key: str | None = None) -> dict[str, Any]
     return {"key": key, **found} if key is not None else found
 
 
-def evaluate(features: Mapping[str, Any], key: str, context: Mapping[str, Any]) -> dict[str, Any]:
+def evaluate(
+    features: Mapping[str, Any],
+    key: str,
+    context: Mapping[str, Any],
+    sticky_docs: dict[str, dict[str, Any]] | None = None,
+) -> dict[str, Any]:
     """One flag's OFREP evaluation: `{key, value, reason, variant, metadata}`, or
-    `{key, errorCode, errorDetails}`."""
+    `{key, errorCode, errorDetails}`.
+
+    With `sticky_docs` (the user's sticky-bucket documents, as `EvalContext.sticky_docs`), the rules that opt
+    into sticky bucketing keep a stored variation, and new assignments are added to `sticky_docs`."""
     if key not in features:
         return {"key": key, "errorCode": "FLAG_NOT_FOUND", "errorDetails": f"no flag named {key!r}"}
-    result = evaluate_feature(EvalContext(attributes=attributes_of(context), features=features), key)
+    ctx = EvalContext(
+        attributes=attributes_of(context),
+        features=features,
+        sticky_docs=sticky_docs,
+        sticky_versioned_only=True,
+    )
+    result = evaluate_feature(ctx, key)
     source = result["source"]
     if source == "cyclicPrerequisite":
         return {"key": key, "errorCode": "GENERAL", "errorDetails": "the flag's prerequisites form a cycle"}
@@ -62,6 +76,8 @@ def evaluate(features: Mapping[str, Any], key: str, context: Mapping[str, Any]) 
         metadata["ruleId"] = result["ruleId"]
     if source == "experiment":
         metadata["experimentKey"] = result["experiment"]["key"]
+        if result["experimentResult"].get("stickyBucketUsed"):
+            metadata["stickyBucketUsed"] = True
     return {
         "key": key,
         "value": result["value"],

@@ -25,8 +25,13 @@ from sqlalchemy.sql import TableClause
 
 from missionos.accounts import audit
 from missionos.errors import ConflictError, FieldError, InputError, NotFoundError
-from missionos.experiments import stats, warehouse
-from missionos.experiments.evaluation import EvalContext, evaluate_feature
+from missionos.experiments import ofrep, stats, sticky, warehouse
+from missionos.experiments.evaluation import (
+    EvalContext,
+    evaluate_feature,
+    sticky_attributes,
+    sticky_document_keys,
+)
 from missionos.experiments.models import (
     ClientKey,
     Experiment,
@@ -163,6 +168,13 @@ def validate_rule(rule: Any, where: str, *, source: str | None = None) -> dict[s
             raise FieldError(f"{where}.coverage", "a number between 0 and 1", source=source)
     if "hashVersion" in rule and rule["hashVersion"] not in (1, 2):
         raise FieldError(f"{where}.hashVersion", "1 or 2", source=source)
+    for name in ("bucketVersion", "minBucketVersion"):
+        if name in rule:
+            version = rule[name]
+            if not isinstance(version, int) or isinstance(version, bool) or version < 0:
+                raise FieldError(f"{where}.{name}", "a whole number, 0 or more", source=source)
+    if "disableStickyBucketing" in rule and not isinstance(rule["disableStickyBucketing"], bool):
+        raise FieldError(f"{where}.disableStickyBucketing", "true or false", source=source)
     variations = rule.get("variations")
     if "force" not in rule and variations is None:
         raise FieldError(
@@ -383,6 +395,79 @@ def evaluate(session: Session, key: str, attributes: Mapping[str, Any]) -> dict[
     """Evaluate flag `key` for a user with `attributes` (a GrowthBook feature result)."""
     get_flag(session, key)
     return evaluate_feature(EvalContext(attributes=dict(attributes), features=features(session)), key)
+
+
+# --- OpenFeature remote evaluation, with server-side sticky buckets -----------------------------------------
+
+
+def _sticky_documents(
+    session: Session, names: Sequence[str], context: Mapping[str, Any]
+) -> dict[str, dict[str, Any]] | None:
+    """The stored sticky-bucket documents of the user's own values of the attributes `names` (None when
+    there are no such attributes: no rule is sticky)."""
+    if not names:
+        return None
+    return sticky.documents(session, sticky_document_keys(ofrep.attributes_of(context), names))
+
+
+def _evaluate_ofrep(
+    session: Session,
+    feats: Mapping[str, Any],
+    keys: Sequence[str],
+    context: Mapping[str, Any],
+    stored: dict[str, dict[str, Any]] | None = None,
+) -> tuple[list[dict[str, Any]], dict[str, dict[str, Any]] | None]:
+    """OFREP results for `keys`, and the user's sticky-bucket documents after evaluation (None when no rule
+    of these flags is sticky). Only the documents of the user's own values of the sticky rules' hash and
+    fallback attributes are read; what evaluation added is merged into the store in the session's
+    transaction. Without a sticky rule nothing is read or written."""
+    docs = (
+        stored if stored is not None else _sticky_documents(session, sticky_attributes(feats, keys), context)
+    )
+    if docs is None:
+        return [ofrep.evaluate(feats, key, context) for key in keys], None
+    before = sticky.snapshot(docs)
+    results = [ofrep.evaluate(feats, key, context, sticky_docs=docs) for key in keys]
+    sticky.save(session, sticky.changes(before, docs))
+    return results, docs
+
+
+def ofrep_flag(session: Session, key: str, context: Mapping[str, Any]) -> dict[str, Any]:
+    """One flag's OFREP evaluation for `context` (see `ofrep.evaluate`), keeping sticky assignments."""
+    results, _ = _evaluate_ofrep(session, features(session), [key], context)
+    return results[0]
+
+
+def _ofrep_etag(
+    feats: Mapping[str, Any], context: Mapping[str, Any], docs: Mapping[str, Mapping[str, Any]] | None
+) -> str:
+    document: list[Any] = [feats, context]
+    if docs is not None:
+        document.append({k: d.get("assignments") or {} for k, d in docs.items()})
+    digest = hashlib.sha256(
+        json.dumps(document, sort_keys=True, separators=(",", ":"), default=str).encode()
+    ).hexdigest()[:32]
+    return f'"{digest}"'
+
+
+def ofrep_flags(
+    session: Session, context: Mapping[str, Any], if_none_match: str | None = None
+) -> tuple[list[dict[str, Any]] | None, str]:
+    """Every flag's OFREP evaluation for `context`, with the answer's ETag; the flags are None when
+    `if_none_match` already is that ETag.
+
+    The ETag digests the flags, the context and, when a rule is sticky, the user's stored sticky assignments,
+    so clearing them changes it. The assignments are those after evaluation: a repeated request reads the same
+    documents, matches, and would have stored nothing new, so it answers 304 without evaluating."""
+    feats = features(session)
+    keys = sorted(feats)
+    stored = _sticky_documents(session, sticky_attributes(feats, keys), context)
+    if if_none_match is not None:
+        etag = _ofrep_etag(feats, context, stored)
+        if if_none_match == etag:
+            return None, etag
+    results, docs = _evaluate_ofrep(session, feats, keys, context, stored)
+    return results, _ofrep_etag(feats, context, docs)
 
 
 # --- client keys and the SDK payload -----------------------------------------------------------------------

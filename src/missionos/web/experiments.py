@@ -4,16 +4,15 @@ evaluation protocol (/ofrep/v1)."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, Form, Request
+from fastapi import APIRouter, Body, Depends, Form, Query, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from missionos.accounts import audit
 from missionos.errors import FieldError, InputError, NotFoundError
-from missionos.experiments import ofrep, service
+from missionos.experiments import ofrep, service, sticky
 from missionos.web.charts import line_chart
 from missionos.web.deps import DB, DbSession, page
 from missionos.web.security import Principal, require
@@ -192,6 +191,22 @@ def api_experiments(session: DbSession) -> list[dict[str, Any]]:
     return [e.as_dict() for e in service.list_experiments(session)]
 
 
+@router.get("/api/v1/experiments/sticky-buckets", tags=["experiments"])
+def api_sticky_buckets(
+    session: DbSession,
+    who: Annotated[Principal, Depends(require("viewer"))],
+    attribute: str | None = None,
+    value: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
+) -> list[dict[str, Any]]:
+    """Stored sticky-bucket documents (GrowthBook's shape, with `updatedAt`), optionally of one attribute
+    and/or one value: which variation each user is kept in."""
+    del who
+    return [
+        d.as_dict() for d in sticky.list_documents(session, attribute=attribute, value=value, limit=limit)
+    ]
+
+
 @router.get("/api/v1/experiments/{key}", tags=["experiments"])
 def api_experiment(key: str, db: DB) -> dict[str, Any]:
     """An experiment's analysis: exposures, SRM, metrics, verdict and power (as `analyze --format json`)."""
@@ -262,7 +277,7 @@ def ofrep_single(key: str, session: DbSession, body: Annotated[Any, Body()] = No
         context = ofrep.context_of(body)
     except FieldError as exc:
         return JSONResponse(ofrep.invalid_context(exc, key), status_code=400)
-    result = ofrep.evaluate(service.features(session), key, context)
+    result = service.ofrep_flag(session, key, context)
     status = 404 if result.get("errorCode") == "FLAG_NOT_FOUND" else 400 if "errorCode" in result else 200
     return JSONResponse(result, status_code=status)
 
@@ -275,12 +290,7 @@ def ofrep_bulk(request: Request, session: DbSession, body: Annotated[Any, Body()
         context = ofrep.context_of(body)
     except FieldError as exc:
         return JSONResponse(ofrep.invalid_context(exc), status_code=400)
-    feats = service.features(session)
-    digest = hashlib.sha256(
-        json.dumps([feats, context], sort_keys=True, separators=(",", ":"), default=str).encode()
-    ).hexdigest()[:32]
-    etag = f'"{digest}"'
-    if request.headers.get("if-none-match") == etag:
+    flags, etag = service.ofrep_flags(session, context, request.headers.get("if-none-match"))
+    if flags is None:
         return Response(status_code=304, headers={"ETag": etag})
-    flags = [ofrep.evaluate(feats, key, context) for key in sorted(feats)]
     return JSONResponse({"flags": flags}, headers={"ETag": etag})
