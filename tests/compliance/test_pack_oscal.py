@@ -356,3 +356,19 @@ def test_nist_component_definitions_have_no_rules_and_say_so(path: Path, tmp_pat
     assert "no rules" in out.stderr and "not checked" in out.stderr
     written = yaml.safe_load((tmp_path / "p.yaml").read_text())
     assert written["checks"] == [] and parse_pack(written, source="p.yaml").checks == ()
+
+
+def test_the_guide_example_converts() -> None:
+    guide = (Path(__file__).resolve().parents[2] / "docs" / "compliance.md").read_text()
+    start = guide.index('```json\n{"component-definition"') + len("```json\n")
+    text = guide[start : guide.index("```", start)]
+    n = iter(range(100, 200))
+    text = text.replace('"…"', "%s")
+    doc = json.loads(text % tuple(f'"{_uuid(next(n))}"' for _ in range(text.count("%s"))))
+    doc["component-definition"]["metadata"]["last-modified"] = "2026-03-01T00:00:00Z"
+    assert problems("component", doc) == []
+    pack = pack_oscal.pack_from_component_definition(doc, source="guide").pack
+    assert {c.id: sorted(c.controls) for c in pack.checks} == {
+        "tests-pass": ["sa-11"],
+        "no-criticals": ["ra-5"],
+    }
