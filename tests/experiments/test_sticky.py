@@ -409,3 +409,41 @@ def test_cli_help_names_the_commands(cli: Cli, tmp_path: Path) -> None:
     del tmp_path
     helped = cli("experiments", "sticky", "--help")
     assert helped.exit_code == 0 and "list" in helped.stdout and "clear" in helped.stdout
+
+
+def test_a_value_too_long_to_name_a_document_is_an_invalid_context(db: Database, client: TestClient) -> None:
+    put(db, flag("checkout", EVEN))
+    long_id = "u" * (sticky.MAX_VALUE + 1)
+    single = client.post("/ofrep/v1/evaluate/flags/checkout", json={"context": {"targetingKey": long_id}})
+    assert single.status_code == 400
+    assert single.json()["errorCode"] == "INVALID_CONTEXT"
+    assert single.json()["errorDetails"].startswith("targetingKey: at most 500 characters")
+    bulk = client.post("/ofrep/v1/evaluate/flags", json={"context": {"targetingKey": long_id}})
+    assert bulk.status_code == 400 and bulk.json()["errorCode"] == "INVALID_CONTEXT"
+    assert stored(db) == {}
+
+
+def test_concurrent_ofrep_requests_over_http_keep_both_assignments(
+    db: Database, client: TestClient, race: threading.Barrier
+) -> None:
+    put(db, flag("left", EVEN), flag("right", EVEN))
+    answers: dict[str, Any] = {}
+
+    def request(key: str) -> None:
+        answers[key] = client.post(
+            f"/ofrep/v1/evaluate/flags/{key}", json={"context": {"targetingKey": "racer"}}
+        )
+
+    threads = [threading.Thread(target=request, args=(k,)) for k in ("left", "right")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert [answers[k].status_code for k in ("left", "right")] == [200, 200]
+    assert not race.broken  # both requests read before either wrote: the race really happened
+    assert stored(db) == {
+        "id||racer": {
+            "left__0": answers["left"].json()["value"],
+            "right__0": answers["right"].json()["value"],
+        }
+    }

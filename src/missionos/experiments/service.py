@@ -407,7 +407,12 @@ def _sticky_documents(
     there are no such attributes: no rule is sticky)."""
     if not names:
         return None
-    return sticky.documents(session, sticky_document_keys(ofrep.attributes_of(context), names))
+    keys = sticky_document_keys(ofrep.attributes_of(context), names)
+    for name, value in keys:
+        if len(value) > sticky.MAX_VALUE:
+            where = "targetingKey" if name == "id" and "id" not in context else name
+            raise FieldError(where, f"at most {sticky.MAX_VALUE} characters (it names a sticky bucket)")
+    return sticky.documents(session, keys)
 
 
 def _evaluate_ofrep(

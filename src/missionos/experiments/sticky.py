@@ -26,6 +26,7 @@ from missionos.experiments.models import StickyBucket
 from missionos.store import utcnow
 
 Doc = dict[str, Any]
+MAX_VALUE = 500  # the longest attribute value a document can be stored under
 
 
 def doc_key(attribute: str, value: str) -> str:

@@ -275,9 +275,9 @@ def ofrep_single(key: str, session: DbSession, body: Annotated[Any, Body()] = No
     `errorCode` `INVALID_CONTEXT`."""
     try:
         context = ofrep.context_of(body)
+        result = service.ofrep_flag(session, key, context)
     except FieldError as exc:
         return JSONResponse(ofrep.invalid_context(exc, key), status_code=400)
-    result = service.ofrep_flag(session, key, context)
     status = 404 if result.get("errorCode") == "FLAG_NOT_FOUND" else 400 if "errorCode" in result else 200
     return JSONResponse(result, status_code=status)
 
@@ -288,9 +288,9 @@ def ofrep_bulk(request: Request, session: DbSession, body: Annotated[Any, Body()
     and 400 with `errorCode` `INVALID_CONTEXT` when the context cannot be read."""
     try:
         context = ofrep.context_of(body)
+        flags, etag = service.ofrep_flags(session, context, request.headers.get("if-none-match"))
     except FieldError as exc:
         return JSONResponse(ofrep.invalid_context(exc), status_code=400)
-    flags, etag = service.ofrep_flags(session, context, request.headers.get("if-none-match"))
     if flags is None:
         return Response(status_code=304, headers={"ETag": etag})
     return JSONResponse({"flags": flags}, headers={"ETag": etag})
