@@ -11,12 +11,27 @@ from typing import Any
 
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from missionos.compliance import pack_oscal
 from missionos.compliance.assess import EvidenceRecord, SystemSpec, assess
 from missionos.compliance.catalog import baseline
 from missionos.compliance.evidence import parse
-from missionos.compliance.pack import default_pack, overlay, pack_for, parse_pack, read_pack
+from missionos.compliance.pack import (
+    OPS,
+    PER,
+    Check,
+    Condition,
+    Pack,
+    default_pack,
+    dump_yaml,
+    overlay,
+    pack_document,
+    pack_for,
+    parse_pack,
+    read_pack,
+)
 from missionos.compliance.rules import TRESTLE_NS
 from missionos.errors import FieldError, InputError
 from tests.compliance import samples
@@ -154,6 +169,48 @@ def test_default_pack_round_trips_through_oscal() -> None:
     assert back.pack.checks == default_pack().checks
     assert back.pack == default_pack()  # inherited, not applicable, remediation limits and window too
     assert back.rules == len(default_pack().checks) and not back.unchecked and not back.notes()
+
+
+_ids = st.from_regex(r"[a-z][a-z0-9-]{0,12}", fullmatch=True)
+_text = st.text(st.characters(blacklist_categories=("Cs", "Cc")), min_size=1, max_size=40).map(str.strip)
+_values = st.one_of(
+    st.integers(-(10**6), 10**6),
+    st.booleans(),
+    _text,
+    st.floats(allow_nan=False, allow_infinity=False, width=32),
+    st.lists(_text, max_size=3),
+)
+
+
+@st.composite
+def _checks(draw: st.DrawFn) -> Check:
+    op = st.sampled_from(OPS)
+    conditions = [
+        Condition(draw(st.from_regex(r"[a-z_]{1,8}(\.[a-z_]{1,8})?", fullmatch=True)), o, None)
+        if o in ("present", "absent")
+        else Condition("f", o, draw(_values))
+        for o in draw(st.lists(op, max_size=3))
+    ]
+    return Check(
+        id=draw(_ids),
+        title=draw(st.one_of(_text.filter(bool), st.just("two\nlines"))),
+        evidence=tuple(draw(st.lists(_ids, min_size=1, max_size=2))),
+        max_age_days=draw(st.integers(1, 400)),
+        require=tuple(conditions),
+        controls=draw(st.dictionaries(_ids, _text.filter(bool), min_size=1, max_size=4)),
+        per=draw(st.sampled_from(PER)),
+    )
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(_checks(), max_size=5, unique_by=lambda c: c.id), st.dictionaries(_ids, _text.filter(bool)))
+def test_any_pack_round_trips_through_oscal_and_yaml(checks: list[Check], na: dict[str, str]) -> None:
+    pack = Pack("p", "1", "A pack", tuple(checks), {"plat": {"sc-7": "Given."}}, na)
+    doc = pack_oscal.component_definition(pack, NOW)
+    assert problems("component", doc) == []
+    back = pack_oscal.pack_from_component_definition(doc, source="cd.json").pack
+    assert back == pack
+    assert parse_pack(yaml.safe_load(dump_yaml(pack_document(back))), source="p.yaml") == pack
 
 
 def test_component_definition_validates_and_every_reference_resolves() -> None:

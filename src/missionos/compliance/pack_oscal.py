@@ -234,8 +234,14 @@ def pack_from_component_definition(
             f"{len(problems)} rule(s) without a check: " + "; ".join(map(str, problems)), source=source
         )
 
+    declared_order = {
+        cid: n for n, cid in enumerate(dict.fromkeys(c for ids in checks_by_rule.values() for c in ids))
+    }
     checks = tuple(
-        replace(defined.get(cid) or base_checks[cid], controls=controls) for cid, controls in mappings.items()
+        replace(defined.get(cid) or base_checks[cid], controls=mappings[cid])
+        for cid in sorted(
+            mappings, key=lambda cid: declared_order[cid]
+        )  # in the order the rules declare them
     )
     remediation = dict(SEVERITY_DEFAULTS)
     for j, p in enumerate(metadata.get("props") or []):
@@ -324,7 +330,7 @@ def component_definition(pack: Pack, at: dt.datetime) -> dict[str, Any]:
                 "props": [_prop("implementation-status", "not-applicable")],
             }
         )
-    rules = [Rule(c.id, c.title, (c.id,)) for c in pack.checks]
+    rules = [Rule(c.id, " ".join(c.title.split()) or c.id, (c.id,)) for c in pack.checks]
     main: dict[str, Any] = {
         "uuid": ids("component"),
         "type": "software",
@@ -382,11 +388,13 @@ def component_definition(pack: Pack, at: dt.datetime) -> dict[str, Any]:
     ]
     for check in pack.checks:
         body = check_document(check, with_controls=False)
-        del body["id"], body["title"]
+        del body["id"]
+        one_line = check.title.strip() == check.title and check.title and "\n" not in check.title
+        title = {"title": body.pop("title")} if one_line else {}  # else the title stays in the YAML
         resources.append(
             {
                 "uuid": ids("check", check.id),
-                "title": check.title,
+                **title,
                 "description": dump_yaml(body).strip(),
                 "props": [_prop("check", check.id)],
             }
