@@ -429,3 +429,12 @@ def test_the_guide_example_converts() -> None:
         "tests-pass": ["sa-11"],
         "no-criticals": ["ra-5"],
     }
+
+
+def test_a_pack_written_as_json_is_still_a_pack(tmp_path: Path) -> None:
+    path = tmp_path / "pack.json"
+    path.write_text(json.dumps(yaml.safe_load(dump_yaml(pack_document(default_pack())))))
+    assert read_pack(path) == default_pack()
+    (tmp_path / "bad.json").write_text('{"pack": ')
+    with pytest.raises(InputError, match=r"bad\.json:1: not valid JSON"):
+        read_pack(tmp_path / "bad.json")

@@ -8,6 +8,7 @@ checks replace those with the same id and add new ones; its inherited and not-ap
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -238,15 +239,16 @@ def parse_pack(doc: Any, *, source: str) -> Pack:
 
 
 def read_pack(path: Path) -> Pack:
-    """A mapping pack from a YAML file, or from an OSCAL component definition (JSON) with rules."""
-    if path.suffix.lower() == ".json":
-        from missionos.compliance.pack_oscal import read_component_definition_pack
-
-        return read_component_definition_pack(path).pack
+    """A mapping pack from a YAML (or JSON) file, or from an OSCAL component definition whose rules name
+    checks (see `pack_oscal`)."""
     try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise InputError("no such mapping pack file", source=str(path)) from None
+    try:
+        doc = json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
+    except json.JSONDecodeError as exc:
+        raise InputError(f"not valid JSON ({exc.msg})", source=str(path), line=exc.lineno) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         raise InputError(
@@ -254,6 +256,10 @@ def read_pack(path: Path) -> Pack:
             source=str(path),
             line=mark.line + 1 if mark else None,
         ) from None
+    if isinstance(doc, dict) and "component-definition" in doc:
+        from missionos.compliance.pack_oscal import pack_from_component_definition
+
+        return pack_from_component_definition(doc, source=str(path)).pack
     return parse_pack(doc, source=str(path))
 
 
