@@ -118,3 +118,21 @@ class WebhookReview(Base):
     author: Mapped[str] = mapped_column(String(300))
     submitted_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     state: Mapped[str] = mapped_column(String(50))
+
+
+class SyncRun(Base):
+    """One run of a configured source (`missionos sync`): when, what it read and wrote, or why it failed. A
+    source's next run reads from the start of its last successful one (`since`)."""
+
+    __tablename__ = "accounts_sync_run"
+    __table_args__ = (Index("ix_accounts_sync_run_source", "source", "started_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(40))
+    started_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    status: Mapped[str] = mapped_column(String(20))  # running | ok | failed
+    since: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    summary: Mapped[Any] = mapped_column(JSON, nullable=True)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)

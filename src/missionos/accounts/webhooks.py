@@ -196,29 +196,30 @@ LEASE = dt.timedelta(seconds=15)
 _LEASE_NAME = "hooks_processor_lease"
 
 
-def take_lease(session: Session, owner: str) -> bool:
-    """Take (or renew) the processing lease for `owner`; False while another live owner holds it."""
+def take_lease(session: Session, owner: str, *, name: str = _LEASE_NAME, ttl: dt.timedelta = LEASE) -> bool:
+    """Take (or renew) the lease `name` (default: webhook processing) for `owner`; False while another owner
+    holds it and renewed it less than `ttl` ago."""
     now = utcnow()
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     session.execute(
         insert(Setting)
-        .values(name=_LEASE_NAME, value="", updated_at=dt.datetime(1970, 1, 1, tzinfo=dt.UTC))
+        .values(name=name, value="", updated_at=dt.datetime(1970, 1, 1, tzinfo=dt.UTC))
         .on_conflict_do_nothing(index_elements=["name"])
     )
     taken = session.execute(
         update(Setting)
-        .where(Setting.name == _LEASE_NAME, or_(Setting.value == owner, Setting.updated_at < now - LEASE))
+        .where(Setting.name == name, or_(Setting.value == owner, Setting.updated_at < now - ttl))
         .values(value=owner, updated_at=now)
         .execution_options(synchronize_session=False)
     )
     return bool(getattr(taken, "rowcount", 0))
 
 
-def give_up_lease(session: Session, owner: str) -> None:
+def give_up_lease(session: Session, owner: str, *, name: str = _LEASE_NAME) -> None:
     session.execute(
         update(Setting)
-        .where(Setting.name == _LEASE_NAME, Setting.value == owner)
+        .where(Setting.name == name, Setting.value == owner)
         .values(value="", updated_at=dt.datetime(1970, 1, 1, tzinfo=dt.UTC))
         .execution_options(synchronize_session=False)
     )

@@ -279,26 +279,12 @@ SaveDir = Annotated[
 
 
 def _forge_import(data: Any, label: str) -> None:
-    from missionos.delivery.service import upsert_deployments, upsert_incidents, upsert_pull_requests
+    from missionos.delivery.service import import_forge
 
     with database().session() as session:
-        prs = upsert_pull_requests(session, data.pull_requests, source=label)
-        deps = upsert_deployments(session, data.deployments, source=label)
-        incs = upsert_incidents(session, data.incidents, source=label)
-    for summary, what in ((prs, "pull requests"), (deps, "deployments"), (incs, "incidents")):
-        _report(summary.as_dict(), what)
-
-
-def _client(base_url: str, token_env: str, header: str, scheme: str) -> Any:
-    import os
-
-    import httpx
-
-    headers = {"User-Agent": "missionos"}
-    token = os.environ.get(token_env)
-    if token:
-        headers[header] = f"{scheme} {token}".strip()
-    return httpx.Client(base_url=base_url, headers=headers, timeout=30.0, follow_redirects=True)
+        summaries = import_forge(session, data, source=label)
+    for key, summary in summaries.items():
+        _report(summary.as_dict(), key.replace("_", " "))
 
 
 @import_app.command("github")
@@ -314,12 +300,12 @@ def import_github(
     save_dir: SaveDir = None,
 ) -> None:
     """Import merged pull requests (commits, reviews), deployments and incident issues from GitHub."""
-    from missionos.delivery.forges import ApiPages, SavedPages, read_github
+    from missionos.delivery.forges import ApiPages, SavedPages, api_client, read_github
 
     if from_dir is not None:
         data = read_github(SavedPages(from_dir), repo, service, incident_label=incident_label)
     else:
-        with _client(base_url, token_env, "Authorization", "Bearer") as client:
+        with api_client("github", base_url, token_env) as client:
             data = read_github(ApiPages(client, save_dir), repo, service, incident_label=incident_label)
     _forge_import(data, f"github:{repo}")
 
@@ -337,11 +323,11 @@ def import_gitlab(
     save_dir: SaveDir = None,
 ) -> None:
     """Import merged merge requests (commits, notes), deployments and incident issues from GitLab."""
-    from missionos.delivery.forges import ApiPages, SavedPages, read_gitlab
+    from missionos.delivery.forges import ApiPages, SavedPages, api_client, read_gitlab
 
     if from_dir is not None:
         data = read_gitlab(SavedPages(from_dir), project, service, incident_label=incident_label)
     else:
-        with _client(base_url, token_env, "PRIVATE-TOKEN", "") as client:
+        with api_client("gitlab", base_url, token_env) as client:
             data = read_gitlab(ApiPages(client, save_dir), project, service, incident_label=incident_label)
     _forge_import(data, f"gitlab:{project}")

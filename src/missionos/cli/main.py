@@ -13,7 +13,7 @@ import typer
 from typer.core import TyperGroup
 
 from missionos import __version__, config
-from missionos.cli import accounts, compliance, delivery, experiments, flow, strategy
+from missionos.cli import accounts, compliance, delivery, experiments, flow, strategy, sync
 from missionos.cli.common import Format, FormatOption, console, database, emit, err_console
 from missionos.errors import FieldError, InputError, MissionOSError
 
@@ -49,6 +49,7 @@ app.add_typer(experiments.flags_app, name="flags", help="Feature flags (as `miss
 app.add_typer(accounts.auth_app, name="auth")
 app.add_typer(accounts.audit_app, name="audit")
 app.add_typer(accounts.hooks_app, name="hooks")
+app.add_typer(sync.app, name="sync")
 app.add_typer(measures_app, name="measures")
 app.add_typer(db_app, name="db")
 
@@ -106,6 +107,14 @@ def serve(
             "--follow` elsewhere)."
         ),
     ] = HooksProcessor.process,
+    sync_config: Annotated[
+        Path | None,
+        typer.Option(
+            "--sync",
+            help="A sources file (YAML; see `missionos sync --help`): read its sources in a process of their "
+            "own, each whenever its `every` has passed. Without it, nothing is read from the network.",
+        ),
+    ] = None,
 ) -> None:
     """Serve the dashboard, the JSON API and the webhook receivers.
 
@@ -154,6 +163,17 @@ def serve(
         "worker" if hooks_processor is HooksProcessor.workers else "external"
     )
     processor = None
+    reader = None
+    if sync_config is not None:
+        from missionos.accounts.sync import read_config
+
+        sync_config = sync_config.resolve()
+        read_config(sync_config)  # a bad file stops the server before it starts, naming the field
+        os.environ["MISSIONOS_SYNC_CONFIG"] = str(sync_config)
+        reader = subprocess.Popen(
+            [sys.executable, "-m", "missionos.cli", "sync", "run", "--follow", "--exit-with-parent"],
+            stdout=subprocess.DEVNULL,
+        )
     if hooks_processor is HooksProcessor.process:
         # The web workers only verify and store; mapping, which is CPU-bound, runs in its own process so it
         # never holds a web worker's interpreter lock while requests wait.
@@ -169,12 +189,14 @@ def serve(
         else:
             uvicorn.run(web_workers.APP, factory=True, host=host, port=port, workers=workers, **options)
     finally:
-        if processor is not None:
-            processor.send_signal(signal.SIGINT)  # it finishes the batch in hand, which is one transaction
+        for helper in (processor, reader):
+            if helper is None:
+                continue
+            helper.send_signal(signal.SIGINT)  # it finishes what it has in hand, which is one transaction
             try:
-                processor.wait(timeout=30)
+                helper.wait(timeout=30)
             except subprocess.TimeoutExpired:
-                processor.kill()
+                helper.kill()
 
 
 @app.command()

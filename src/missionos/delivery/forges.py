@@ -98,6 +98,27 @@ class ApiPages:
         return None
 
 
+# The header each forge reads its token from, and the scheme before the token.
+_AUTH = {"github": ("Authorization", "Bearer "), "gitlab": ("PRIVATE-TOKEN", "")}
+
+
+def api_client(
+    forge: str, base_url: str, token_env: str, *, transport: httpx.BaseTransport | None = None
+) -> httpx.Client:
+    """A client for the REST API of `forge` (github or gitlab), with the token from the environment variable
+    `token_env` if it is set: the token itself is never taken on a command line or written anywhere."""
+    import os
+
+    headers = {"User-Agent": "missionos"}
+    token = os.environ.get(token_env)
+    if token:
+        header, scheme = _AUTH[forge]
+        headers[header] = scheme + token
+    return httpx.Client(
+        base_url=base_url, headers=headers, timeout=30.0, follow_redirects=True, transport=transport
+    )
+
+
 @dataclass
 class SavedPages:
     """The pages an `ApiPages` saved, read back from a directory (no network)."""

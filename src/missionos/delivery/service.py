@@ -16,6 +16,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, selectinload
 
 from missionos.delivery import gitlog, levels, metrics, queries
+from missionos.delivery.forges import ForgeData
 from missionos.delivery.metrics import is_production_deployment, is_production_environment, kind_from_texts
 from missionos.delivery.models import (
     Commit,
@@ -643,6 +644,16 @@ def upsert_pull_requests(
 
 
 # --- attribution ------------------------------------------------------------------------------------------
+
+
+def import_forge(session: Session, data: ForgeData, *, source: str) -> dict[str, ImportSummary]:
+    """Write what a forge importer read (pull requests, then deployments, then incidents) in `session`'s
+    transaction; the summary of each, keyed `pull_requests`, `deployments`, `incidents`."""
+    return {
+        "pull_requests": upsert_pull_requests(session, data.pull_requests, source=source),
+        "deployments": upsert_deployments(session, data.deployments, source=source),
+        "incidents": upsert_incidents(session, data.incidents, source=source),
+    }
 
 
 def attribute(session: Session, service: Service) -> None:

@@ -8,6 +8,7 @@ API: /api/v1/accounts/me, /api/v1/accounts/users, /api/v1/accounts/tokens, /api/
 from __future__ import annotations
 
 import datetime as dt
+import os
 from typing import Annotated, Any, Literal
 
 import anyio
@@ -15,7 +16,7 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
 from fastapi.responses import RedirectResponse, Response, StreamingResponse
 from pydantic import BaseModel, Field
 
-from missionos.accounts import audit, ingest, sessions, settings, throttle, tokens, users, webhooks
+from missionos.accounts import audit, ingest, sessions, settings, sync, throttle, tokens, users, webhooks
 from missionos.accounts.identity import ROLES
 from missionos.errors import FieldError
 from missionos.web.deps import DB, DbSession, page
@@ -120,6 +121,7 @@ def _admin_context(session: Any) -> dict[str, Any]:
         "scopes": ("read", "write", "admin"),
         "new_token": None,
         "message": None,
+        "sync": sync.overview(session, os.environ.get("MISSIONOS_SYNC_CONFIG")),
     }
 
 
@@ -405,6 +407,12 @@ def api_audit_export(
         media_type="application/jsonl",
         headers={"content-disposition": 'attachment; filename="missionos-audit.jsonl"'},
     )
+
+
+@router.get("/api/v1/sync/sources", tags=["sync"])
+def api_sync_sources(session: DbSession, who: Admin) -> dict[str, Any]:
+    """The sources this server reads (`missionos serve --sync FILE`), each with its last run (admin)."""
+    return sync.overview(session, os.environ.get("MISSIONOS_SYNC_CONFIG"))
 
 
 @router.get("/api/v1/hooks/deliveries", tags=["hooks"])
