@@ -22,6 +22,7 @@ import hashlib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -138,6 +139,70 @@ def _days(value: Any, path: str, source: str) -> int:
     return parse_days(int(text) if text.isdigit() else text, path, source)
 
 
+@dataclass(frozen=True)
+class _Resolver:
+    """Finds the checks of the rules a component definition declares."""
+
+    declared: list[dict[str, Rule]]  # per component, its rules by id
+    defined: dict[str, Check]  # checks defined in the back-matter (without controls)
+    base: Pack
+
+    @cached_property
+    def base_checks(self) -> dict[str, Check]:
+        return {c.id: c for c in self.base.checks}
+
+    @cached_property
+    def checks_by_rule(self) -> dict[str, tuple[str, ...]]:
+        """Each rule's check ids, wherever they are declared (a validation component may name them)."""
+        out: dict[str, tuple[str, ...]] = {}
+        for rules in self.declared:
+            for rule in rules.values():
+                out[rule.id] = tuple(dict.fromkeys(out.get(rule.id, ()) + rule.checks))
+        return out
+
+    def resolve(
+        self, component: int, rule_id: str, where: str
+    ) -> tuple[Rule | None, list[Check], list[Problem]]:
+        """The rule named in a requirement of `component`, its checks, and what is wrong with them."""
+        rule = self.declared[component].get(rule_id) or next(
+            (rules[rule_id] for rules in self.declared if rule_id in rules), None
+        )
+        if rule is None:
+            return (
+                None,
+                [],
+                [Problem(where, "a rule the component declares (a prop Rule_Id with this value)")],
+            )
+        check_ids = self.checks_by_rule.get(rule_id, ())
+        if not check_ids:
+            return rule, [], [Problem(where, "a Check_Id in the rule's set naming the check for it")]
+        base_checks = self.base_checks
+        checks, problems = [], []
+        for cid in check_ids:
+            known = self.defined.get(cid) or base_checks.get(cid)
+            if known is None:
+                problems.append(
+                    Problem(
+                        f"{where}, Check_Id {cid!r}",
+                        f"a check defined in a back-matter resource with the prop check ({NS}), "
+                        f"or one of pack {self.base.label}'s checks: " + ", ".join(base_checks),
+                    )
+                )
+            else:
+                checks.append(known)
+        return rule, checks, problems
+
+
+def _parts(req: Mapping[str, Any], description: str) -> list[tuple[str, list[str]]]:
+    """(statement, rule ids) of a requirement and of each of its statements."""
+    parts = [(description, named_rules(req))]
+    statements = req.get("statements") or []
+    for stmt in statements if isinstance(statements, list) else []:
+        if isinstance(stmt, dict):
+            parts.append((str(stmt.get("description") or "").strip() or description, named_rules(stmt)))
+    return parts
+
+
 def pack_from_component_definition(
     doc: Mapping[str, Any], *, source: str, base: Pack | None = None
 ) -> ConvertedPack:
@@ -146,29 +211,24 @@ def pack_from_component_definition(
     Every rule an implemented requirement names must resolve to a check, or nothing is returned: the error
     lists each component, control and rule that does not.
     """
-    base = base or default_pack()
     body = doc.get("component-definition")
     if not isinstance(body, dict):
         raise FieldError("component-definition", "an OSCAL component definition", source=source)
-    metadata = body.get("metadata") if isinstance(body.get("metadata"), dict) else {}
-    assert isinstance(metadata, dict)
-    defined = _check_definitions(body, source)
-    base_checks = {c.id: c for c in base.checks}
+    raw_metadata = body.get("metadata")
+    metadata: dict[str, Any] = raw_metadata if isinstance(raw_metadata, dict) else {}
     components = [c for c in body.get("components") or [] if isinstance(c, dict)]
-
-    declared = [component_rules(c, where=f"components[{i}]", source=source) for i, c in enumerate(components)]
-    checks_by_rule: dict[str, tuple[str, ...]] = {}  # a rule's checks, wherever they are declared
-    for rules in declared:
-        for rule in rules.values():
-            checks_by_rule[rule.id] = tuple(dict.fromkeys(checks_by_rule.get(rule.id, ()) + rule.checks))
-
+    resolver = _Resolver(
+        [component_rules(c, where=f"components[{i}]", source=source) for i, c in enumerate(components)],
+        _check_definitions(body, source),
+        base or default_pack(),
+    )
     mappings: dict[str, dict[str, str]] = {}  # check id -> control -> statement
+    checks: dict[str, Check] = {}
     inherited: dict[str, dict[str, str]] = {}
     not_applicable: dict[str, str] = {}
     unchecked: dict[str, list[str]] = {}
     used: set[str] = set()
     problems: list[Problem] = []
-
     for i, comp in enumerate(components):
         title = str(comp.get("title") or f"components[{i}]")
         provider = prop_value(comp, "provider", NS)
@@ -183,48 +243,22 @@ def pack_from_component_definition(
             if prop_value(req, "implementation-status") == "not-applicable":
                 not_applicable[control] = description or "Not applicable."
                 continue
-            parts = [(description, named_rules(req))]
-            statements = req.get("statements") or []
-            for stmt in statements if isinstance(statements, list) else []:
-                if isinstance(stmt, dict):
-                    parts.append(
-                        (str(stmt.get("description") or "").strip() or description, named_rules(stmt))
-                    )
-            if not any(ids for _text, ids in parts):
+            parts = _parts(req, description)
+            if not any(rule_ids for _text, rule_ids in parts):
                 unchecked.setdefault(title, []).append(control)
                 continue
             for text, rule_ids in parts:
                 for rule_id in rule_ids:
                     where = f"component {title!r}, control {control}, rule {rule_id!r}"
-                    found = declared[i].get(rule_id) or next(
-                        (rules[rule_id] for rules in declared if rule_id in rules), None
-                    )
-                    if found is None:
-                        problems.append(
-                            Problem(where, "a rule the component declares (a prop Rule_Id with this value)")
-                        )
-                        continue
-                    check_ids = checks_by_rule.get(rule_id, ())
-                    if not check_ids:
-                        problems.append(
-                            Problem(where, "a Check_Id in the rule's set naming the check for it")
-                        )
+                    rule, found, wrong = resolver.resolve(i, rule_id, where)
+                    problems += wrong
+                    if rule is None or not found:
                         continue
                     used.add(rule_id)
-                    for cid in check_ids:
-                        known = defined.get(cid) or base_checks.get(cid)
-                        if known is None:
-                            problems.append(
-                                Problem(
-                                    f"{where}, Check_Id {cid!r}",
-                                    "a check defined in a back-matter resource with the prop check "
-                                    f"({NS}), or one of pack {base.label}'s checks: "
-                                    + ", ".join(base_checks),
-                                )
-                            )
-                            continue
-                        statement = text or found.description or known.title
-                        controls = mappings.setdefault(cid, {})
+                    for check in found:
+                        checks[check.id] = check
+                        statement = text or rule.description or check.title
+                        controls = mappings.setdefault(check.id, {})
                         before = controls.get(control)
                         controls[control] = (
                             statement if not before or statement in before else f"{before} {statement}"
@@ -233,16 +267,9 @@ def pack_from_component_definition(
         raise InputError(
             f"{len(problems)} rule(s) without a check: " + "; ".join(map(str, problems)), source=source
         )
-
-    declared_order = {
-        cid: n for n, cid in enumerate(dict.fromkeys(c for ids in checks_by_rule.values() for c in ids))
-    }
-    checks = tuple(
-        replace(defined.get(cid) or base_checks[cid], controls=mappings[cid])
-        for cid in sorted(
-            mappings, key=lambda cid: declared_order[cid]
-        )  # in the order the rules declare them
-    )
+    # the checks in the order the rules declare them
+    order = list(dict.fromkeys(cid for ids in resolver.checks_by_rule.values() for cid in ids))
+    ordered = tuple(replace(checks[cid], controls=mappings[cid]) for cid in order if cid in mappings)
     remediation = dict(SEVERITY_DEFAULTS)
     for j, p in enumerate(metadata.get("props") or []):
         if isinstance(p, dict) and p.get("name") == "remediation-days" and p.get("ns") == NS:
@@ -258,7 +285,7 @@ def pack_from_component_definition(
         name=prop_value(metadata, "pack", NS) or _slug(title),
         version=str(metadata.get("version") or "0"),
         title=title,
-        checks=checks,
+        checks=ordered,
         inherited=inherited,
         not_applicable=not_applicable,
         remediation_days=remediation,
@@ -266,7 +293,7 @@ def pack_from_component_definition(
         if window is None
         else _days(window, "metadata.props.derived-window-days", source),
     )
-    every = {rule_id for rules in declared for rule_id in rules}
+    every = {rule_id for rules in resolver.declared for rule_id in rules}
     return ConvertedPack(pack, len(used), unchecked, sorted(every - used))
 
 
