@@ -310,3 +310,24 @@ def test_serve_with_sync_reads_the_sources_in_a_process_of_its_own(db: Database,
             time.sleep(0.2)
         assert [(r["source"], r["last_status"]) for r in rows] == [("drop", "ok")]
     assert count(db, WorkItem) == 36
+
+
+def test_read_now_makes_a_source_due_at_once_and_is_audited(
+    client: httpx.Client, db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = sources_file(tmp_path, f"every: 1d\nsources:\n  - {{name: drop, kind: jira, from_dir: {JIRA}}}\n")
+    sources = sync.read_config(path).sources
+    assert client.post("/api/v1/sync/sources/drop/read").status_code == 409, "no sources file: nothing reads"
+    monkeypatch.setenv("MISSIONOS_SYNC_CONFIG", str(path))
+    assert [o.status for o in sync.run(db, sources, only_due=True)] == ["ok"]
+    assert sync.run(db, sources, only_due=True) == [], "read a moment ago, due in a day"
+    assert client.post("/api/v1/sync/sources/nope/read").status_code == 404
+    asked = client.post("/api/v1/sync/sources/drop/read")
+    assert asked.status_code == 202 and asked.json()["source"] == "drop"
+    assert [o.status for o in sync.run(db, sources, only_due=True)] == ["ok"], (
+        "asked for: read at the next look"
+    )
+    assert sync.run(db, sources, only_due=True) == [], "one request, one read"
+    entries = client.get("/api/v1/audit", params={"kind": "sync-source"}).json()
+    assert [(e["action"], e["key"]) for e in entries] == [("read-now", "drop")]
+    assert 'action="/accounts/sync/drop"' in client.get("/accounts", headers={"accept": "text/html"}).text

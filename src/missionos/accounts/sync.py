@@ -45,7 +45,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from missionos.accounts import webhooks
-from missionos.accounts.models import SyncRun
+from missionos.accounts.models import Setting, SyncRun
 from missionos.errors import FieldError, InputError, MissionOSError
 from missionos.store import Database, utcnow
 
@@ -286,12 +286,34 @@ def _last_good_start(session: Session, name: str) -> dt.datetime | None:
     )
 
 
-def due(source: Source, last: SyncRun | None, now: dt.datetime) -> bool:
+_REQUEST = "sync_request:"  # a Setting per source asked to be read now (admin page, API)
+
+
+def request_now(session: Session, name: str) -> dt.datetime:
+    """Ask the reader (`serve --sync`) to read source `name` at its next look, whatever its interval."""
+    at = utcnow()
+    row = session.get(Setting, _REQUEST + name)
+    if row is None:
+        session.add(Setting(name=_REQUEST + name, value="", updated_at=at))
+    else:
+        row.updated_at = at
+    return at
+
+
+def requests(session: Session) -> dict[str, dt.datetime]:
+    """When each source was last asked to be read now."""
+    rows = session.scalars(select(Setting).where(Setting.name.startswith(_REQUEST))).all()
+    return {r.name.removeprefix(_REQUEST): _as_utc(r.updated_at) or utcnow() for r in rows}
+
+
+def due(source: Source, last: SyncRun | None, now: dt.datetime, requested: dt.datetime | None = None) -> bool:
     """Whether `source` should be read now: never read, or its last run started `every` ago or more. A run
     that failed is tried again after `RETRY` at most, so a passing outage costs minutes, not an interval."""
     if last is None:
         return True
     started = _as_utc(last.started_at) or now
+    if requested is not None and requested > started:
+        return True
     return now - started >= _wait(source, last)
 
 
@@ -313,9 +335,10 @@ def run(
     owner = owner or f"{socket.gethostname()}:{os.getpid()}"
     with db.session() as session:
         last = last_runs(session)
+        asked = requests(session) if only_due else {}
     outcomes = []
     for source in sources:
-        if only_due and not due(source, last.get(source.name), now()):
+        if only_due and not due(source, last.get(source.name), now(), asked.get(source.name)):
             continue
         outcomes.append(run_one(db, source, transport=transport, owner=owner, now=now))
         advance(source)

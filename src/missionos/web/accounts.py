@@ -18,7 +18,7 @@ from pydantic import BaseModel, Field
 
 from missionos.accounts import audit, ingest, sessions, settings, sync, throttle, tokens, users, webhooks
 from missionos.accounts.identity import ROLES
-from missionos.errors import FieldError
+from missionos.errors import ConflictError, FieldError, NotFoundError
 from missionos.web.deps import DB, DbSession, page
 from missionos.web.security import SESSION_COOKIE, Principal, client_address, current_principal, require
 
@@ -224,6 +224,12 @@ async def admin_replay(request: Request, db: DB, who: Admin) -> Any:
     return RedirectResponse("/accounts#hooks", status_code=303)
 
 
+@router.post("/accounts/sync/{name}", include_in_schema=False)
+def admin_sync_now(session: DbSession, who: Admin, name: str) -> Any:
+    _request_sync(session, who, name)
+    return RedirectResponse("/accounts#sources", status_code=303)
+
+
 @router.get("/accounts/audit", include_in_schema=False)
 def audit_page(
     request: Request,
@@ -413,6 +419,24 @@ def api_audit_export(
 def api_sync_sources(session: DbSession, who: Admin) -> dict[str, Any]:
     """The sources this server reads (`missionos serve --sync FILE`), each with its last run (admin)."""
     return sync.overview(session, os.environ.get("MISSIONOS_SYNC_CONFIG"))
+
+
+@router.post("/api/v1/sync/sources/{name}/read", tags=["sync"], status_code=202)
+def api_sync_now(session: DbSession, who: Admin, name: str) -> dict[str, Any]:
+    """Ask this server's reader to read source `name` at its next look (within seconds), whatever its
+    interval (admin; audited). 409 when the server reads no sources file."""
+    return {"source": name, "requested_at": _request_sync(session, who, name).isoformat()}
+
+
+def _request_sync(session: Any, who: Principal, name: str) -> dt.datetime:
+    config = os.environ.get("MISSIONOS_SYNC_CONFIG")
+    if not config:
+        raise ConflictError("this server reads no sources: start it with `missionos serve --sync FILE`")
+    names = [s["source"] for s in sync.overview(session, config)["sources"] if s["reads"]]
+    if name not in names:
+        raise NotFoundError("source", name)
+    audit.record(session, actor=who.name, action="read-now", kind="sync-source", key=name)
+    return sync.request_now(session, name)
 
 
 @router.get("/api/v1/hooks/deliveries", tags=["hooks"])
