@@ -9,10 +9,13 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Form, Query, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
+from markupsafe import Markup
+from sqlalchemy.orm import Session
 
 from missionos.accounts import audit
 from missionos.errors import FieldError, InputError, NotFoundError
-from missionos.experiments import ofrep, service, sticky
+from missionos.experiments import forest, ofrep, service, sticky
+from missionos.strategy import service as strategy_service
 from missionos.web.charts import line_chart
 from missionos.web.deps import DB, DbSession, page
 from missionos.web.security import Principal, require
@@ -35,13 +38,54 @@ STATUS_BADGE = {
 def index(request: Request, db: DB) -> Any:
     with db.session() as session:
         designs = service.list_experiments(session)
+        bets = _bets_by_experiment(session)
+    analyses = [service.analyze(db, design.key) for design in designs]
+    plots = forest.draw_all(analyses)
+    today = strategy_service.today()
     rows = []
-    for design in designs:
-        analysis = service.analyze(db, design.key)
+    for design, analysis, plot in zip(designs, analyses, plots, strict=True):
+        tested_by = bets.get(design.key, [])
+        decide_by = min((b["decide_by"] for b in tested_by if b["decide_by"]), default=None)
         rows.append(
-            {"design": design, "analysis": analysis, "badge": STATUS_BADGE.get(analysis.verdict.status, "")}
+            {
+                "design": design,
+                "analysis": analysis,
+                "badge": STATUS_BADGE.get(analysis.verdict.status, ""),
+                "plot": Markup(plot),  # every text in it is escaped by the renderer
+                "bets": tested_by,
+                "days": forest.days_running(design.started_at, analysis.analyzed_at),
+                "decide_by": decide_by,
+                "overdue": decide_by is not None
+                and decide_by < today
+                and analysis.verdict.status in ("inconclusive", "too early"),
+                "units": [(v, analysis.counts.units.get(v, 0)) for v in design.variations],
+                "total": sum(analysis.counts.units.values()),
+            }
         )
-    return page(request, "experiments/index.html", "experiments", rows=rows)
+    return page(request, "experiments/index.html", "experiments", rows=rows, today=today)
+
+
+def _bets_by_experiment(session: Session) -> dict[str, list[dict[str, Any]]]:
+    """The bets of the stored plans' current versions that name an experiment (by its key, as the strategy
+    context's `find_bet` does), with their strategy and decision date."""
+    found: dict[str, list[dict[str, Any]]] = {}
+    for summary in strategy_service.list_plans(session):
+        plan = strategy_service.get_plan(session, summary.key).plan
+        for bet in plan.bets:
+            if not bet.flag:
+                continue
+            strategy = plan.strategy(bet.strategy)
+            found.setdefault(bet.flag, []).append(
+                {
+                    "plan": plan.key,
+                    "plan_title": plan.title,
+                    "bet": bet.id,
+                    "strategy": bet.strategy,
+                    "statement": strategy.statement if strategy else "",
+                    "decide_by": bet.decide_by,
+                }
+            )
+    return found
 
 
 @router.get("/experiments/flags", include_in_schema=False)
