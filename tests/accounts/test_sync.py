@@ -10,10 +10,10 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from missionos.accounts import sync, webhooks
-from missionos.accounts.models import SyncRun
+from missionos.accounts.models import Setting, SyncRun
 from missionos.delivery.models import Deployment, PullRequest
 from missionos.errors import FieldError, InputError
 from missionos.flow.models import WorkItem
@@ -331,3 +331,48 @@ def test_read_now_makes_a_source_due_at_once_and_is_audited(
     entries = client.get("/api/v1/audit", params={"kind": "sync-source"}).json()
     assert [(e["action"], e["key"]) for e in entries] == [("read-now", "drop")]
     assert 'action="/accounts/sync/drop"' in client.get("/accounts", headers={"accept": "text/html"}).text
+
+
+def test_a_stopped_reader_ends_its_run_and_frees_the_source(
+    db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = sync.read_config(
+        sources_file(tmp_path, f"sources:\n  - {{name: drop, kind: jira, from_dir: {JIRA}}}\n")
+    )
+
+    def stopped(*_args: Any) -> dict[str, Any]:
+        raise KeyboardInterrupt
+
+    monkeypatch.setitem(sync.READERS, "jira", stopped)
+    with pytest.raises(KeyboardInterrupt):
+        sync.run(db, config.sources, owner="host:1")
+    with db.session() as session:
+        (run,) = session.scalars(select(SyncRun)).all()
+        assert (run.status, run.error) == ("failed", "interrupted: its reader was stopped")
+        assert run.finished_at is not None
+    monkeypatch.undo()
+    (done,) = sync.run(db, config.sources, owner="host:2")
+    assert done.status == "ok", "another reader may take the source at once"
+
+
+def test_a_dead_readers_run_is_closed_when_the_source_is_next_read(db: Database, tmp_path: Path) -> None:
+    config = sync.read_config(
+        sources_file(tmp_path, f"sources:\n  - {{name: drop, kind: jira, from_dir: {JIRA}}}\n")
+    )
+    long_ago = dt.datetime.now(dt.UTC) - dt.timedelta(hours=1)
+    with db.session() as session:
+        assert webhooks.take_lease(session, "dead-host:1", name="sync:drop", ttl=sync.LEASE_TTL)
+        session.add(SyncRun(source="drop", kind="jira", started_at=long_ago, status="running"))
+    (blocked,) = sync.run(db, config.sources, owner="host:2")
+    assert blocked.status == "skipped", "within the lease's time the dead reader still holds it"
+    with db.session() as session:  # its lease was last renewed long ago
+        webhooks.take_lease(session, "dead-host:1", name="sync:drop", ttl=sync.LEASE_TTL)
+        session.execute(update(Setting).where(Setting.name == "sync:drop").values(updated_at=long_ago))
+    (done,) = sync.run(db, config.sources, owner="host:2")
+    assert done.status == "ok"
+    with db.session() as session:
+        runs = session.scalars(select(SyncRun).order_by(SyncRun.id)).all()
+        assert [(r.status, r.error) for r in runs] == [
+            ("failed", "interrupted: its reader stopped before it finished"),
+            ("ok", None),
+        ]

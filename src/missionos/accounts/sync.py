@@ -33,6 +33,7 @@ import logging
 import os
 import re
 import socket
+import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -41,7 +42,7 @@ from typing import Any
 
 import httpx
 import yaml
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from missionos.accounts import webhooks
@@ -52,7 +53,10 @@ from missionos.store import Database, utcnow
 log = logging.getLogger(__name__)
 
 DEFAULT_EVERY = dt.timedelta(hours=1)
-LEASE_TTL = dt.timedelta(hours=2)  # a run that takes longer than this may be joined by another reader
+LEASE_TTL = dt.timedelta(
+    minutes=5
+)  # a reader that stopped renewing this long ago has died: the source is free
+LEASE_RENEW = 60.0  # seconds between renewals while a source is being read
 OVERLAP = dt.timedelta(minutes=5)  # incremental reads start this much before the last good run began
 RETRY = dt.timedelta(minutes=5)  # a failed source is read again this soon (or at its own interval, if sooner)
 
@@ -358,6 +362,12 @@ def run_one(
     with db.session() as session:
         if not webhooks.take_lease(session, owner, name=lease, ttl=LEASE_TTL):
             return Outcome(source.name, source.kind, "skipped", started, error="another reader holds it")
+        # Holding the lease, no one else reads this source: a run still marked running was cut short.
+        session.execute(
+            update(SyncRun)
+            .where(SyncRun.source == source.name, SyncRun.status == "running")
+            .values(status="failed", error="interrupted: its reader stopped before it finished")
+        )
         good = _last_good_start(session, source.name)
         since = good - OVERLAP if good is not None and source.incremental else None
         row = SyncRun(source=source.name, kind=source.kind, started_at=started, status="running", since=since)
@@ -366,9 +376,11 @@ def run_one(
         run_id = row.id
     clock = time.perf_counter()
     summary: dict[str, Any] = {}
-    error: str | None = None
+    error: str | None = "interrupted: its reader was stopped"
+    renewing = _Renewal(db, owner, lease)
     try:
         summary = READERS[source.kind](db, source, since, transport)
+        error = None
     except MissionOSError as exc:
         error = f"{exc.location}: {exc}" if getattr(exc, "location", None) else str(exc)
     except httpx.HTTPError as exc:
@@ -376,14 +388,41 @@ def run_one(
     except Exception as exc:  # a source's failure is recorded, and the others still run
         log.exception("sync of %s failed", source.name)
         error = f"internal error ({type(exc).__name__}): {exc}"
+    finally:  # also when the reader is stopped (Ctrl-C, the server ending): the run ends, the lease is freed
+        renewing.stop()
+        with db.session() as session:
+            stored = session.get(SyncRun, run_id)
+            if stored is not None:
+                stored.finished_at, stored.summary, stored.error = now(), summary, error
+                stored.status = "failed" if error else "ok"
+            webhooks.give_up_lease(session, owner, name=lease)
     seconds = time.perf_counter() - clock
-    status = "failed" if error else "ok"
-    with db.session() as session:
-        stored = session.get(SyncRun, run_id)
-        if stored is not None:
-            stored.finished_at, stored.status, stored.summary, stored.error = now(), status, summary, error
-        webhooks.give_up_lease(session, owner, name=lease)
-    return Outcome(source.name, source.kind, status, started, seconds, since, summary, error)
+    return Outcome(
+        source.name, source.kind, "failed" if error else "ok", started, seconds, since, summary, error
+    )
+
+
+class _Renewal:
+    """Renews a source's lease every `LEASE_RENEW` seconds while it is read, so a long read keeps it and a
+    reader that dies loses it within `LEASE_TTL`."""
+
+    def __init__(self, db: Database, owner: str, lease: str) -> None:
+        self._db, self._owner, self._lease = db, owner, lease
+        self._stopped = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=f"lease {lease}", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stopped.wait(LEASE_RENEW):
+            try:
+                with self._db.session() as session:
+                    webhooks.take_lease(session, self._owner, name=self._lease, ttl=LEASE_TTL)
+            except Exception:  # a missed renewal is retried at the next tick
+                log.warning("could not renew the lease %s", self._lease, exc_info=True)
+
+    def stop(self) -> None:
+        self._stopped.set()
+        self._thread.join(timeout=5)
 
 
 def _token(source: Source, key: str) -> str | None:
