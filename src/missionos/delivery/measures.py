@@ -5,9 +5,10 @@ Each point is the figure of one Monday-started week (the first and last may be p
 Inside a `measures.reading()` block (one page view) the weekly figures of a scope and window are computed once
 and shared by every measure that reads them, and the organization's records of a window are loaded once for
 every scope read over it (each scope's figures are cut from them). Production deployment counts skip that
-computation: they come from one query of the production deployments' finish times, bucketed by week with
-numpy, so that an all-time window (the strategy context's "has this service ever shipped") costs one query
-rather than a pass over thousands of empty weeks.
+computation: they are the production deployments' finish times bucketed by week with numpy, taken from the
+organization's production deployments of the window when the block has read them (the organization's own
+counts read them, and its records reuse them), else from one query, so that an all-time window (the strategy
+context's "has this service ever shipped") costs one query rather than a pass over thousands of empty weeks.
 """
 
 from __future__ import annotations
@@ -17,8 +18,9 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+from sqlalchemy.orm import Session
 
-from missionos.delivery import queries
+from missionos.delivery import metrics, queries
 from missionos.delivery.service import ScopeRecords, scope_records, weekly_figures
 from missionos.measures import Direction, Point, Scope, Series, Window, measure, memoized, memoized_already
 from missionos.store import Database
@@ -45,8 +47,24 @@ def _weekly(db: Database, scope: Scope, window: Window) -> tuple[queries.ScopeSe
         key = ("delivery.organization_records", id(db), window)
         records: ScopeRecords | None = memoized_already(key)
         if scope.kind == "org":
-            records = memoized(key, lambda: scope_records(session, selected, window))
+            records = memoized(
+                key,
+                lambda: scope_records(
+                    session, selected, window, deployments=_organization_production(db, session, window)
+                ),
+            )
         return selected, weekly_figures(session, selected, window, records=records)
+
+
+def _organization_production(db: Database, session: Session, window: Window) -> metrics.Deployments:
+    """The organization's production deployments from a week before `window` (what its records over the
+    window hold), read once in a reading block: its deployment counts and its records share them."""
+    return memoized(
+        ("delivery.organization_production", id(db), window),
+        lambda: queries.production(
+            session, queries.services_in(session, Scope("org")), window.since - metrics.ATTRIBUTION_WINDOW
+        ),
+    )
 
 
 def week_starts(window: Window) -> list[dt.datetime]:
@@ -60,18 +78,39 @@ def week_starts(window: Window) -> list[dt.datetime]:
     return [max(start + i * step, window.since) for i in range(count)]
 
 
+def _weeks(window: Window) -> tuple[list[dt.datetime], Any]:
+    """`week_starts(window)` and the same in microseconds since the epoch, once per reading block."""
+
+    def compute() -> tuple[list[dt.datetime], Any]:
+        starts = week_starts(window)
+        return starts, np.array([metrics.micros(s) for s in starts], dtype=np.int64)
+
+    return memoized(("delivery.week_starts", window), compute)
+
+
 def _deployment_counts(name: str, unit: str) -> Callable[[Database, Scope, Window], Series]:
     def compute(db: Database, scope: Scope, window: Window) -> Series:
         def load() -> tuple[queries.ScopeServices, Any]:
             with db.session() as session:
                 selected = queries.services_in(session, scope)
-                return selected, queries.production_finishes(session, selected, window)
+                # the organization's production deployments of the window, when read or about to be read
+                # for its records, hold every scope's
+                deployed: metrics.Deployments | None = memoized_already(
+                    ("delivery.organization_production", id(db), window)
+                )
+                if deployed is None and scope.kind == "org":
+                    deployed = _organization_production(db, session, window)
+                if deployed is None:
+                    return selected, queries.production_finishes(session, selected, window)
+                if scope.kind != "org":
+                    deployed = deployed.only(selected.names)
+                return selected, deployed.finished[deployed.within(window)]
 
         selected, finishes = memoized(("delivery.production_finishes", id(db), scope, window), load)
-        starts = week_starts(window)
+        starts, micros = _weeks(window)
         # each finish falls in the last week starting at or before it
-        weeks = np.searchsorted([s.timestamp() for s in starts], finishes, side="right") - 1
-        counts = np.bincount(weeks, minlength=len(starts)) if len(starts) else ()
+        weeks = np.searchsorted(micros, finishes, side="right") - 1
+        counts = np.bincount(weeks, minlength=len(starts)).tolist() if len(starts) else []
         points = tuple(Point(at, float(n)) for at, n in zip(starts, counts, strict=True))
         return Series(name, scope, unit, points, detail={"services": list(selected.names), "period": "week"})
 

@@ -2,17 +2,19 @@
 
 Nothing here touches a database: `missionos.delivery.queries` loads the records with SQL, and these functions
 do the arithmetic. Deployments are identified by (service, id); all times are timezone-aware UTC.
+
+Production deployments are counted as columns (`Deployments`: numpy arrays in finish order, times in whole
+microseconds) so that a page over tens of thousands of them builds no Python object per deployment; every
+function also takes a sequence of `DeploymentRecord`s, which it turns into columns.
 """
 
 from __future__ import annotations
 
-import bisect
 import datetime as dt
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from operator import attrgetter
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -50,6 +52,146 @@ def key(deployment: DeploymentRecord) -> DeploymentKey:
     return (deployment.service, deployment.id)
 
 
+EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+_MICROSECOND = dt.timedelta(microseconds=1)
+DAY_US = 86_400_000_000
+
+
+def micros(moment: dt.datetime) -> int:
+    """A timezone-aware time as whole microseconds since the epoch (exact, unlike a float timestamp)."""
+    return (moment - EPOCH) // _MICROSECOND
+
+
+def from_micros(us: int) -> dt.datetime:
+    return EPOCH + dt.timedelta(microseconds=int(us))
+
+
+class DeploymentRef(NamedTuple):
+    """A production deployment named by a failure (the one that remediates another), with its finish."""
+
+    service: str
+    id: str
+    finished_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class Deployments:
+    """Production deployments as columns, in finish order (finished_at, then service, then id).
+
+    `service` holds each deployment's index into `services`; `finished` its finish in whole microseconds since
+    the epoch; `remediates` the ids it names, space-separated. Columns let a page's figures over thousands of
+    deployments be counted with numpy rather than one Python object per deployment.
+    """
+
+    services: tuple[str, ...]
+    service: Any
+    id: Any
+    finished: Any
+    kind: Any
+    remediates: Any
+
+    @classmethod
+    def ordered(
+        cls, services: Sequence[str], service: Any, ids: Any, finished: Any, kind: Any, remediates: Any
+    ) -> Deployments:
+        """The columns put in finish order (ties, rare, are ordered by service name and id)."""
+        codes = np.asarray(service, dtype=np.intp)
+        finishes = np.asarray(finished, dtype=np.int64)
+        ids = np.asarray(ids, dtype=object)
+        order = np.argsort(finishes, kind="stable")
+        ordered = finishes[order]
+        same = np.flatnonzero(ordered[1:] == ordered[:-1])
+        if same.size:
+            breaks = np.diff(same) > 1
+            firsts = same[np.concatenate(([True], breaks))]
+            lasts = same[np.concatenate((breaks, [True]))] + 2
+            for a, b in zip(firsts.tolist(), lasts.tolist(), strict=True):
+                order[a:b] = sorted(order[a:b].tolist(), key=lambda i: (services[int(codes[i])], ids[i]))
+        return cls(
+            tuple(services),
+            codes[order],
+            ids[order],
+            finishes[order],
+            np.asarray(kind, dtype=object)[order],
+            np.asarray(remediates, dtype=object)[order],
+        )
+
+    @classmethod
+    def of(cls, deployments: Iterable[DeploymentRecord]) -> Deployments:
+        records = list(deployments)
+        services = sorted({d.service for d in records})
+        code = {name: i for i, name in enumerate(services)}
+        return cls.ordered(
+            services,
+            [code[d.service] for d in records],
+            [d.id for d in records],
+            [micros(d.finished_at) for d in records],
+            [d.kind for d in records],
+            [" ".join(d.remediates) for d in records],
+        )
+
+    def __len__(self) -> int:
+        return len(self.id)
+
+    def take(self, index: Any) -> Deployments:
+        """The deployments at `index` (a mask or an ascending index array keeps the finish order)."""
+        return Deployments(
+            self.services,
+            self.service[index],
+            self.id[index],
+            self.finished[index],
+            self.kind[index],
+            self.remediates[index],
+        )
+
+    def only(self, names: Collection[str]) -> Deployments:
+        """The deployments of the services `names`."""
+        wanted = [i for i, name in enumerate(self.services) if name in set(names)]
+        return self.take(np.isin(self.service, wanted))
+
+    def within(self, window: Window) -> Any:
+        """A mask of the deployments finished in `window`."""
+        return (self.finished >= micros(window.since)) & (self.finished < micros(window.until))
+
+    def key(self, row: int) -> DeploymentKey:
+        return (self.services[self.service[row]], str(self.id[row]))
+
+    def ref(self, row: int) -> DeploymentRef:
+        return DeploymentRef(*self.key(row), from_micros(self.finished[row]))
+
+    def of_service(self, name: str) -> Any:
+        """The rows of service `name`, in finish order."""
+        if name not in self.services:
+            return np.zeros(0, dtype=np.intp)
+        return np.flatnonzero(self.service == self.services.index(name))
+
+    def rows(self, keys: Iterable[DeploymentKey]) -> dict[DeploymentKey, int]:
+        """The row of each of `keys` that is among these deployments."""
+        wanted = set(keys)
+        if not wanted or not len(self):
+            return {}
+        found: dict[DeploymentKey, int] = {}
+        for row in np.flatnonzero(np.isin(self.id, [k[1] for k in wanted])).tolist():
+            k = self.key(row)
+            if k in wanted:
+                found[k] = row
+        return found
+
+    def mask(self, keys: Iterable[DeploymentKey]) -> Any:
+        """A mask of the deployments among `keys`."""
+        marked = np.zeros(len(self), dtype=bool)
+        marked[list(self.rows(keys).values())] = True
+        return marked
+
+    def rework(self) -> Any:
+        """A mask of the hotfixes and rollbacks."""
+        return np.isin(self.kind, REMEDIATION_KINDS)
+
+
+def _columns(production: Deployments | Iterable[DeploymentRecord]) -> Deployments:
+    return production if isinstance(production, Deployments) else Deployments.of(production)
+
+
 def is_production_environment(environment: str, configured: Iterable[str] = ()) -> bool:
     """Production is `^(prod|production)$` (case-insensitive), or the service's configured names."""
     names = {c.strip().lower() for c in configured if c.strip()}
@@ -80,42 +222,53 @@ def kind_from_texts(kind: str, texts: Iterable[str], *, remediation: bool = Fals
     return found
 
 
-_FINISH_ORDER = attrgetter("finished_at", "service", "id")
+class _ServiceRows:
+    """Each service's rows of some deployments, in finish order, found when first asked for."""
 
+    def __init__(self, production: Deployments) -> None:
+        self.production = production
+        self.found: dict[str, Any] = {}
 
-def by_finish(deployments: Iterable[DeploymentRecord]) -> list[DeploymentRecord]:
-    return sorted(deployments, key=_FINISH_ORDER)
+    def __call__(self, service: str) -> Any:
+        if service not in self.found:
+            self.found[service] = self.production.of_service(service)
+        return self.found[service]
 
 
 def remediations(
-    production: Sequence[DeploymentRecord],
+    production: Deployments | Sequence[DeploymentRecord],
     incident_targets: Mapping[DeploymentKey, Sequence[DeploymentKey]] | None = None,
-) -> dict[DeploymentKey, DeploymentRecord]:
+) -> dict[DeploymentKey, DeploymentRef]:
     """For each remediated production deployment, the first later hotfix or rollback that remediates it.
 
     A hotfix or rollback names what it remediates; naming nothing, it remediates the deployments that the
     incidents naming it as their remediation are attributed to (`incident_targets`, see `incident_targets`),
     and without those the production deployment of its service just before it.
     """
+    columns = _columns(production)
     incident_targets = incident_targets or {}
-    found: dict[DeploymentKey, DeploymentRecord] = {}
-    previous: dict[str, DeploymentRecord] = {}
-    for d in by_finish(production):
-        if d.kind in REMEDIATION_KINDS:
-            targets = [(d.service, t) for t in d.remediates] if d.remediates else []
-            if not targets:
-                targets = list(incident_targets.get(key(d), ()))
-            if not targets and d.service in previous:
-                targets = [key(previous[d.service])]
-            for target in targets:
-                found.setdefault(target, d)
-        previous[d.service] = d
+    found: dict[DeploymentKey, DeploymentRef] = {}
+    of_service = _ServiceRows(columns)
+    for row in np.flatnonzero(columns.rework()).tolist():
+        service, did = columns.key(row)
+        named = str(columns.remediates[row] or "").split()
+        targets = [(service, t) for t in named]
+        if not targets:
+            targets = list(incident_targets.get((service, did), ()))
+        if not targets:
+            rows = of_service(service)
+            before = int(np.searchsorted(rows, row))
+            if before > 0:
+                targets = [columns.key(int(rows[before - 1]))]
+        fix = columns.ref(row)
+        for target in targets:
+            found.setdefault(target, fix)
     return found
 
 
 def attribute_incidents(
     incidents: Iterable[IncidentRecord],
-    production: Sequence[DeploymentRecord],
+    production: Deployments | Sequence[DeploymentRecord],
     *,
     commit_deployments: Mapping[tuple[str, str], str] | None = None,
     window: dt.timedelta = ATTRIBUTION_WINDOW,
@@ -126,46 +279,49 @@ def attribute_incidents(
     deployment that carried it (`commit_deployments[(service, sha)]`). Without a cause, the latest production
     deployment of the service that finished before the incident started, within `window`.
     """
+    columns = _columns(production)
     commit_deployments = commit_deployments or {}
     incidents = list(incidents)
-    per_service: dict[str, list[DeploymentRecord]] = defaultdict(list)
-    for d in by_finish(production):
-        per_service[d.service].append(d)
-    finishes = {s: [d.finished_at for d in ds] for s, ds in per_service.items()}
-    causes = {i.cause for i in incidents if i.cause}
-    ids = {key(d) for d in production if d.id in causes}
+    named = columns.rows((i.service, i.cause) for i in incidents if i.cause)
+    of_service = _ServiceRows(columns)
+    within = window // _MICROSECOND
     result: dict[tuple[str, str], DeploymentKey | None] = {}
     for incident in incidents:
         target: DeploymentKey | None = None
         if incident.cause:
-            if (incident.service, incident.cause) in ids:
+            if (incident.service, incident.cause) in named:
                 target = (incident.service, incident.cause)
             else:
                 dep = commit_deployments.get((incident.service, incident.cause))
                 target = (incident.service, dep) if dep is not None else None
         else:
-            deps = per_service.get(incident.service, [])
-            i = bisect.bisect_left(finishes.get(incident.service, []), incident.started_at) - 1
-            if i >= 0 and incident.started_at - deps[i].finished_at <= window:
-                target = key(deps[i])
+            rows = of_service(incident.service)
+            started = micros(incident.started_at)
+            i = int(np.searchsorted(columns.finished[rows], started, side="left")) - 1
+            if i >= 0 and started - int(columns.finished[rows[i]]) <= within:
+                target = columns.key(int(rows[i]))
         result[(incident.service, incident.id)] = target
     return result
 
 
 def incident_targets(
     incidents: Iterable[IncidentRecord],
-    production: Sequence[DeploymentRecord],
+    production: Deployments | Sequence[DeploymentRecord],
     attribution: Mapping[tuple[str, str], DeploymentKey | None],
 ) -> dict[DeploymentKey, list[DeploymentKey]]:
     """For each production deployment named as an incident's remediation, the deployments those incidents
     are attributed to that finished before it (a deployment never remediates itself or a later one)."""
-    order = {key(d): _FINISH_ORDER(d) for d in production}
-    result: dict[DeploymentKey, list[DeploymentKey]] = defaultdict(list)
+    columns = _columns(production)
+    pairs = []
     for incident in incidents:
-        if not incident.remediation:
-            continue
-        fix = (incident.service, incident.remediation)
-        target = attribution.get((incident.service, incident.id))
+        if incident.remediation:
+            pairs.append(
+                ((incident.service, incident.remediation), attribution.get((incident.service, incident.id)))
+            )
+    # rows are in finish order, so comparing rows compares (finished_at, service, id)
+    order = columns.rows([fix for fix, _ in pairs] + [t for _, t in pairs if t is not None])
+    result: dict[DeploymentKey, list[DeploymentKey]] = defaultdict(list)
+    for fix, target in pairs:
         if fix not in order or target is None or target not in order:
             continue
         if order[target] < order[fix] and target not in result[fix]:
@@ -193,22 +349,25 @@ def _calendar_days(window: Window) -> list[dt.date]:
     return [first + dt.timedelta(days=i) for i in range((last - first).days + 1)] if last >= first else []
 
 
-def frequency_category(finished: Sequence[dt.datetime], window: Window) -> str:
+def frequency_category(finished: Sequence[dt.datetime] | Any, window: Window) -> str:
     """The fourkeys deployment-frequency rule (METRICS.md §1) over every calendar day of the window.
 
-    Weeks start on Monday; a week or month cut by the window's edge counts with the days it has in the window.
+    `finished`: the finish times (UTC), or an array of them in microseconds since the epoch. Weeks start on
+    Monday; a week or month cut by the window's edge counts with the days it has in the window.
     """
     days = _calendar_days(window)
     if not days:
         return "monthly or less"
-    per_day: dict[dt.date, int] = defaultdict(int)
-    for moment in finished:
-        per_day[moment.date()] += 1
+    if not isinstance(finished, np.ndarray):
+        finished = np.array([micros(m) for m in finished], dtype=np.int64)
+    offsets = finished // DAY_US - (days[0] - EPOCH.date()).days
+    offsets = offsets[(offsets >= 0) & (offsets < len(days))]
+    per_day = np.bincount(offsets, minlength=len(days)).tolist()
     weeks: dict[dt.date, list[int]] = defaultdict(list)
     months: dict[tuple[int, int], int] = defaultdict(int)
-    for day in days:
-        weeks[day - dt.timedelta(days=day.weekday())].append(per_day.get(day, 0))
-        months[(day.year, day.month)] += per_day.get(day, 0)
+    for day, count in zip(days, per_day, strict=True):
+        weeks[day - dt.timedelta(days=day.weekday())].append(count)
+        months[(day.year, day.month)] += count
     distinct_days = [sum(1 for n in w if n) for w in weeks.values()]
     week_counts = [sum(w) for w in weeks.values()]
     if float(np.median(distinct_days)) >= 3:
@@ -220,15 +379,19 @@ def frequency_category(finished: Sequence[dt.datetime], window: Window) -> str:
     return "monthly or less"
 
 
-def deployment_frequency(production: Sequence[DeploymentRecord], window: Window) -> dict[str, Any]:
+def deployment_frequency(
+    production: Deployments | Sequence[DeploymentRecord], window: Window
+) -> dict[str, Any]:
     """Production deployments finished in the window, per day and per week, with the fourkeys level."""
-    finished = [d.finished_at for d in production if d.finished_at in window]
+    columns = _columns(production)
+    finished = columns.finished[columns.within(window)]
+    count = len(finished)
     days = (window.until - window.since).total_seconds() / 86400
     category = frequency_category(finished, window)
     return {
-        "count": len(finished),
-        "per_day": len(finished) / days if days else 0.0,
-        "per_week": len(finished) / days * 7 if days else 0.0,
+        "count": count,
+        "per_day": count / days if days else 0.0,
+        "per_week": count / days * 7 if days else 0.0,
         "category": category,
         "level": levels.frequency_level(category),
     }
@@ -319,12 +482,12 @@ class Failures:
 
     failed: frozenset[DeploymentKey]
     incidents_of: Mapping[DeploymentKey, tuple[IncidentRecord, ...]]
-    remediated_by: Mapping[DeploymentKey, DeploymentRecord]
+    remediated_by: Mapping[DeploymentKey, DeploymentRef]
     attribution: Mapping[tuple[str, str], DeploymentKey | None]
 
 
 def failures(
-    production: Sequence[DeploymentRecord],
+    production: Deployments | Sequence[DeploymentRecord],
     incidents: Sequence[IncidentRecord],
     *,
     commit_deployments: Mapping[tuple[str, str], str] | None = None,
@@ -332,15 +495,16 @@ def failures(
 ) -> Failures:
     """A production deployment failed if an incident is attributed to it or a later hotfix/rollback
     remediates it (METRICS.md §1)."""
+    columns = _columns(production)
     attribution = attribute_incidents(
-        incidents, production, commit_deployments=commit_deployments, window=window
+        incidents, columns, commit_deployments=commit_deployments, window=window
     )
     incidents_of: dict[DeploymentKey, list[IncidentRecord]] = defaultdict(list)
     for incident in incidents:
         target = attribution[(incident.service, incident.id)]
         if target is not None:
             incidents_of[target].append(incident)
-    remediated = remediations(production, incident_targets(incidents, production, attribution))
+    remediated = remediations(columns, incident_targets(incidents, columns, attribution))
     failed = frozenset(incidents_of) | frozenset(remediated)
     return Failures(
         failed=failed,
@@ -351,69 +515,85 @@ def failures(
 
 
 def change_failure_rate(
-    production: Sequence[DeploymentRecord],
+    production: Deployments | Sequence[DeploymentRecord],
     found: Failures,
     window: Window,
     *,
     year: int = levels.DEFAULT_YEAR,
 ) -> dict[str, Any]:
     """The share of production deployments finished in the window that failed; null with none."""
-    inside = [d for d in production if d.finished_at in window]
-    failed = sum(1 for d in inside if key(d) in found.failed)
-    rate = failed / len(inside) if inside else None
+    columns = _columns(production)
+    inside = columns.within(window)
+    total = int(np.count_nonzero(inside))
+    failed = int(np.count_nonzero(inside & columns.mask(found.failed)))
+    rate = failed / total if total else None
     return {
         "rate": rate,
         "failed": failed,
-        "total": len(inside),
+        "total": total,
         "level": levels.level("change_failure_rate", rate, year=year),
     }
 
 
-def recovery_moment(deployment: DeploymentRecord, found: Failures) -> dt.datetime | None:
+def recovered_at(deployment: DeploymentKey, found: Failures) -> dt.datetime | None:
     """When a failed deployment recovered: the latest resolution of its incidents (None while one is open),
     or without incidents the finish of the first deployment that remediates it."""
-    incidents = found.incidents_of.get(key(deployment), ())
+    incidents = found.incidents_of.get(deployment, ())
     if incidents:
         if any(i.resolved_at is None for i in incidents):
             return None
         return max(i.resolved_at for i in incidents if i.resolved_at is not None)
-    fix = found.remediated_by.get(key(deployment))
+    fix = found.remediated_by.get(deployment)
     return fix.finished_at if fix is not None else None
 
 
+def recovery_moment(deployment: DeploymentRecord, found: Failures) -> dt.datetime | None:
+    """`recovered_at` of a deployment record."""
+    return recovered_at(key(deployment), found)
+
+
+def recovery_spans(columns: Deployments, found: Failures, index: Any) -> tuple[list[float | None], Any]:
+    """For the failed deployments among rows `index`: the hours each took to recover (None while open), and
+    their rows, in finish order."""
+    rows = np.asarray(index)
+    if rows.dtype == bool:
+        rows = np.flatnonzero(rows)
+    rows = rows[columns.mask(found.failed)[rows]]
+    spans: list[float | None] = []
+    for row in rows.tolist():
+        moment = recovered_at(columns.key(row), found)
+        spans.append(None if moment is None else max(0.0, _hours(moment, from_micros(columns.finished[row]))))
+    return spans, rows
+
+
 def recovery_time(
-    production: Sequence[DeploymentRecord],
+    production: Deployments | Sequence[DeploymentRecord],
     found: Failures,
     window: Window,
     *,
     year: int = levels.DEFAULT_YEAR,
 ) -> dict[str, Any]:
     """Failed deployment recovery time for failed production deployments finished in the window."""
-    spans: list[float] = []
-    still_open = 0
-    for d in production:
-        if d.finished_at not in window or key(d) not in found.failed:
-            continue
-        moment = recovery_moment(d, found)
-        if moment is None:
-            still_open += 1
-        else:
-            spans.append(max(0.0, _hours(moment, d.finished_at)))
+    columns = _columns(production)
+    found_spans, _ = recovery_spans(columns, found, columns.within(window))
+    spans = [s for s in found_spans if s is not None]
     median = percentile(spans, 50)
     return {
         "median_hours": median,
         "p90_hours": percentile(spans, 90),
         "count": len(spans),
-        "open": still_open,
+        "open": len(found_spans) - len(spans),
         "level": levels.level("recovery_time", median, year=year),
     }
 
 
-def rework_rate(production: Sequence[DeploymentRecord], window: Window) -> dict[str, Any]:
+def rework_rate(production: Deployments | Sequence[DeploymentRecord], window: Window) -> dict[str, Any]:
     """The share of production deployments finished in the window whose kind is hotfix or rollback."""
-    inside = [d for d in production if d.finished_at in window]
-    rework = sum(1 for d in inside if d.kind in REMEDIATION_KINDS)
-    return {"rate": rework / len(inside) if inside else None, "count": rework, "total": len(inside)}
+    columns = _columns(production)
+    inside = columns.within(window)
+    total = int(np.count_nonzero(inside))
+    rework = int(np.count_nonzero(inside & columns.rework()))
+    return {"rate": rework / total if total else None, "count": rework, "total": total}
 
 
 def incident_counts(found: Failures, incidents: Iterable[IncidentRecord], window: Window) -> dict[str, int]:
@@ -429,7 +609,7 @@ def incident_counts(found: Failures, incidents: Iterable[IncidentRecord], window
 
 
 def summary(
-    production: Sequence[DeploymentRecord],
+    production: Deployments | Sequence[DeploymentRecord],
     changes: ChangeSpans | Iterable[DeployedChange],
     incidents: Sequence[IncidentRecord],
     window: Window,
@@ -442,14 +622,15 @@ def summary(
 
     `found`: the failures, when already decided over these records or over the records of more services
     (attribution and remediation never cross services, so a service's failures are the same either way)."""
+    columns = _columns(production)
     if found is None:
-        found = failures(production, incidents, commit_deployments=commit_deployments)
+        found = failures(columns, incidents, commit_deployments=commit_deployments)
     return {
-        "deployment_frequency": deployment_frequency(production, window),
+        "deployment_frequency": deployment_frequency(columns, window),
         "lead_time": lead_time(changes, window, year=year),
-        "change_failure_rate": change_failure_rate(production, found, window, year=year),
-        "recovery_time": recovery_time(production, found, window, year=year),
-        "rework_rate": rework_rate(production, window),
+        "change_failure_rate": change_failure_rate(columns, found, window, year=year),
+        "recovery_time": recovery_time(columns, found, window, year=year),
+        "rework_rate": rework_rate(columns, window),
         "incidents": incident_counts(found, incidents, window),
         "levels_source": levels.SOURCES[year],
     }

@@ -15,9 +15,10 @@ import numpy as np
 from sqlalchemy import ColumnElement, Float, and_, cast, func, select
 from sqlalchemy.orm import Session
 
-from missionos.delivery.metrics import ATTRIBUTION_WINDOW, ChangeSpans
+from missionos.delivery import metrics
+from missionos.delivery.metrics import ATTRIBUTION_WINDOW, ChangeSpans, Deployments
 from missionos.delivery.models import Commit, Deployment, Incident, PullRequest, Repository, Service, Team
-from missionos.delivery.records import DeploymentRecord, IncidentRecord
+from missionos.delivery.records import IncidentRecord
 from missionos.errors import NotFoundError
 from missionos.measures import Scope, Window
 
@@ -77,7 +78,7 @@ class DeliveryRecords:
     larger scope can be cut down to a smaller one (`only`) instead of being loaded again.
     """
 
-    production: list[DeploymentRecord]
+    production: Deployments
     changes: ChangeSpans
     incidents: list[IncidentRecord]
     commit_deployments: dict[tuple[str, str], str]
@@ -88,7 +89,7 @@ class DeliveryRecords:
         wanted = set(names)
         keep = np.isin(self.change_services, list(wanted))
         return DeliveryRecords(
-            [d for d in self.production if d.service in wanted],
+            self.production.only(wanted),
             self.changes.take(keep),
             [i for i in self.incidents if i.service in wanted],
             {k: v for k, v in self.commit_deployments.items() if k[0] in wanted},
@@ -104,44 +105,67 @@ def plain_rows(session: Session, query: Any) -> list[Any]:
     return rows
 
 
-def load(session: Session, services: ScopeServices, window: Window) -> DeliveryRecords:
-    """Production deployments finished from a week before the window onward (so that incidents and
-    remediations at its start find their deployment), the changes deployed in the window, and the incidents
-    started from a week before it onward."""
-    ids = list(services.ids)
-    lookback = window.since - ATTRIBUTION_WINDOW
-    names = dict(zip(services.ids, services.names, strict=True))
+def micros(seconds: Any) -> Any:
+    """Epoch seconds as the database computes them (floating point) to whole microseconds, rounded to the
+    millisecond exactly as `round(seconds, 3)` rounds (the database's arithmetic is only that precise)."""
+    scaled = np.asarray(seconds, dtype=float) * 1000.0
+    millis = np.rint(scaled)
+    # where the product lies within its rounding error of a half millisecond, numpy's rounding may not be
+    # Python's correctly rounded one: those few take Python's
+    close = np.flatnonzero(np.abs(np.abs(scaled - np.floor(scaled)) - 0.5) < 1e-3)
+    flat = np.asarray(seconds, dtype=float).reshape(-1)
+    for i in close.tolist():
+        millis.flat[i] = round(round(float(flat[i]), 3) * 1000.0)
+    return millis.astype(np.int64) * 1000
+
+
+def production(session: Session, services: ScopeServices, since: dt.datetime) -> Deployments:
+    """The production deployments of `services` finished from `since` onward, as columns."""
     rows = plain_rows(
         session,
         select(
             Deployment.service_id,
             Deployment.external_id,
-            Deployment.environment,
             epoch(session, Deployment.finished_at),
-            Deployment.revision,
             Deployment.effective_kind,
             Deployment.remediates,
         ).where(
-            Deployment.service_id.in_(ids),
+            Deployment.service_id.in_(list(services.ids)),
             Deployment.is_production.is_(True),
-            Deployment.finished_at >= lookback,
+            Deployment.finished_at >= since,
         ),
     )
-    fromts = dt.datetime.fromtimestamp
-    production = [
-        DeploymentRecord(
-            id=external_id,
-            service=names[service_id],
-            environment=environment,
-            status="success",
-            started_at=None,
-            finished_at=fromts(round(finished, 3), UTC),
-            revision=revision,
-            kind=kind,
-            remediates=tuple(remediates.split()) if remediates else (),
-        )
-        for service_id, external_id, environment, finished, revision, kind, remediates in rows
-    ]
+    codes = np.full(max(services.ids, default=0) + 1, -1, dtype=np.intp)
+    names = sorted(services.names)
+    by_name = {name: i for i, name in enumerate(names)}
+    for sid, name in zip(services.ids, services.names, strict=True):
+        codes[sid] = by_name[name]
+    service_ids, ids, finished, kinds, remediates = (
+        (list(c) for c in zip(*rows, strict=True)) if rows else ([], [], [], [], [])
+    )
+    return Deployments.ordered(
+        names,
+        codes[np.asarray(service_ids, dtype=np.intp)],
+        ids,
+        micros(finished),
+        kinds,
+        [r or "" for r in remediates],
+    )
+
+
+def load(
+    session: Session, services: ScopeServices, window: Window, *, deployments: Deployments | None = None
+) -> DeliveryRecords:
+    """Production deployments finished from a week before the window onward (so that incidents and
+    remediations at its start find their deployment), the changes deployed in the window, and the incidents
+    started from a week before it onward.
+
+    `deployments`: those production deployments when already read (`production` of these services from a
+    week before the window)."""
+    ids = list(services.ids)
+    lookback = window.since - ATTRIBUTION_WINDOW
+    names = dict(zip(services.ids, services.names, strict=True))
+    deployed = deployments if deployments is not None else production(session, services, lookback)
     # The change query can return millions of rows: they are read from the DBAPI cursor as plain tuples
     # straight into a numpy array.
     change_rows = plain_rows(
@@ -178,6 +202,7 @@ def load(session: Session, services: ScopeServices, window: Window) -> DeliveryR
             Incident.remediation,
         ).where(Incident.service_id.in_(ids), Incident.started_at >= lookback),
     )
+    fromts = dt.datetime.fromtimestamp
     incidents = [
         IncidentRecord(
             id=r[1],
@@ -191,16 +216,15 @@ def load(session: Session, services: ScopeServices, window: Window) -> DeliveryR
         for r in incident_rows
     ]
     causes = {(i.service, i.cause) for i in incidents if i.cause}
-    cause_ids = {cause for _, cause in causes}
-    causes -= {(d.service, d.id) for d in production if d.id in cause_ids}  # those name a deployment
+    causes -= set(deployed.rows(causes))  # those name a deployment
     return DeliveryRecords(
-        production, changes, incidents, _commit_deployments(session, names, causes), service_names
+        deployed, changes, incidents, _commit_deployments(session, names, causes), service_names
     )
 
 
 def production_finishes(session: Session, services: ScopeServices, window: Window) -> Any:
-    """The finish times of the production deployments finished in the window, as `load` reads them (epoch
-    seconds rounded to the millisecond), in ascending order: a numpy array."""
+    """The finish times of the production deployments finished in the window, as `load` reads them (whole
+    microseconds since the epoch, rounded to the millisecond), in ascending order: a numpy array."""
     slack = dt.timedelta(seconds=1)  # times are compared after rounding to the millisecond
     rows = plain_rows(
         session,
@@ -211,9 +235,8 @@ def production_finishes(session: Session, services: ScopeServices, window: Windo
             Deployment.finished_at < window.until + slack,
         ),
     )
-    # Python's round (correctly rounded, like `load`'s), not numpy's: the two can differ in the last bit
-    finishes = np.sort(np.array([round(r[0], 3) for r in rows], dtype=float))
-    inside = (finishes >= window.since.timestamp()) & (finishes < window.until.timestamp())
+    finishes = np.sort(micros([r[0] for r in rows]))
+    inside = (finishes >= metrics.micros(window.since)) & (finishes < metrics.micros(window.until))
     return finishes[inside]
 
 

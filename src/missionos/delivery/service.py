@@ -1094,9 +1094,17 @@ class ScopeRecords:
         return self.data.only(selected.names)
 
 
-def scope_records(session: Session, selected: ScopeServices, window: Window) -> ScopeRecords:
-    """The records behind every figure of `selected` over `window` (and of its teams and services)."""
-    data = queries.load(session, selected, window)
+def scope_records(
+    session: Session,
+    selected: ScopeServices,
+    window: Window,
+    *,
+    deployments: metrics.Deployments | None = None,
+) -> ScopeRecords:
+    """The records behind every figure of `selected` over `window` (and of its teams and services);
+    `deployments`: their production deployments from a week before the window, when already read
+    (`queries.production`)."""
+    data = queries.load(session, selected, window, deployments=deployments)
     found = metrics.failures(data.production, data.incidents, commit_deployments=data.commit_deployments)
     return ScopeRecords(selected, window, data, found)
 
@@ -1141,20 +1149,35 @@ def weekly_figures(
     """The metrics of each Monday-started week of `window` (the trend behind every chart and measure), from
     `records` when given.
 
-    Failures and attribution are decided once over the whole window; each week then takes its own slice of
-    deployments and changes, so long windows (years of weeks) stay cheap.
+    Failures and attribution are decided once over the whole window; each deployment and change is then
+    counted in its week with numpy, so long windows (years of weeks) stay cheap.
     """
     data, found = _records(session, selected, window, records)
-    production = metrics.by_finish(data.production)
-    finishes = [d.finished_at for d in production]
-    spans = data.changes.by_deployment_time()
-    rows = []
-    for week in metrics.weeks(window):
-        lo, hi = bisect.bisect_left(finishes, week.since), bisect.bisect_left(finishes, week.until)
-        first, last = np.searchsorted(spans.deployed, [week.since.timestamp(), week.until.timestamp()])
-        deployed = production[lo:hi]
-        if not deployed and first == last:
-            rows.append(
+    weeks = metrics.weeks(window)
+    if not weeks:
+        return []
+    production = data.production
+    inside = np.flatnonzero(production.within(window))
+    starts = np.array([metrics.micros(w.since) for w in weeks], dtype=np.int64)
+    week_of = np.searchsorted(starts, production.finished[inside], side="right") - 1
+    count = np.bincount(week_of, minlength=len(weeks)).tolist()
+    failed = production.mask(found.failed)[inside]
+    failures = np.bincount(week_of[failed], minlength=len(weeks)).tolist()
+    rework = np.bincount(week_of[production.rework()[inside]], minlength=len(weeks)).tolist()
+    recovery: dict[int, list[float]] = defaultdict(list)
+    spans, rows = metrics.recovery_spans(production, found, inside)
+    for row, span in zip(np.searchsorted(inside, rows).tolist(), spans, strict=True):
+        if span is not None:
+            recovery[int(week_of[row])].append(span)
+    changes = data.changes.by_deployment_time()
+    edges = [w.since.timestamp() for w in weeks] + [weeks[-1].until.timestamp()]
+    bounds = np.searchsorted(changes.deployed, edges).tolist()
+    rows_out = []
+    for n, week in enumerate(weeks):
+        first, last = bounds[n], bounds[n + 1]
+        total = count[n]
+        if not total and first == last:
+            rows_out.append(
                 {
                     "week": week.since,
                     "deployments": 0,
@@ -1165,18 +1188,19 @@ def weekly_figures(
                 }
             )
             continue
-        changes = spans.take(slice(int(first), int(last)))
-        rows.append(
+        lead = changes.lead[first:last]
+        valid = lead[lead > 0]
+        rows_out.append(
             {
                 "week": week.since,
-                "deployments": metrics.deployment_frequency(deployed, week)["count"],
-                "lead_time_hours": metrics.lead_time(changes, week)["median_hours"],
-                "change_failure_rate": metrics.change_failure_rate(deployed, found, week)["rate"],
-                "recovery_hours": metrics.recovery_time(deployed, found, week)["median_hours"],
-                "rework_rate": metrics.rework_rate(deployed, week)["rate"],
+                "deployments": total,
+                "lead_time_hours": float(np.percentile(valid, 50)) if valid.size else None,
+                "change_failure_rate": failures[n] / total if total else None,
+                "recovery_hours": metrics.percentile(recovery.get(n, []), 50),
+                "rework_rate": rework[n] / total if total else None,
             }
         )
-    return rows
+    return rows_out
 
 
 def readiness(session: Session, *, now: dt.datetime | None = None) -> list[dict[str, Any]]:
@@ -1293,12 +1317,13 @@ def production_deployments(session: Session, service: str, window: Window) -> li
 def deployments(session: Session, selected: ScopeServices, window: Window) -> list[dict[str, Any]]:
     """The deployments behind the figures, newest first, each marked failed or not and with its recovery."""
     data, found = _records(session, selected, window, None)
-    by_key = {(d.service, d.id): d for d in data.production}
+    listed = queries.deployment_rows(session, selected, window)
+    production = data.production.rows((r.service, r.external_id) for r in listed)
     result = []
-    for r in queries.deployment_rows(session, selected, window):
+    for r in listed:
         k = (r.service, r.external_id)
         failed = k in found.failed
-        recovered = metrics.recovery_moment(by_key[k], found) if failed and k in by_key else None
+        recovered = metrics.recovered_at(k, found) if failed and k in production else None
         result.append(
             {
                 "id": r.external_id,
