@@ -46,4 +46,17 @@ def test_attesting_in_the_browser_satisfies_the_control(page: Any, live_server: 
     form.get_by_role("button", name="Record attestation").click()
     page.wait_for_url("**/compliance/benefits-portal#attestations")
     assert "Riley Chen" in page.locator("#attestations + table").inner_text()
-    assert "satisfied" in page.locator("#control-pl-2").inner_text()
+    assert "satisfied" in (page.locator("#control-pl-2").text_content() or "")  # in the folded list
+
+
+def test_a_control_in_the_grid_opens_its_row_in_the_folded_list(page: Any, live_server: LiveServer) -> None:
+    page.goto(live_server.url + "/compliance/benefits-portal")
+    row = page.locator("#control-ra-5")
+    assert not row.is_visible(), "the list of every control starts folded"
+    page.locator("a.cell[href='#control-ra-5']").click()
+    row.wait_for(state="visible")
+    assert page.locator("details.fold").get_attribute("open") is not None
+    page.locator("details.fold > summary").click()  # folding it again works as any <details> does
+    assert not row.is_visible()
+    page.goto(live_server.url + "/compliance/benefits-portal#control-cm-3")  # a link from elsewhere
+    page.locator("#control-cm-3").wait_for(state="visible")
