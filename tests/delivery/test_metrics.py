@@ -124,3 +124,30 @@ def test_readiness() -> None:
     assert stalled["status"] == "stalled"
     assert stalled["time_to_first_deployment_days"] == pytest.approx(1.0)
     assert metrics.readiness(at(1), [at(3)], now)["status"] == "shipping"
+
+
+def test_deployments_finished_at_the_same_time_are_ordered_by_service_then_id() -> None:
+    # the hotfix naming nothing remediates the deployment just before it: among deployments of its service
+    # finished at the same moment, the one with the greater id
+    same = at(2)
+    records = [
+        dep("B", same),
+        DeploymentRecord("Z", "other", "production", "success", None, same, "sha"),
+        dep("A", same),
+        dep("H", at(3), "hotfix"),
+    ]
+    columns = metrics.Deployments.of(records)
+    assert [columns.key(i) for i in range(len(columns))] == [
+        ("other", "Z"),
+        ("svc", "A"),
+        ("svc", "B"),
+        ("svc", "H"),
+    ]
+    assert {k: v.id for k, v in metrics.remediations(records).items()} == {("svc", "B"): "H"}
+
+
+def test_database_epoch_seconds_round_to_the_millisecond_as_python_rounds() -> None:
+    from missionos.delivery.queries import micros
+
+    seconds = [1794921071.8374999, 1794921071.8375001, 0.0004999, 1794922208.0, 1794922208.0005]
+    assert micros(seconds).tolist() == [round(round(s, 3) * 1000) * 1000 for s in seconds]

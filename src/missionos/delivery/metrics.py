@@ -94,19 +94,20 @@ class Deployments:
     def ordered(
         cls, services: Sequence[str], service: Any, ids: Any, finished: Any, kind: Any, remediates: Any
     ) -> Deployments:
-        """The columns put in finish order (ties, rare, are ordered by service name and id)."""
+        """The columns put in finish order; `services` are the names the codes in `service` index, sorted."""
         codes = np.asarray(service, dtype=np.intp)
         finishes = np.asarray(finished, dtype=np.int64)
         ids = np.asarray(ids, dtype=object)
-        order = np.argsort(finishes, kind="stable")
-        ordered = finishes[order]
-        same = np.flatnonzero(ordered[1:] == ordered[:-1])
-        if same.size:
+        order = np.lexsort((codes, finishes))  # by finish, then by service (codes follow the names' order)
+        same = np.flatnonzero(
+            (finishes[order][1:] == finishes[order][:-1]) & (codes[order][1:] == codes[order][:-1])
+        )
+        if same.size:  # then by id, among the (rare) deployments of one service finished at the same time
             breaks = np.diff(same) > 1
             firsts = same[np.concatenate(([True], breaks))]
             lasts = same[np.concatenate((breaks, [True]))] + 2
             for a, b in zip(firsts.tolist(), lasts.tolist(), strict=True):
-                order[a:b] = sorted(order[a:b].tolist(), key=lambda i: (services[int(codes[i])], ids[i]))
+                order[a:b] = sorted(order[a:b].tolist(), key=lambda i: ids[i])
         return cls(
             tuple(services),
             codes[order],
@@ -170,11 +171,13 @@ class Deployments:
         wanted = set(keys)
         if not wanted or not len(self):
             return {}
+        ids = {k[1] for k in wanted}
         found: dict[DeploymentKey, int] = {}
-        for row in np.flatnonzero(np.isin(self.id, [k[1] for k in wanted])).tolist():
-            k = self.key(row)
-            if k in wanted:
-                found[k] = row
+        for row, did in enumerate(self.id.tolist()):
+            if did in ids:
+                k = self.key(row)
+                if k in wanted:
+                    found[k] = row
         return found
 
     def mask(self, keys: Iterable[DeploymentKey]) -> Any:
