@@ -78,12 +78,14 @@ def week_starts(window: Window) -> list[dt.datetime]:
     return [max(start + i * step, window.since) for i in range(count)]
 
 
-def _weeks(window: Window) -> tuple[list[dt.datetime], Any]:
-    """`week_starts(window)` and the same in microseconds since the epoch, once per reading block."""
+def _weeks(window: Window) -> tuple[list[Point], Any]:
+    """A zero point at each of `week_starts(window)`, and the starts in microseconds since the epoch, once
+    per reading block: the counts of every scope over the window share them (an all-time window has
+    thousands of weeks, nearly all empty)."""
 
-    def compute() -> tuple[list[dt.datetime], Any]:
+    def compute() -> tuple[list[Point], Any]:
         starts = week_starts(window)
-        return starts, np.array([metrics.micros(s) for s in starts], dtype=np.int64)
+        return [Point(s, 0.0) for s in starts], np.array([metrics.micros(s) for s in starts], dtype=np.int64)
 
     return memoized(("delivery.week_starts", window), compute)
 
@@ -107,12 +109,16 @@ def _deployment_counts(name: str, unit: str) -> Callable[[Database, Scope, Windo
                 return selected, deployed.finished[deployed.within(window)]
 
         selected, finishes = memoized(("delivery.production_finishes", id(db), scope, window), load)
-        starts, micros = _weeks(window)
+        zeros, micros = _weeks(window)
         # each finish falls in the last week starting at or before it
         weeks = np.searchsorted(micros, finishes, side="right") - 1
-        counts = np.bincount(weeks, minlength=len(starts)).tolist() if len(starts) else []
-        points = tuple(Point(at, float(n)) for at, n in zip(starts, counts, strict=True))
-        return Series(name, scope, unit, points, detail={"services": list(selected.names), "period": "week"})
+        counts = np.bincount(weeks, minlength=len(zeros))
+        points = list(zeros)
+        for week in np.flatnonzero(counts).tolist():
+            points[week] = Point(zeros[week].at, float(counts[week]))
+        return Series(
+            name, scope, unit, tuple(points), detail={"services": list(selected.names), "period": "week"}
+        )
 
     return compute
 
