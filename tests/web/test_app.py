@@ -7,6 +7,7 @@ import json
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
+import pytest
 from sqlalchemy import text
 
 from missionos.store import Database
@@ -150,3 +151,26 @@ def test_a_write_is_committed_before_its_answer_leaves(db: Database) -> None:
         pool.submit(asyncio.run, app(scope, receive, send)).result()
     assert answer[0] == 201, answer
     assert seen_at_answer == [1]
+
+
+def test_a_server_worker_freezes_what_start_up_loaded_and_a_test_app_does_not(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import gc
+
+    from fastapi.testclient import TestClient
+
+    from missionos.web import workers
+    from missionos.web.app import create_server_app
+
+    assert workers.APP == "missionos.web.app:create_server_app", "`serve` runs the freezing factory"
+    monkeypatch.setenv("MISSIONOS_DATABASE_URL", db.url)
+    gc.unfreeze()
+    try:
+        with TestClient(create_app(db)):
+            assert gc.get_freeze_count() == 0
+        with TestClient(create_server_app()) as server:
+            assert gc.get_freeze_count() > 0
+            assert server.get("/api/v1/health").json()["status"] == "ok"
+    finally:
+        gc.unfreeze()  # the test process's objects go back to the collector

@@ -19,7 +19,7 @@ from typing import Any
 
 from missionos.errors import InputError
 
-APP = "missionos.web.app:create_app"
+APP = "missionos.web.app:create_server_app"
 BACKLOG = 2048
 
 
