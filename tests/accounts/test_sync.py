@@ -166,13 +166,97 @@ def test_a_github_source_imports_and_its_run_is_recorded(db: Database, tmp_path:
     assert first[1].summary["deployments"]["inserted"] == 2
     assert (count(db, PullRequest), count(db, Deployment)) == (1, 2)
     again = sync.run(db, config.sources, transport=github_transport(routes))
-    assert again[1].summary["deployments"] == {"read": 2, "inserted": 0, "updated": 0, "unchanged": 2}
+    assert again[1].since is not None, "the next read starts where the last good one did"
+    assert again[1].summary["deployments"]["read"] == 0, "June's deployments are long past"
     assert count(db, Deployment) == 2, "reading a source again changes nothing"
     with db.session() as session:
         runs = session.scalars(select(SyncRun).order_by(SyncRun.id)).all()
         assert [(r.source, r.status) for r in runs] == [("web-git", "ok"), ("web", "ok")] * 2
-        assert all(r.finished_at is not None and r.since is None for r in runs)
+        assert all(r.finished_at is not None for r in runs)
+        assert [r.since is None for r in runs] == [True, True, True, False], "git reads only unseen commits"
         assert set(sync.last_runs(session)) == {"web-git", "web"}
+
+
+def test_github_reads_only_what_changed_since_the_last_good_run(tmp_path: Path) -> None:
+    from missionos.delivery.forges import ApiPages, api_client, read_github
+
+    since = dt.datetime(2026, 11, 24, 8, tzinfo=dt.UTC)
+
+    def pr(number: int, updated: str) -> dict[str, Any]:
+        return {
+            "number": number,
+            "title": f"PR {number}",
+            "user": {"login": "ann"},
+            "created_at": updated,
+            "updated_at": updated,
+            "merged_at": updated,
+            "merge_commit_sha": f"{number:040d}",
+            "labels": [],
+        }
+
+    def deployment(n: int, created: str) -> dict[str, Any]:
+        return {
+            "id": n,
+            "sha": f"{n:040d}",
+            "environment": "production",
+            "created_at": created,
+            "payload": {},
+        }
+
+    answers: dict[str, Any] = {
+        "/repos/acme/web/pulls": [
+            pr(13, "2026-11-24T09:00:00Z"),
+            pr(12, "2026-11-20T09:00:00Z"),
+            pr(11, "x"),
+        ],
+        "/repos/acme/web/pulls/13/commits": [],
+        "/repos/acme/web/pulls/13/reviews": [],
+        "/repos/acme/web/deployments": [
+            deployment(9, "2026-11-22T09:00:00Z"),
+            deployment(8, "2026-11-01T09:00:00Z"),
+        ],
+        "/repos/acme/web/deployments/9/statuses": [
+            {"state": "success", "created_at": "2026-11-24T09:30:00Z"}
+        ],
+        "/repos/acme/web/issues": [],
+    }
+    seen: list[httpx.URL] = []
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        seen.append(request.url)
+        return httpx.Response(200, json=answers[request.url.path])
+
+    with api_client(
+        "github", "https://api.github.com", "NO_SUCH_TOKEN", transport=httpx.MockTransport(handle)
+    ) as c:
+        data = read_github(ApiPages(c), "acme/web", "web", since=since)
+    assert [p.number for p in data.pull_requests] == [13], "the listing stops at the first PR updated before"
+    assert [d.id for d in data.deployments] == ["9"], "deployments stop 3 days before the last read"
+    paths = [u.path for u in seen]
+    assert (
+        "/repos/acme/web/pulls/12/commits" not in paths
+        and "/repos/acme/web/deployments/8/statuses" not in paths
+    )
+    pulls = next(u for u in seen if u.path == "/repos/acme/web/pulls")
+    assert (pulls.params["sort"], pulls.params["direction"]) == ("updated", "desc")
+    issues = next(u for u in seen if u.path == "/repos/acme/web/issues")
+    assert issues.params["since"] == "2026-11-24T08:00:00Z"
+
+
+def test_gitlab_asks_only_for_what_was_updated_since_the_last_good_run() -> None:
+    from missionos.delivery.forges import ApiPages, api_client, read_gitlab
+
+    seen: list[httpx.URL] = []
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        seen.append(request.url)
+        return httpx.Response(200, json=[])
+
+    transport = httpx.MockTransport(handle)
+    with api_client("gitlab", "https://gitlab.example/api/v4", "NO_SUCH_TOKEN", transport=transport) as c:
+        read_gitlab(ApiPages(c), "agency/api", "api", since=dt.datetime(2026, 11, 24, 8, tzinfo=dt.UTC))
+    assert len(seen) == 3
+    assert all(u.params["updated_after"] == "2026-11-24T08:00:00Z" for u in seen)
 
 
 def test_jira_reads_only_what_changed_since_the_last_good_run(db: Database, tmp_path: Path) -> None:

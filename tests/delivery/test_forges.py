@@ -20,6 +20,7 @@ from missionos.delivery.service import (
 from missionos.errors import InputError
 from missionos.measures import Window
 from missionos.store import Database
+from tests.conftest import Cli
 from tests.delivery.gitrepo import GitRepo
 
 API = "https://api.github.com"
@@ -358,3 +359,23 @@ def test_gitlab_merge_requests_deployments_and_incidents(tmp_path: Path) -> None
     assert [(i.id, i.cause, i.remediation, i.resolved_at) for i in data.incidents] == [
         ("#5", "41", "44", None)
     ]
+
+
+def test_since_is_for_live_imports_only(cli: Cli, tmp_path: Path) -> None:
+    for forge, where in (("github", "--repo"), ("gitlab", "--project")):
+        out = cli(
+            "delivery",
+            "import",
+            forge,
+            where,
+            "acme/web",
+            "-s",
+            "web",
+            "--from-dir",
+            str(tmp_path),
+            "--since",
+            "2026-11-01",
+        )
+        assert out.exit_code == 2 and "--since" in out.stderr and "Traceback" not in out.stderr
+        bad = cli("delivery", "import", forge, where, "acme/web", "-s", "web", "--since", "last tuesday")
+        assert bad.exit_code == 2 and "ISO 8601" in bad.stderr

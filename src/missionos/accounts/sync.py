@@ -21,9 +21,9 @@ air gap instead of the network.
 
 Every run of a source is recorded (`accounts_sync_run`): when, what it read and wrote, or why it failed. A
 source's records are written in one transaction, so a failed run leaves nothing half-written, and one failing
-source does not stop the others. `github-issues` and `jira` read only what changed since the start of their
-last successful run; the forge importers read everything again, and their upserts leave unchanged records as
-they were. A lease per source keeps two servers from reading the same source at once.
+source does not stop the others. Every source but `git` (which reads only commits it has not seen) and saved
+pages reads only what changed since the start of its last successful run. A lease per source keeps two
+servers from reading the same source at once.
 """
 
 from __future__ import annotations
@@ -122,7 +122,7 @@ class Source:
     @property
     def incremental(self) -> bool:
         """Whether a run reads only what changed since the last good one (and from the network)."""
-        return self.kind in ("github-issues", "jira") and not self.options.get("from_dir")
+        return self.kind != "git" and not self.options.get("from_dir")
 
     def describe(self) -> str:
         o = self.options
@@ -431,7 +431,7 @@ def _token(source: Source, key: str) -> str | None:
 
 
 def _forge(
-    db: Database, source: Source, _since: Any, transport: httpx.BaseTransport | None
+    db: Database, source: Source, since: dt.datetime | None, transport: httpx.BaseTransport | None
 ) -> dict[str, Any]:
     from missionos.delivery.forges import ApiPages, SavedPages, api_client, read_github, read_gitlab
     from missionos.delivery.service import import_forge
@@ -445,7 +445,9 @@ def _forge(
         )
     else:
         with api_client(source.kind, o["base_url"], o["token_env"], transport=transport) as client:
-            data = reader(ApiPages(client), where, o["service"], incident_label=o["incident_label"])
+            data = reader(
+                ApiPages(client), where, o["service"], incident_label=o["incident_label"], since=since
+            )
     with db.session() as session:
         summaries = import_forge(session, data, source=f"{source.kind}:{where}")
     return {key: _counts(s.as_dict()) for key, s in summaries.items()}

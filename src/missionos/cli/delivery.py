@@ -16,9 +16,11 @@ from missionos.cli.common import (
     database,
     emit,
     emit_json,
+    parse_moment,
     parse_window,
     progress_bar,
 )
+from missionos.errors import FieldError
 
 app = typer.Typer(
     help="Delivery: DORA metrics and the path to production, from git, deployments and incidents.",
@@ -287,6 +289,20 @@ def _forge_import(data: Any, label: str) -> None:
         _report(summary.as_dict(), key.replace("_", " "))
 
 
+ForgeSince = Annotated[
+    str | None,
+    typer.Option(
+        help="Only what was updated since this ISO date/time (live reads; `missionos sync` sets it)."
+    ),
+]
+
+
+def _forge_since(since: str | None, from_dir: Path | None) -> Any:
+    if since and from_dir is not None:
+        raise FieldError("--since", "a live import (saved pages are read whole)")
+    return parse_moment(since, option="--since") if since else None
+
+
 @import_app.command("github")
 def import_github(
     repo: Annotated[str, typer.Option(help="The repository, as owner/name.")],
@@ -298,15 +314,19 @@ def import_github(
     incident_label: Annotated[str, typer.Option(help="Issues with this label are incidents.")] = "incident",
     from_dir: RepoDir = None,
     save_dir: SaveDir = None,
+    since: ForgeSince = None,
 ) -> None:
     """Import merged pull requests (commits, reviews), deployments and incident issues from GitHub."""
     from missionos.delivery.forges import ApiPages, SavedPages, api_client, read_github
 
+    moment = _forge_since(since, from_dir)
     if from_dir is not None:
         data = read_github(SavedPages(from_dir), repo, service, incident_label=incident_label)
     else:
         with api_client("github", base_url, token_env) as client:
-            data = read_github(ApiPages(client, save_dir), repo, service, incident_label=incident_label)
+            data = read_github(
+                ApiPages(client, save_dir), repo, service, incident_label=incident_label, since=moment
+            )
     _forge_import(data, f"github:{repo}")
 
 
@@ -321,13 +341,17 @@ def import_gitlab(
     incident_label: Annotated[str, typer.Option(help="Issues with this label are incidents.")] = "incident",
     from_dir: RepoDir = None,
     save_dir: SaveDir = None,
+    since: ForgeSince = None,
 ) -> None:
     """Import merged merge requests (commits, notes), deployments and incident issues from GitLab."""
     from missionos.delivery.forges import ApiPages, SavedPages, api_client, read_gitlab
 
+    moment = _forge_since(since, from_dir)
     if from_dir is not None:
         data = read_gitlab(SavedPages(from_dir), project, service, incident_label=incident_label)
     else:
         with api_client("gitlab", base_url, token_env) as client:
-            data = read_gitlab(ApiPages(client, save_dir), project, service, incident_label=incident_label)
+            data = read_gitlab(
+                ApiPages(client, save_dir), project, service, incident_label=incident_label, since=moment
+            )
     _forge_import(data, f"gitlab:{project}")

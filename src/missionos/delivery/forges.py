@@ -149,6 +149,21 @@ def _time(value: Any, field: str, where: str) -> dt.datetime | None:
     return parse_time(value, field, required=False, source=where, line=0) if value else None
 
 
+# How long before `since` an incremental read still looks at deployments: one created earlier may have
+# finished since.
+DEPLOYMENT_LOOKBACK = dt.timedelta(days=3)
+
+
+def _before(value: Any, moment: dt.datetime) -> bool:
+    """Whether the API time stamp `value` is earlier than `moment` (a missing one is not)."""
+    at = _time(value, "updated_at", "listing") if value else None
+    return at is not None and at < moment
+
+
+def _iso(moment: dt.datetime) -> str:
+    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 @dataclass
 class ForgeData:
     pull_requests: list[PullRequestRecord]
@@ -166,11 +181,26 @@ def _severity(labels: list[str]) -> str:
 # --- GitHub -----------------------------------------------------------------------------------------------
 
 
-def read_github(source: Pages, repo: str, service: str, *, incident_label: str = "incident") -> ForgeData:
-    """Merged pull requests with commits and reviews, deployments with their outcome, and incident issues."""
+def read_github(
+    source: Pages,
+    repo: str,
+    service: str,
+    *,
+    incident_label: str = "incident",
+    since: dt.datetime | None = None,
+) -> ForgeData:
+    """Merged pull requests with commits and reviews, deployments with their outcome, and incident issues.
+
+    With `since`, only what changed from then on: pull requests are listed most recently updated first and
+    the listing stops at the first one updated before `since`; deployments (listed newest first) stop at the
+    first created more than `DEPLOYMENT_LOOKBACK` before it, since a deployment's outcome comes after it is
+    created; issues use the API's own `since`."""
     base = f"/repos/{repo}"
     pulls: list[PullRequestRecord] = []
-    for pr in _items(source, f"{base}/pulls", {"state": "closed"}):
+    listing = {"state": "closed", **({"sort": "updated", "direction": "desc"} if since else {})}
+    for pr in _items(source, f"{base}/pulls", listing):
+        if since is not None and _before(pr.get("updated_at"), since):
+            break
         if not pr.get("merged_at"):
             continue
         where = f"{repo}#{pr['number']}"
@@ -201,6 +231,8 @@ def read_github(source: Pages, repo: str, service: str, *, incident_label: str =
         )
     deployments: list[DeploymentRecord] = []
     for d in _items(source, f"{base}/deployments"):
+        if since is not None and _before(d.get("created_at"), since - DEPLOYMENT_LOOKBACK):
+            break
         where = f"{repo} deployment {d['id']}"
         statuses = sorted(
             _items(source, f"{base}/deployments/{d['id']}/statuses"), key=lambda s: s.get("created_at", "")
@@ -226,7 +258,8 @@ def read_github(source: Pages, repo: str, service: str, *, incident_label: str =
             )
         )
     incidents: list[IncidentRecord] = []
-    for issue in _items(source, f"{base}/issues", {"labels": incident_label, "state": "all"}):
+    issue_query = {"labels": incident_label, "state": "all", **({"since": _iso(since)} if since else {})}
+    for issue in _items(source, f"{base}/issues", issue_query):
         if "pull_request" in issue:
             continue
         where = f"{repo} issue {issue['number']}"
@@ -250,11 +283,20 @@ def read_github(source: Pages, repo: str, service: str, *, incident_label: str =
 # --- GitLab -----------------------------------------------------------------------------------------------
 
 
-def read_gitlab(source: Pages, project: str, service: str, *, incident_label: str = "incident") -> ForgeData:
-    """Merged merge requests with commits and discussion notes, deployments, and incident issues."""
+def read_gitlab(
+    source: Pages,
+    project: str,
+    service: str,
+    *,
+    incident_label: str = "incident",
+    since: dt.datetime | None = None,
+) -> ForgeData:
+    """Merged merge requests with commits and discussion notes, deployments, and incident issues; with
+    `since`, only those updated from then on (the API's `updated_after`)."""
     base = f"/projects/{project.replace('/', '%2F')}"
+    after = {"updated_after": _iso(since)} if since else {}
     pulls: list[PullRequestRecord] = []
-    for mr in _items(source, f"{base}/merge_requests", {"state": "merged"}):
+    for mr in _items(source, f"{base}/merge_requests", {"state": "merged", **after}):
         iid = int(mr["iid"])
         where = f"{project}!{iid}"
         commits = list(_items(source, f"{base}/merge_requests/{iid}/commits"))
@@ -282,7 +324,7 @@ def read_gitlab(source: Pages, project: str, service: str, *, incident_label: st
             )
         )
     deployments: list[DeploymentRecord] = []
-    for d in _items(source, f"{base}/deployments"):
+    for d in _items(source, f"{base}/deployments", after or None):
         if d.get("status") not in ("success", "failed"):
             continue  # created, running, canceled, blocked: never finished
         where = f"{project} deployment {d['id']}"
@@ -304,7 +346,7 @@ def read_gitlab(source: Pages, project: str, service: str, *, incident_label: st
             )
         )
     incidents: list[IncidentRecord] = []
-    for issue in _items(source, f"{base}/issues", {"labels": incident_label}):
+    for issue in _items(source, f"{base}/issues", {"labels": incident_label, **after}):
         where = f"{project} issue {issue['iid']}"
         started = _time(issue["created_at"], "created_at", where)
         assert started is not None
