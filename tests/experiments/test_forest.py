@@ -251,3 +251,31 @@ def test_the_overview_draws_each_experiment_with_its_bet_and_units(client: TestC
     quiet = html.split('data-experiment="quiet-start"')[1].split("</tr>")[0]
     assert "no bet in a plan names it" in quiet and "no data yet" in quiet and "not started" in quiet
     assert 'class="muted legend small"' in html
+
+
+def test_the_overview_is_kept_until_new_data_is_committed(client: TestClient, db: Database) -> None:
+    def units(html: str) -> str:
+        return html.split('data-experiment="quiet-start"')[1].split("</tr>")[0]
+
+    first = client.get("/experiments", headers={"accept": "text/html"}).text
+    assert client.get("/experiments", headers={"accept": "text/html"}).text == first
+    assert ">no data yet<" in units(first)
+    with db.session() as session:
+        service.import_exposures(
+            session,
+            [
+                (
+                    i,
+                    {
+                        "experiment": "quiet-start",
+                        "unit_id": f"q{i}",
+                        "variation": ["control", "quiet"][i % 2],
+                        "timestamp": "2026-11-20T10:00:00Z",
+                    },
+                )
+                for i in range(40)
+            ],
+            source="t",
+        )
+    after = units(client.get("/experiments", headers={"accept": "text/html"}).text)
+    assert ">no data yet<" not in after and "20" in after, "the exposures committed since show at once"

@@ -4,6 +4,7 @@ evaluation protocol (/ofrep/v1)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from typing import Annotated, Any
 
@@ -15,6 +16,7 @@ from sqlalchemy.orm import Session
 from missionos.accounts import audit
 from missionos.errors import FieldError, InputError, NotFoundError
 from missionos.experiments import forest, ofrep, service, sticky
+from missionos.store import Database
 from missionos.strategy import service as strategy_service
 from missionos.web.charts import line_chart
 from missionos.web.deps import DB, DbSession, page
@@ -36,12 +38,18 @@ STATUS_BADGE = {
 
 @router.get("/experiments", include_in_schema=False)
 def index(request: Request, db: DB) -> Any:
+    today = strategy_service.today()
+    # Kept until anyone commits a change (and a minute at most, since days running move with the clock).
+    rows = db.cached(("experiments.index", today), lambda: _index_rows(db, today), max_age=60)
+    return page(request, "experiments/index.html", "experiments", rows=rows, today=today)
+
+
+def _index_rows(db: Database, today: dt.date) -> list[dict[str, Any]]:
     with db.session() as session:
         designs = service.list_experiments(session)
         bets = _bets_by_experiment(session)
     analyses = [service.analyze(db, design.key) for design in designs]
     plots = forest.draw_all(analyses)
-    today = strategy_service.today()
     rows = []
     for design, analysis, plot in zip(designs, analyses, plots, strict=True):
         tested_by = bets.get(design.key, [])
@@ -62,7 +70,7 @@ def index(request: Request, db: DB) -> Any:
                 "total": sum(analysis.counts.units.values()),
             }
         )
-    return page(request, "experiments/index.html", "experiments", rows=rows, today=today)
+    return rows
 
 
 def _bets_by_experiment(session: Session) -> dict[str, list[dict[str, Any]]]:
