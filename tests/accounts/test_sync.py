@@ -460,3 +460,10 @@ def test_a_dead_readers_run_is_closed_when_the_source_is_next_read(db: Database,
             ("failed", "interrupted: its reader stopped before it finished"),
             ("ok", None),
         ]
+
+
+def test_the_example_sources_file_in_the_docs_is_well_formed(cli: Cli) -> None:
+    example = Path(__file__).resolve().parents[2] / "docs" / "examples" / "sources.yaml"
+    out = cli("sync", "check", "--config", str(example))
+    assert out.exit_code == 0, out.stderr
+    assert "5 source(s), all well-formed" in " ".join(out.stdout.split())
