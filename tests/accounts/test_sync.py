@@ -18,6 +18,7 @@ from missionos.delivery.models import Deployment, PullRequest
 from missionos.errors import FieldError, InputError
 from missionos.flow.models import WorkItem
 from missionos.store import Database
+from tests.accounts.conftest import ORIGIN, csrf_of
 from tests.conftest import Cli
 from tests.delivery.gitrepo import GitRepo
 from tests.delivery.test_forges import github_routes
@@ -414,7 +415,13 @@ def test_read_now_makes_a_source_due_at_once_and_is_audited(
     assert sync.run(db, sources, only_due=True) == [], "one request, one read"
     entries = client.get("/api/v1/audit", params={"kind": "sync-source"}).json()
     assert [(e["action"], e["key"]) for e in entries] == [("read-now", "drop")]
-    assert 'action="/accounts/sync/drop"' in client.get("/accounts", headers={"accept": "text/html"}).text
+    page = client.get("/accounts", headers={"accept": "text/html"}).text
+    assert 'action="/accounts/sync/drop"' in page
+    pressed = client.post(  # the page's "Read now" button
+        "/accounts/sync/drop", data={"csrf_token": csrf_of(page)}, headers=ORIGIN, follow_redirects=False
+    )
+    assert pressed.status_code == 303 and pressed.headers["location"] == "/accounts#sources"
+    assert [o.status for o in sync.run(db, sources, only_due=True)] == ["ok"]
 
 
 def test_a_stopped_reader_ends_its_run_and_frees_the_source(
