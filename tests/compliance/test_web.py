@@ -98,3 +98,46 @@ def test_measures_read_the_stored_assessments(db: Database) -> None:
     assert current is not None and share is not None and findings is not None
     assert share.value == (current.counts["satisfied"] + current.counts["inherited"]) / 287
     assert findings.value == current.open_findings
+
+
+def test_a_pipeline_posts_evidence_and_the_assessment_reads_it(client: httpx.Client, db: Database) -> None:
+    from tests.compliance import samples
+
+    with db.session() as session:
+        service.define_system(session, "portal", services=["web"])
+    report = samples.junit(12, 0, at=utcnow())
+    url = "/api/v1/compliance/evidence"
+    added = client.post(
+        url, params={"kind": "junit", "subject": "web", "expires": "30d", "name": "r.xml"}, content=report
+    )
+    assert added.status_code == 201, added.text
+    body = added.json()
+    assert body["new"] and body["kind"] == "junit" and body["subject"] == "web" and body["expires_at"]
+    again = client.post(url, params={"kind": "junit", "subject": "web"}, content=report)
+    assert again.status_code == 200 and not again.json()["new"], "the same file again changes nothing"
+    with db.session() as session:
+        assert [e.sha256 for e in service.list_evidence(session, subject="web")] == [body["sha256"]]
+        result = service.assess_system(session, "portal").result
+        assert next(c for c in result.controls if c.control == "sa-11").status == "satisfied"
+        entries = audit.entries(session, kind="compliance.evidence")
+    assert [(e.actor, e.action) for e in entries] == [("local", "add")]
+
+
+def test_bad_evidence_over_the_api_names_the_line_and_stores_nothing(
+    client: httpx.Client, db: Database
+) -> None:
+    url = "/api/v1/compliance/evidence"
+    broken = client.post(
+        url, params={"kind": "sarif", "subject": "web", "name": "scan.sarif"}, content=b'{"runs": ['
+    )
+    assert broken.status_code == 422 and broken.headers["content-type"].startswith("application/problem+json")
+    assert "scan.sarif" in broken.json()["detail"] + str(broken.json().get("location"))
+    assert client.post(url, params={"kind": "pdf", "subject": "web"}, content=b"x").json()["status"] == 422
+    assert (
+        client.post(
+            url, params={"kind": "junit", "subject": "web", "expires": "soon"}, content=b"x"
+        ).status_code
+        == 422
+    )
+    with db.session() as session:
+        assert service.list_evidence(session) == []

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -43,11 +42,7 @@ SystemOption = Annotated[str, typer.Option("--system", "-s", help="The system's 
 
 
 def parse_span(text: str, *, option: str) -> int:
-    """Days in a span such as `30d`, `12w` or `1y`."""
-    match = re.fullmatch(r"(\d+)([dwy])", text.strip())
-    if not match or int(match.group(1)) == 0:
-        raise FieldError(option, "a positive span such as 30d, 12w or 1y")
-    return int(match.group(1)) * {"d": 1, "w": 7, "y": 365}[match.group(2)]
+    return service.span_days(text, field=option)
 
 
 @app.command("controls")

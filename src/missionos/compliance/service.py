@@ -9,6 +9,7 @@ import datetime as dt
 import hashlib
 import importlib
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -184,6 +185,14 @@ def _evidence_info(row: Evidence, created: bool = True) -> EvidenceInfo:
         row.recorded_by,
         created,
     )
+
+
+def span_days(text: str, *, field: str) -> int:
+    """Days in a span such as `30d`, `12w` or `1y` (how long evidence or an attestation stays valid)."""
+    match = re.fullmatch(r"(\d+)([dwy])", text.strip())
+    if not match or int(match.group(1)) == 0:
+        raise FieldError(field, "a positive span such as 30d, 12w or 1y")
+    return int(match.group(1)) * {"d": 1, "w": 7, "y": 365}[match.group(2)]
 
 
 def evidence_store() -> Path:

@@ -5,14 +5,17 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Form, Request
-from fastapi.responses import RedirectResponse, Response
+import anyio
+from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
 
 from missionos.accounts import audit
 from missionos.compliance import service
+from missionos.compliance.evidence import kinds as evidence_kinds
+from missionos.errors import FieldError
 from missionos.web.charts import line_chart
-from missionos.web.deps import DbSession, page
+from missionos.web.deps import DB, DbSession, page
 from missionos.web.security import Principal, require
 
 router = APIRouter()
@@ -135,6 +138,69 @@ def api_assessment(session: DbSession, name: str) -> dict[str, Any]:
 
         raise NotFoundError("assessment of system", name)
     return service.assess_result(current).as_dict()
+
+
+EVIDENCE_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/octet-stream": {
+                "schema": {"type": "string", "format": "binary", "description": "The evidence file as it is."}
+            }
+        },
+    }
+}
+
+
+@router.post(
+    "/api/v1/compliance/evidence",
+    tags=["compliance"],
+    status_code=201,
+    openapi_extra=EVIDENCE_BODY,
+    responses={200: {"description": "The same file was already stored for this subject: nothing changed"}},
+)
+async def api_add_evidence(
+    request: Request,
+    db: DB,
+    who: Editor,
+    kind: Annotated[str, Query(max_length=40, description="junit, sarif, cyclonedx, spdx, ...")],
+    subject: Annotated[str, Query(max_length=300, description="A system, service, or service@run.")],
+    expires: Annotated[str | None, Query(max_length=10, description="A span such as 30d.")] = None,
+    name: Annotated[str | None, Query(max_length=300, description="The file's name, for messages.")] = None,
+) -> JSONResponse:
+    """Add one pipeline evidence file, sent as the request body, as `compliance evidence add` does (editor;
+    audited). A pipeline posts its test report, scan, SBOM or provenance here with a write token; the file is
+    parsed into facts and kept with its SHA-256. A bad file is refused with 422 naming the line, and nothing
+    is stored; the same file again for the same subject answers 200 and changes nothing."""
+    if kind not in evidence_kinds():
+        raise FieldError("kind", f"one of {', '.join(evidence_kinds())}")
+    days = service.span_days(expires, field="expires") if expires else None
+    raw = await request.body()
+
+    def store() -> dict[str, Any]:
+        with db.session() as session:
+            info = service.add_evidence(
+                session,
+                raw,
+                kind=kind,
+                subject=subject,
+                source=name or f"{kind} upload",
+                expires_in_days=days,
+                recorded_by=who.name,
+            )
+            if info.created:
+                audit.record(
+                    session,
+                    actor=who.name,
+                    action="add",
+                    kind="compliance.evidence",
+                    key=f"{subject}:{kind}:{info.sha256[:12]}",
+                    after=info.as_dict(facts=False),
+                )
+            return info.as_dict() | {"new": info.created}
+
+    body = await anyio.to_thread.run_sync(store)
+    return JSONResponse(body, status_code=201 if body["new"] else 200)
 
 
 @router.post("/api/v1/compliance/systems/{name}/attestations", tags=["compliance"], status_code=201)
