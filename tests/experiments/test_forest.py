@@ -13,6 +13,7 @@ from missionos.experiments.forest import Arm, Forest
 from missionos.store import Database
 from missionos.strategy import service as strategy_service
 from missionos.web.app import create_app
+from tests.experiments.seed import reminder_data
 
 
 def _forest(**changes: object) -> Forest:
@@ -206,24 +207,7 @@ strategies:
 def client(db: Database) -> Iterator[TestClient]:
     with db.session() as session:
         service.apply_document(session, DOC, actor="test")
-        exposures = [
-            (
-                i,
-                {
-                    "experiment": "document-reminder",
-                    "unit_id": f"u{i}",
-                    "variation": ["control", "reminder"][i % 2],
-                    "timestamp": "2026-11-01T10:00:00Z",
-                },
-            )
-            for i in range(200)
-        ]
-        service.import_exposures(session, exposures, source="t")
-        events = [
-            (i, {"unit_id": f"u{i}", "event": "documents_uploaded", "timestamp": "2026-11-02T10:00:00Z"})
-            for i in range(0, 200, 3)
-        ]
-        service.import_events(session, events, source="t")
+        reminder_data(session)
     strategy_service.apply_plan(db, PLAN, actor="test")
     with TestClient(create_app(db)) as c:
         yield c

@@ -24,6 +24,7 @@ from missionos.experiments.openfeature import MissionOSProvider
 from missionos.experiments.payload import decrypt_payload
 from missionos.store import Database
 from missionos.web.app import create_app
+from tests.experiments.seed import reminder_data
 
 TODAY = dt.date(2026, 11, 24)
 
@@ -73,24 +74,7 @@ def small_db(db: Database) -> Database:
     with db.session() as session:
         service.apply_document(session, SMALL, actor="test")
         service.add_client_key(session, "sdk-intake", actor="test")
-        exposures = [
-            (
-                i,
-                {
-                    "experiment": "document-reminder",
-                    "unit_id": f"u{i}",
-                    "variation": ["control", "reminder"][i % 2],
-                    "timestamp": "2026-11-01T10:00:00Z",
-                },
-            )
-            for i in range(200)
-        ]
-        service.import_exposures(session, exposures, source="t")
-        events = [
-            (i, {"unit_id": f"u{i}", "event": "documents_uploaded", "timestamp": "2026-11-02T10:00:00Z"})
-            for i in range(0, 200, 3)
-        ]
-        service.import_events(session, events, source="t")
+        reminder_data(session)
     return db
 
 
