@@ -23,7 +23,7 @@ from missionos.compliance import evidence as parsers
 from missionos.compliance import signatures
 from missionos.compliance.assess import STATUSES, EvidenceRecord, Result, SystemSpec, assess
 from missionos.compliance.catalog import Baseline, Control, load_baseline
-from missionos.compliance.models import Assessment, Evidence, SigningKey, System, Threshold
+from missionos.compliance.models import Assessment, Evidence, EvidenceFile, SigningKey, System, Threshold
 from missionos.compliance.pack import Pack, pack_for
 from missionos.errors import ConflictError, FieldError, InputError, NotFoundError
 from missionos.measures import Window
@@ -229,7 +229,9 @@ def add_evidence(
     )
     if existing is not None:
         return _evidence_info(existing, created=False)
-    path = evidence_store() / digest[:2] / digest
+    if session.get(EvidenceFile, digest) is None:
+        session.add(EvidenceFile(sha256=digest, size=len(raw), content=raw))
+    path = evidence_store() / digest[:2] / digest  # a copy on this host's disk, for people to browse
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(".tmp")
@@ -281,15 +283,35 @@ def list_signing_keys(session: Session) -> list[dict[str, Any]]:
     return out
 
 
+def evidence_file(session: Session, evidence_id: int) -> tuple[EvidenceInfo, bytes]:
+    """An evidence record and its raw file as it came."""
+    row = session.get(Evidence, evidence_id)
+    if row is None:
+        raise NotFoundError("evidence record", str(evidence_id))
+    raw = _raw(session, row)
+    if raw is None:
+        raise NotFoundError("raw file of evidence record", str(evidence_id))
+    return _evidence_info(row), raw
+
+
+def _raw(session: Session, row: Evidence) -> bytes | None:
+    stored = session.get(EvidenceFile, row.sha256)
+    if stored is not None:
+        return stored.content
+    try:  # added before the files were kept in the database, and not brought in by the migration
+        return Path(row.raw_path).read_bytes()
+    except OSError:
+        return None
+
+
 def _reverify(session: Session) -> int:
     """Verify the signatures of stored signable evidence again with the current keys; returns how many
-    records changed. Their raw files are read from the evidence store."""
+    records changed."""
     keys = trusted_keys(session)
     changed = 0
     for row in session.scalars(select(Evidence).where(Evidence.kind.in_(SIGNED_KINDS))):
-        try:
-            raw = Path(row.raw_path).read_bytes()
-        except OSError:
+        raw = _raw(session, row)
+        if raw is None:
             continue  # the raw file is gone: the record keeps what was verified when it was added
         facts = {**row.facts, **signatures.verify(raw, keys)}
         if facts != row.facts:

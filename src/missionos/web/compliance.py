@@ -203,6 +203,26 @@ async def api_add_evidence(
     return JSONResponse(body, status_code=201 if body["new"] else 200)
 
 
+@router.get(
+    "/api/v1/compliance/evidence/{evidence_id}/raw",
+    tags=["compliance"],
+    response_class=Response,
+    responses={200: {"content": {"application/octet-stream": {}}, "description": "The file as it came"}},
+)
+def api_evidence_raw(session: DbSession, evidence_id: int) -> Response:
+    """An evidence record's raw file as it came, byte for byte (its SHA-256 is in `X-Content-SHA256`)."""
+    info, raw = service.evidence_file(session, evidence_id)
+    filename = f"evidence-{info.id}-{info.kind}"
+    return Response(
+        raw,
+        media_type="application/octet-stream",
+        headers={
+            "content-disposition": f'attachment; filename="{filename}"',
+            "x-content-sha256": info.sha256,
+        },
+    )
+
+
 @router.post("/api/v1/compliance/systems/{name}/attestations", tags=["compliance"], status_code=201)
 def api_attest(session: DbSession, who: Editor, name: str, body: AttestationIn) -> dict[str, Any]:
     """Record a person's attestation of how controls are met (audited)."""
