@@ -178,24 +178,40 @@ def test_sigkill_mid_ingest_loses_no_acknowledged_delivery_and_leaves_no_partial
     check(all_processed=True)
 
 
-def _connections_by_process(pids: list[int], port: int) -> dict[int, int]:
-    """How many established TCP connections to `port` each process holds (from /proc)."""
-    inodes: dict[str, int] = {}
-    for pid in pids:
-        for fd in Path(f"/proc/{pid}/fd").iterdir():
-            try:
-                target = os.readlink(fd)
-            except OSError:
-                continue
-            if target.startswith("socket:["):
-                inodes[target[8:-1]] = pid
-    counts = dict.fromkeys(pids, 0)
+def _socket_inodes(pid: int | str) -> set[str]:
+    found = set()
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        try:
+            target = os.readlink(fd)
+        except OSError:
+            continue
+        if target.startswith("socket:["):
+            found.add(target[8:-1])
+    return found
+
+
+def _tcp_entries() -> list[tuple[int, int, str, str]]:
+    """(local port, remote port, state, inode) of every TCP socket on this host."""
+    out = []
     for table in ("/proc/net/tcp", "/proc/net/tcp6"):
         for line in Path(table).read_text().splitlines()[1:]:
             fields = line.split()
-            local_port = int(fields[1].rsplit(":", 1)[1], 16)
-            if local_port == port and fields[3] == "01" and fields[9] in inodes:
-                counts[inodes[fields[9]]] += 1
+            local, remote = (int(f.rsplit(":", 1)[1], 16) for f in (fields[1], fields[2]))
+            out.append((local, remote, fields[3], fields[9]))
+    return out
+
+
+def _connections_by_process(pids: list[int], port: int) -> dict[int, int]:
+    """How many established TCP connections from this process to `port` each of `pids` holds (from /proc).
+    Only this process's own connections count, so a health check's connection still closing does not."""
+    entries = _tcp_entries()
+    mine = _socket_inodes("self")
+    ours = {local for local, remote, state, inode in entries if remote == port and inode in mine}
+    owner = {inode: pid for pid in pids for inode in _socket_inodes(pid)}
+    counts = dict.fromkeys(pids, 0)
+    for local, remote, state, inode in entries:
+        if local == port and state == "01" and remote in ours and inode in owner:
+            counts[owner[inode]] += 1
     return counts
 
 
