@@ -74,6 +74,7 @@ def count(db: Database, model: Any) -> int:
         ("sources:\n  - {name: a, kind: github, repo: o/r, service: web, tokne: X}", "sources[0].tokne"),
         ("sources:\n  - {name: a, kind: github, repo: not-a-repo, service: web}", "sources[0].repo"),
         ("sources:\n  - {name: 'a b', kind: git, path: ., service: web}", "sources[0].name"),
+        (f"sources:\n  - {{name: {'x' * 81}, kind: git, path: ., service: web}}", "sources[0].name"),
         ("every: soon\nsources:\n  - {name: a, kind: git, path: ., service: web}", "every"),
         ("sources:\n  - {name: a, kind: git, path: ., service: web, every: 10s}", "sources[0].every"),
         ("sources:\n  - {name: a, kind: jira, jql: project = X}", "sources[0].url"),

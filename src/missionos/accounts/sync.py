@@ -107,7 +107,7 @@ KINDS: dict[str, tuple[tuple[str, ...], dict[str, Any]]] = {
     ),
 }
 _PATHS = {"from_dir", "path", "types"}  # resolved against the sources file's folder
-_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,79}")  # it names a lease and a request setting
 _SPAN = re.compile(r"(\d+)\s*(s|m|h|d)")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
@@ -213,7 +213,7 @@ def _source(entry: Any, at: str, every: dt.timedelta, path: Path) -> Source:
         raise FieldError(f"{at}.kind", f"one of {', '.join(KINDS)}", source=where)
     name = entry.get("name")
     if not isinstance(name, str) or not _NAME.fullmatch(name):
-        raise FieldError(f"{at}.name", "a name of letters, digits, '.', '_' or '-'", source=where)
+        raise FieldError(f"{at}.name", "up to 80 letters, digits, '.', '_' or '-'", source=where)
     required, optional = KINDS[kind]
     unknown = sorted(set(entry) - _COMMON - set(required) - set(optional))
     if unknown:
