@@ -69,3 +69,29 @@ def test_the_migration_brings_files_kept_only_on_disk_into_the_database(tmp_path
         )
     finally:
         db.dispose()
+
+
+def test_the_same_file_sent_twice_at_once_is_kept_once_and_neither_fails(db: Database) -> None:
+    import threading
+
+    raw = samples.cyclonedx()
+    digest = hashlib.sha256(raw).hexdigest()
+    failures: list[BaseException] = []
+    with db.session() as first:
+        service._keep_file(first, digest, raw)  # not committed yet: the second writer cannot see it
+
+        def second() -> None:
+            try:
+                with db.session() as other:
+                    service._keep_file(other, digest, raw)  # waits for the first writer, then does nothing
+            except BaseException as exc:  # reported below
+                failures.append(exc)
+
+        writer = threading.Thread(target=second)
+        writer.start()
+        writer.join(timeout=0.5)
+        assert writer.is_alive() or failures == [], "the second writer either waits or has found the file"
+    writer.join(timeout=30)
+    assert failures == []
+    with db.session() as session:
+        assert session.execute(text("select count(*) from compliance_evidence_file")).scalar_one() == 1

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import delete, func, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from missionos import config
@@ -229,8 +230,7 @@ def add_evidence(
     )
     if existing is not None:
         return _evidence_info(existing, created=False)
-    if session.get(EvidenceFile, digest) is None:
-        session.add(EvidenceFile(sha256=digest, size=len(raw), content=raw))
+    _keep_file(session, digest, raw)
     path = evidence_store() / digest[:2] / digest  # a copy on this host's disk, for people to browse
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -281,6 +281,19 @@ def list_signing_keys(session: Session) -> list[dict[str, Any]]:
             }
         )
     return out
+
+
+def _keep_file(session: Session, digest: str, raw: bytes) -> None:
+    """Store `raw` once under its SHA-256; the same file sent by two pipelines at once is kept once, and
+    neither fails."""
+    if session.get(EvidenceFile, digest) is not None:
+        return
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    session.execute(
+        insert(EvidenceFile)
+        .values(sha256=digest, size=len(raw), content=raw, stored_at=utcnow())
+        .on_conflict_do_nothing(index_elements=["sha256"])
+    )
 
 
 def evidence_file(session: Session, evidence_id: int) -> tuple[EvidenceInfo, bytes]:
