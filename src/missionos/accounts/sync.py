@@ -553,21 +553,40 @@ def span_text(span: dt.timedelta) -> str:
     return "".join(parts) or "0s"
 
 
-def status_row(source: Source, last: SyncRun | None) -> dict[str, Any]:
-    """A source and its last run, for `sync status`, the admin page and the API."""
+def summary_text(summary: Mapping[str, Any] | None) -> str:
+    """What a run wrote, as people read it: `work items: 36 items created, 211 transitions added`."""
+    return (
+        "; ".join(
+            f"{part.replace('_', ' ')}: "
+            + ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in figures.items() if n)
+            for part, figures in (summary or {}).items()
+            if isinstance(figures, dict) and any(figures.values())
+        )
+        or "nothing new"
+    )
+
+
+def status_row(source: Source | None, last: SyncRun | None, *, name: str = "") -> dict[str, Any]:
+    """A source and its last run, for `sync status`, the admin page and the API. Without `source` (no longer
+    in the sources file), the row is the recorded run of `name` alone."""
     started = _as_utc(last.started_at) if last is not None else None
+    if source is None:
+        due = None
+    elif started is None or last is None:
+        due = "now"
+    else:
+        due = (started + _wait(source, last)).isoformat(timespec="seconds")
     return {
-        "source": source.name,
-        "kind": source.kind,
-        "reads": source.describe(),
-        "every": span_text(source.every),
+        "source": source.name if source else name,
+        "kind": source.kind if source else (last.kind if last else None),
+        "reads": source.describe() if source else None,
+        "every": span_text(source.every) if source else None,
         "last_started": started.isoformat(timespec="seconds") if started else None,
         "last_status": last.status if last is not None else "never run",
         "last_error": last.error if last is not None else None,
         "last_summary": last.summary if last is not None else None,
-        "next_due": (started + _wait(source, last)).isoformat(timespec="seconds")
-        if started and last is not None
-        else "now",
+        "last_result": last.error or summary_text(last.summary) if last is not None else None,
+        "next_due": due,
     }
 
 
@@ -584,20 +603,5 @@ def overview(session: Session, config_path: str | None) -> dict[str, Any]:
             error = f"{exc.location}: {exc}" if getattr(exc, "location", None) else str(exc)
     rows = [status_row(s, last.get(s.name)) for s in sources]
     named = {s.name for s in sources}
-    for name, run_row in sorted(last.items()):
-        if name not in named:
-            started = _as_utc(run_row.started_at)
-            rows.append(
-                {
-                    "source": name,
-                    "kind": run_row.kind,
-                    "reads": None,
-                    "every": None,
-                    "last_started": started.isoformat(timespec="seconds") if started else None,
-                    "last_status": run_row.status,
-                    "last_error": run_row.error,
-                    "last_summary": run_row.summary,
-                    "next_due": None,
-                }
-            )
+    rows += [status_row(None, run, name=name) for name, run in sorted(last.items()) if name not in named]
     return {"config": config_path, "error": error, "sources": rows}

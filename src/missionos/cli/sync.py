@@ -45,18 +45,13 @@ def config_path(given: Path | None) -> Path:
 
 
 def _row(o: sync.Outcome) -> dict[str, Any]:
-    counts = "; ".join(
-        f"{what}: " + ", ".join(f"{n} {k}" for k, n in figures.items() if n)
-        for what, figures in o.summary.items()
-        if isinstance(figures, dict) and any(figures.values())
-    )
     return {
         "source": o.source,
         "kind": o.kind,
         "status": o.status,
         "seconds": f"{o.seconds:.1f}",
         "since": o.since.isoformat(timespec="minutes") if o.since else None,
-        "result": o.error or counts or "nothing new",
+        "result": o.error or sync.summary_text(o.summary),
     }
 
 
@@ -94,9 +89,8 @@ def run(
         try:
             while not (exit_with_parent and os.getppid() != parent):
                 for outcome in sync.run(db, chosen, only_due=True):
-                    err_console.print(
-                        f"{outcome.source}: {_row(outcome)['status']}: {_row(outcome)['result']}"
-                    )
+                    row = _row(outcome)
+                    err_console.print(f"{row['source']}: {row['status']}: {row['result']}")
                 time.sleep(5)
         except KeyboardInterrupt:
             pass

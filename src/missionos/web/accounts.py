@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import anyio
@@ -432,8 +433,7 @@ def _request_sync(session: Any, who: Principal, name: str) -> dt.datetime:
     config = os.environ.get("MISSIONOS_SYNC_CONFIG")
     if not config:
         raise ConflictError("this server reads no sources: start it with `missionos serve --sync FILE`")
-    names = [s["source"] for s in sync.overview(session, config)["sources"] if s["reads"]]
-    if name not in names:
+    if name not in {s.name for s in sync.read_config(Path(config)).sources}:
         raise NotFoundError("source", name)
     audit.record(session, actor=who.name, action="read-now", kind="sync-source", key=name)
     return sync.request_now(session, name)
