@@ -154,9 +154,9 @@ def _time(value: Any, field: str, where: str) -> dt.datetime | None:
 DEPLOYMENT_LOOKBACK = dt.timedelta(days=3)
 
 
-def _before(value: Any, moment: dt.datetime) -> bool:
+def _before(value: Any, moment: dt.datetime, field: str, where: str) -> bool:
     """Whether the API time stamp `value` is earlier than `moment` (a missing one is not)."""
-    at = _time(value, "updated_at", "listing") if value else None
+    at = _time(value, field, where) if value else None
     return at is not None and at < moment
 
 
@@ -199,7 +199,9 @@ def read_github(
     pulls: list[PullRequestRecord] = []
     listing = {"state": "closed", **({"sort": "updated", "direction": "desc"} if since else {})}
     for pr in _items(source, f"{base}/pulls", listing):
-        if since is not None and _before(pr.get("updated_at"), since):
+        if since is not None and _before(
+            pr.get("updated_at"), since, "updated_at", f"{repo}#{pr.get('number')}"
+        ):
             break
         if not pr.get("merged_at"):
             continue
@@ -231,7 +233,9 @@ def read_github(
         )
     deployments: list[DeploymentRecord] = []
     for d in _items(source, f"{base}/deployments"):
-        if since is not None and _before(d.get("created_at"), since - DEPLOYMENT_LOOKBACK):
+        if since is not None and _before(
+            d.get("created_at"), since - DEPLOYMENT_LOOKBACK, "created_at", f"{repo} deployment {d.get('id')}"
+        ):
             break
         where = f"{repo} deployment {d['id']}"
         statuses = sorted(
