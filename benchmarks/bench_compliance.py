@@ -24,7 +24,7 @@ from missionos.store import open_database
 SERVICES = 50
 RECORDS = 10_000
 NOW = dt.datetime(2026, 11, 24, 12, 0, tzinfo=dt.UTC)
-SCHEMAS = Path(__file__).resolve().parents[2] / "shared" / "data" / "oscal" / "schemas-1.2.1"
+SCHEMAS = Path(__file__).resolve().parents[1] / "tests" / "data" / "oscal" / "schemas-1.2.1"
 GOAL_SECONDS = 5.0
 
 

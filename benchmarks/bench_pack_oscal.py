@@ -34,7 +34,7 @@ from missionos.compliance.pack import (
     read_pack,
 )
 
-SCHEMA = Path(__file__).resolve().parents[2] / "shared" / "data" / "oscal" / "schemas-1.2.1"
+SCHEMA = Path(__file__).resolve().parents[1] / "tests" / "data" / "oscal" / "schemas-1.2.1"
 NOW = dt.datetime(2026, 11, 24, 12, 0, tzinfo=dt.UTC)
 SERVICES = 50
 RUNS = 5

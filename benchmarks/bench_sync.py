@@ -1,7 +1,7 @@
 """A Jira source read again and again: `missionos sync` (incremental) against re-running the import command.
 
 Work: N Jira issues (BENCH_SYNC_ISSUES, default 5,000), copies of the real Jira REST responses in
-`../shared/conformance/jira-rest` under new keys, served by a replaying transport that pages like Jira
+`tests/data/jira-rest` under new keys, served by a replaying transport that pages like Jira
 (`/rest/api/2/search`, 50 a page) and honours the `updated >= "DAY"` that an incremental read adds to the JQL.
 1% of the issues changed since the last read. Measured side by side in one run, each into its own SQLite file:
 - the peer: `flow import jira --url --jql` (fetch everything, parse, upsert), first into an empty database and
@@ -30,9 +30,7 @@ from missionos.flow.service import upsert_work
 from missionos.flow.typemap import TypeMap
 from missionos.store import Database, open_database
 
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "conformance" / "jira-rest"
-if not SHARED.exists():
-    SHARED = Path("/work/shared/conformance/jira-rest")
+SHARED = Path(__file__).resolve().parents[1] / "tests" / "data" / "jira-rest"
 URL = "https://jira.bench.example"
 NOW = dt.datetime(2026, 11, 24, 12, tzinfo=dt.UTC)
 

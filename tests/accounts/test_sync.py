@@ -20,12 +20,11 @@ from missionos.flow.models import WorkItem
 from missionos.store import Database
 from tests.accounts.conftest import ORIGIN, csrf_of
 from tests.conftest import Cli
+from tests.datafiles import JIRA_REST
 from tests.delivery.gitrepo import GitRepo
 from tests.delivery.test_forges import github_routes
 
-JIRA = Path(__file__).resolve().parents[3] / "shared" / "conformance" / "jira-rest"
-if not JIRA.exists():  # the shared folder sits beside the checkout
-    JIRA = Path("/work/shared/conformance/jira-rest")
+JIRA = JIRA_REST
 
 
 def sources_file(tmp_path: Path, text: str) -> Path:

@@ -1,4 +1,4 @@
-"""Every status path of the assessment, on plain records (METRICS.md §5)."""
+"""Every status path of the assessment, on plain records (metrics.md §5)."""
 
 from __future__ import annotations
 

@@ -10,8 +10,9 @@ import pytest
 
 from missionos.compliance import catalog
 from missionos.errors import InputError
+from tests.datafiles import OSCAL
 
-SHARED = Path(__file__).resolve().parents[3] / "shared" / "data" / "oscal"
+SHARED = OSCAL
 
 
 @pytest.mark.parametrize(("name", "size"), [("low", 149), ("moderate", 287), ("high", 370)])

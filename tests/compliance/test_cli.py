@@ -11,6 +11,7 @@ from missionos.store import Database, utcnow
 from tests.compliance import samples
 from tests.compliance.test_oscal import problems
 from tests.conftest import Cli
+from tests.datafiles import OSCAL_EXAMPLES
 
 
 def define(cli: Cli) -> None:
@@ -171,8 +172,6 @@ def test_attestation_is_audited(cli: Cli, db: Database) -> None:
 
 
 def test_import_reads_nist_examples(cli: Cli) -> None:
-    path = (
-        Path(__file__).resolve().parents[3] / "shared/data/oscal/examples/example-component-definition.json"
-    )
+    path = OSCAL_EXAMPLES / "example-component-definition.json"
     out = cli("compliance", "import", str(path), "--format", "json")
     assert out.exit_code == 0 and json.loads(out.stdout)["model"] == "component-definition"

@@ -18,8 +18,9 @@ from missionos.compliance.catalog import baseline
 from missionos.compliance.evidence import parse
 from missionos.compliance.pack import default_pack
 from tests.compliance import samples
+from tests.datafiles import OSCAL
 
-SHARED = Path(__file__).resolve().parents[3] / "shared" / "data" / "oscal"
+SHARED = OSCAL
 GOLDEN = Path(__file__).resolve().parent / "golden"
 NOW = samples.NOW
 SERVICES = ("web", "api")

@@ -1,4 +1,4 @@
-"""METRICS.md §1 on small hand-computed scenarios built in real git repositories, on SQLite and PostgreSQL."""
+"""metrics.md §1 on small hand-computed scenarios built in real git repositories, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 

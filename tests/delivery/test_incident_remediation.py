@@ -1,5 +1,5 @@
 """An incident names the deployment that remediated it: that deployment is rework (a hotfix), and it
-remediates the deployment the incident is attributed to (METRICS.md §1, items 3-6)."""
+remediates the deployment the incident is attributed to (metrics.md §1, items 3-6)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The pure arithmetic of METRICS.md §1, on plain records with hand-computed values (no database)."""
+"""The pure arithmetic of metrics.md §1, on plain records with hand-computed values (no database)."""
 
 from __future__ import annotations
 

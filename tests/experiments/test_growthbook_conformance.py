@@ -1,4 +1,4 @@
-"""GrowthBook's cross-SDK test vectors (`shared/conformance/growthbook/cases.json`): every case of the
+"""GrowthBook's cross-SDK test vectors (`tests/data/growthbook/cases.json`): every case of the
 sections the product implements, one test per case. A case we cannot pass would be listed in SKIPPED with
 its reason."""
 
@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import math
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,8 +13,9 @@ import pytest
 from missionos.experiments import evaluation as ev
 from missionos.experiments.compiled import FeatureSet
 from missionos.experiments.payload import decrypt_payload
+from tests.datafiles import GROWTHBOOK_CASES
 
-CASES_PATH = Path(__file__).resolve().parents[3] / "shared" / "conformance" / "growthbook" / "cases.json"
+CASES_PATH = GROWTHBOOK_CASES
 CASES: dict[str, Any] = json.loads(CASES_PATH.read_text()) if CASES_PATH.exists() else {}
 SECTIONS = (
     "evalCondition",

@@ -21,10 +21,9 @@ from missionos.flow.typemap import TypeMap
 from missionos.measures import Window
 from missionos.store import Database
 from tests.conftest import Cli
+from tests.datafiles import JIRA_REST
 
-JIRA = Path(__file__).resolve().parents[3] / "shared" / "conformance" / "jira-rest"
-if not JIRA.exists():  # the shared folder sits beside the checkout
-    JIRA = Path("/work/shared/conformance/jira-rest")
+JIRA = JIRA_REST
 
 ITEMS = """id,type,title,created_at,team
 C-1,Story,Pay stub upload,2026-03-02T08:00:00+08:00,Intake

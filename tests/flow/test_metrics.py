@@ -1,4 +1,4 @@
-"""METRICS.md §2 on hand-computed scenarios, as pure functions over plain records (no database).
+"""metrics.md §2 on hand-computed scenarios, as pure functions over plain records (no database).
 
 The stream: A (wait `Ready A`, active `Doing A`), B (active `Doing B`), C (wait `Ready C`, active `Doing C`);
 done `Done`; `Todo` is backlog. Times are hours after T0, a Monday at 00:00 UTC.

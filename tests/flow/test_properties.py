@@ -1,5 +1,5 @@
 """Property tests: the CSV and Jira time-stamp parsers on generated input, and the per-item arithmetic's
-invariants (METRICS.md §2) on generated status histories."""
+invariants (metrics.md §2) on generated status histories."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Goal status arithmetic (METRICS.md §4), with hand-computed values."""
+"""Goal status arithmetic (metrics.md §4), with hand-computed values."""
 
 from __future__ import annotations
 

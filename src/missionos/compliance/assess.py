@@ -1,4 +1,4 @@
-"""The assessment itself, as pure functions over plain records (METRICS.md §5).
+"""The assessment itself, as pure functions over plain records (metrics.md §5).
 
 Every control of the baseline ends as exactly one of:
 - `not-applicable`: the pack says so, with a reason;

@@ -1,4 +1,4 @@
-"""The `compliance` context's part of the demo organization (DEMO.md).
+"""The `compliance` context's part of the demo organization (demo.md).
 
 - System `benefits-portal` (intake-web, intake-api, eligibility-engine) on the MODERATE baseline, inheriting
   the platform's controls from `factory-pipeline`; system `payments-legacy` (payments-batch), not on the

@@ -1,4 +1,4 @@
-"""Evidence files parsed into facts (METRICS.md §5).
+"""Evidence files parsed into facts (metrics.md §5).
 
 Each kind has one parser that registers itself in `PARSERS`; adding a scanner format is one function here and
 nothing else changes. A parser takes the raw bytes and the file name and returns `Parsed`: the facts, and

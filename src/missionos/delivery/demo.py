@@ -1,4 +1,4 @@
-"""The delivery context's part of the demo organization (DEMO.md).
+"""The delivery context's part of the demo organization (demo.md).
 
 Teams, services and their generated repositories (imported through the git importer), pull requests with
 reviews, deployments and incidents, so that the services differ visibly:

@@ -1,4 +1,4 @@
-"""Reading deployment and incident records from JSON Lines or CSV files (METRICS.md §1 fields).
+"""Reading deployment and incident records from JSON Lines or CSV files (metrics.md §1 fields).
 
 Every problem names the file and line. Times must be ISO 8601 with an offset; `remediates` is a JSON list
 or, in CSV, a `;`-separated list.

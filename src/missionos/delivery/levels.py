@@ -17,7 +17,7 @@ SOURCES = {
     2024: "DORA, Accelerate State of DevOps Report 2024 (Google Cloud), software delivery performance levels",
 }
 
-# Deployment frequency is classified by the fourkeys rule (METRICS.md §1); the report names the same groups.
+# Deployment frequency is classified by the fourkeys rule (metrics.md §1); the report names the same groups.
 FREQUENCY_LEVELS = {
     "on demand": "elite",
     "daily-to-weekly": "high",

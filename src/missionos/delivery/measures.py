@@ -1,4 +1,4 @@
-"""The delivery context's published measures: weekly series per org, team or service (METRICS.md §1).
+"""The delivery context's published measures: weekly series per org, team or service (metrics.md §1).
 
 Each point is the figure of one Monday-started week (the first and last may be partial), at the week's start.
 

@@ -1,4 +1,4 @@
-"""The DORA metrics of METRICS.md §1 as pure functions over plain records.
+"""The DORA metrics of metrics.md §1 as pure functions over plain records.
 
 Nothing here touches a database: `missionos.delivery.queries` loads the records with SQL, and these functions
 do the arithmetic. Deployments are identified by (service, id); all times are timezone-aware UTC.
@@ -204,7 +204,7 @@ def is_production_environment(environment: str, configured: Iterable[str] = ()) 
 
 
 def is_production_deployment(deployment: DeploymentRecord, configured: Iterable[str] = ()) -> bool:
-    """A success to production; a failure never reached production (METRICS.md §1)."""
+    """A success to production; a failure never reached production (metrics.md §1)."""
     return deployment.status == "success" and is_production_environment(deployment.environment, configured)
 
 
@@ -276,7 +276,7 @@ def attribute_incidents(
     commit_deployments: Mapping[tuple[str, str], str] | None = None,
     window: dt.timedelta = ATTRIBUTION_WINDOW,
 ) -> dict[tuple[str, str], DeploymentKey | None]:
-    """Each incident's deployment (METRICS.md §1, incident attribution), or None when unattributed.
+    """Each incident's deployment (metrics.md §1, incident attribution), or None when unattributed.
 
     A cause decides: a deployment id names that production deployment; a commit sha names the first production
     deployment that carried it (`commit_deployments[(service, sha)]`). Without a cause, the latest production
@@ -353,7 +353,7 @@ def _calendar_days(window: Window) -> list[dt.date]:
 
 
 def frequency_category(finished: Sequence[dt.datetime] | Any, window: Window) -> str:
-    """The fourkeys deployment-frequency rule (METRICS.md §1) over every calendar day of the window.
+    """The fourkeys deployment-frequency rule (metrics.md §1) over every calendar day of the window.
 
     `finished`: the finish times (UTC), or an array of them in microseconds since the epoch. Weeks start on
     Monday; a week or month cut by the window's edge counts with the days it has in the window.
@@ -497,7 +497,7 @@ def failures(
     window: dt.timedelta = ATTRIBUTION_WINDOW,
 ) -> Failures:
     """A production deployment failed if an incident is attributed to it or a later hotfix/rollback
-    remediates it (METRICS.md §1)."""
+    remediates it (metrics.md §1)."""
     columns = _columns(production)
     attribution = attribute_incidents(
         incidents, columns, commit_deployments=commit_deployments, window=window

@@ -21,7 +21,7 @@ class Team(Base):
 
 
 class Service(Base):
-    """The unit of deployment (METRICS.md §1)."""
+    """The unit of deployment (metrics.md §1)."""
 
     __tablename__ = "delivery_service"
 
@@ -30,7 +30,7 @@ class Service(Base):
     team_id: Mapped[int | None] = mapped_column(ForeignKey("delivery_team.id"))
     description: Mapped[str] = mapped_column(String(2000), default="")
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    # Optional configuration (METRICS.md §1): where the first deployment's changes start, and the names of
+    # Optional configuration (metrics.md §1): where the first deployment's changes start, and the names of
     # this service's production environments (comma-separated; empty means `^(prod|production)$`).
     history_start: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     production_environments: Mapped[str] = mapped_column(String(500), default="", server_default="")
@@ -57,7 +57,7 @@ class Repository(Base):
 
 class Commit(Base):
     """A commit of a repository's branch, as read from git. Merges and commits outside the path prefix are
-    kept for the graph (rev-list attribution) and flagged; the changes of METRICS.md §1 are the others."""
+    kept for the graph (rev-list attribution) and flagged; the changes of metrics.md §1 are the others."""
 
     __tablename__ = "delivery_commit"
     __table_args__ = (UniqueConstraint("repository_id", "sha"),)
@@ -76,7 +76,7 @@ class Commit(Base):
     author_email: Mapped[str] = mapped_column(String(300), default="")
     message: Mapped[str] = mapped_column(Text, default="")
     files: Mapped[str] = mapped_column(Text, default="")
-    # Derived by attribution (METRICS.md §1): the first production deployment carrying the change, the
+    # Derived by attribution (metrics.md §1): the first production deployment carrying the change, the
     # change's start (its PR's first commit, else its authored_at) and the PR that introduced it.
     deployment_id: Mapped[int | None] = mapped_column(
         ForeignKey("delivery_deployment.id", ondelete="SET NULL"), index=True
@@ -126,7 +126,7 @@ class Review(Base):
 
 
 class Deployment(Base):
-    """A deployment of a service to an environment (METRICS.md §1), keyed by (service, external id)."""
+    """A deployment of a service to an environment (metrics.md §1), keyed by (service, external id)."""
 
     __tablename__ = "delivery_deployment"
     __table_args__ = (
@@ -152,7 +152,7 @@ class Deployment(Base):
 
 
 class Incident(Base):
-    """An incident of a service (METRICS.md §1); `cause` is a deployment id or a commit sha, or empty;
+    """An incident of a service (metrics.md §1); `cause` is a deployment id or a commit sha, or empty;
     `remediation` is the external id of the deployment of the same service that remediated it, or empty."""
 
     __tablename__ = "delivery_incident"

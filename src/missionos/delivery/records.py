@@ -1,4 +1,4 @@
-"""Plain records of the delivery context (METRICS.md §1): what importers produce and the metrics consume.
+"""Plain records of the delivery context (metrics.md §1): what importers produce and the metrics consume.
 
 They are frozen dataclasses with no database attached, so importers, webhooks and the metric arithmetic can
 all be tested without a database. Times are timezone-aware UTC.
@@ -73,7 +73,7 @@ class PullRequestRecord:
 
     @property
     def first_review_at(self) -> dt.datetime | None:
-        """The earliest review or comment by someone other than the author (METRICS.md §1)."""
+        """The earliest review or comment by someone other than the author (metrics.md §1)."""
         times = [r.submitted_at for r in self.reviews if r.author != self.author]
         return min(times) if times else None
 

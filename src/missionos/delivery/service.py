@@ -409,7 +409,7 @@ def upsert_deployments(
                 )
     inserted = updated = unchanged = 0
     # Per service, the earliest (finished_at, id) of a production deployment added, moved or changed: the
-    # changes carried by production deployments before it cannot change (METRICS.md §1 walks forward).
+    # changes carried by production deployments before it cannot change (metrics.md §1 walks forward).
     earliest: dict[str, tuple[dt.datetime, str]] = {}
 
     def touched(name: str, key: tuple[dt.datetime, str]) -> None:
@@ -657,7 +657,7 @@ def import_forge(session: Session, data: ForgeData, *, source: str) -> dict[str,
 
 
 def attribute(session: Session, service: Service) -> None:
-    """Recompute which production deployment first carried each change of `service` (METRICS.md §1).
+    """Recompute which production deployment first carried each change of `service` (metrics.md §1).
 
     The changes of production deployment D are `git rev-list --no-merges prev..D` filtered by the path
     prefix, where prev is the service's previous production deployment whose revision is in the same
@@ -993,7 +993,7 @@ def _refresh_kinds(session: Session, deployment_ids: Sequence[int]) -> None:
 def _set_kinds(
     session: Session, deployments: Sequence[Deployment], texts: Mapping[int, Sequence[str]]
 ) -> None:
-    """Set the effective kind of these deployments (METRICS.md §1, rework): the record's kind, else one
+    """Set the effective kind of these deployments (metrics.md §1, rework): the record's kind, else one
     inferred from `texts` (their changes' messages and pull-request labels), else hotfix for a production
     deployment that an incident of its service names as its remediation. Other deployments keep their kind."""
     named = _named_remediations(session, [d.id for d in deployments if d.is_production])
@@ -1124,7 +1124,7 @@ def delivery_metrics(
     year: int = levels.DEFAULT_YEAR,
     records: ScopeRecords | None = None,
 ) -> dict[str, Any]:
-    """The figures of `missionos delivery metrics` (METRICS.md §1) for `selected` over `window`, from
+    """The figures of `missionos delivery metrics` (metrics.md §1) for `selected` over `window`, from
     `records` when given (`scope_records` of `selected` or of a scope holding it, over `window`)."""
     data, found = _records(session, selected, window, records)
     figures = metrics.summary(

@@ -1,4 +1,4 @@
-"""`missionos demo`: one believable organization that every context adds its part to (DEMO.md).
+"""`missionos demo`: one believable organization that every context adds its part to (demo.md).
 
 The core (teams, services, git repositories) comes first; then each context's `demo.load(org)` adds its
 records. Every step is deterministic for a seed and idempotent, so running the demo twice changes nothing.

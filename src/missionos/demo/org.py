@@ -1,4 +1,4 @@
-"""The demo organization's cast (DEMO.md): teams, services, and where their repositories live."""
+"""The demo organization's cast (demo.md): teams, services, and where their repositories live."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The `experiments` context's part of the demo organization (DEMO.md).
+"""The `experiments` context's part of the demo organization (demo.md).
 
 Four experiments behind flags, with exposures and metric events over the 180 days ending `org.today`:
 

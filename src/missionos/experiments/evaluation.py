@@ -1,4 +1,4 @@
-"""Feature and experiment evaluation, compatible with the GrowthBook SDK specification (METRICS.md §3).
+"""Feature and experiment evaluation, compatible with the GrowthBook SDK specification (metrics.md §3).
 
 The functions here are pure: they take a feature set (GrowthBook's JSON feature format) and a user's
 attributes in an `EvalContext`, and return the result objects the GrowthBook SDKs return, so that an SDK in a

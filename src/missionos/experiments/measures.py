@@ -1,4 +1,4 @@
-"""What the experiments context publishes: each experiment's verdict on its bet (METRICS.md §3, Verdict)."""
+"""What the experiments context publishes: each experiment's verdict on its bet (metrics.md §3, Verdict)."""
 
 from __future__ import annotations
 

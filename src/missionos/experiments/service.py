@@ -1043,7 +1043,7 @@ def analyze(
     until: dt.datetime | None = None,
 ) -> Analysis:
     """The whole pipeline on a stored experiment: exposure counts and SRM, every metric, the guardrails, and
-    the verdict on its bet (METRICS.md §3)."""
+    the verdict on its bet (metrics.md §3)."""
     src = source or Source()
     with db.session() as session:
         design = get_experiment(session, key)

@@ -1,9 +1,9 @@
-"""The statistics engine: pure functions on per-variation sufficient statistics (METRICS.md §3).
+"""The statistics engine: pure functions on per-variation sufficient statistics (metrics.md §3).
 
 Nothing here touches a database. Inputs are `VariationStats` (n, Σx, Σx² and, where used, the CUPED
 covariate's and a ratio metric's denominator's sums); outputs are plain dataclasses the CLI prints as JSON.
 
-Choices where METRICS.md leaves one open (also in docs/experiments.md):
+Choices where metrics.md leaves one open (also in docs/experiments.md):
 - a proportion's per-unit variance is p(1 − p); a mean's is the sample variance (n − 1 denominator);
 - the relative lift's standard error comes from the delta method, with the Welch–Satterthwaite degrees of
   freedom of the absolute difference;
@@ -203,7 +203,7 @@ def _mean_var(kind: str, v: VariationStats) -> tuple[float, float]:
 
 
 def cuped_theta(variations: Sequence[VariationStats]) -> float:
-    """θ = cov(x, y) / var(y) over the pooled variations (METRICS.md §3, CUPED)."""
+    """θ = cov(x, y) / var(y) over the pooled variations (metrics.md §3, CUPED)."""
     n = sum(v.n for v in variations)
     sx = sum(v.sum for v in variations)
     sy = sum(v.covariate_sum or 0.0 for v in variations)
@@ -381,7 +381,7 @@ def check_weights(weights: Sequence[float], count: int, *, field_name: str = "we
 
 
 def srm(observed: Sequence[int], weights: Sequence[float]) -> SrmResult:
-    """Pearson's chi-square test of `observed` counts against `weights` (METRICS.md §3, SRM)."""
+    """Pearson's chi-square test of `observed` counts against `weights` (metrics.md §3, SRM)."""
     ws = check_weights(weights, len(observed))
     total = sum(observed)
     expected = tuple(total * w for w in ws)
@@ -476,7 +476,7 @@ def sample_size(
     sd: float | None = None,
     daily_traffic: float | None = None,
 ) -> PowerResult:
-    """Units needed for a two-sided test to detect a relative lift `mde` on `baseline` (METRICS.md §3, power).
+    """Units needed for a two-sided test to detect a relative lift `mde` on `baseline` (metrics.md §3, power).
 
     Without `sd` the baseline is a proportion (variance p(1 − p) in each arm); with `sd` it is a mean whose
     per-unit standard deviation is `sd`. `weights` (control first) split the traffic; unequal splits need more
@@ -544,7 +544,7 @@ def decide(
     observed_sample: int,
     sequential: bool = False,
 ) -> VerdictResult:
-    """The verdict on a bet from its primary metric's relative-lift interval (METRICS.md §3, Verdict).
+    """The verdict on a bet from its primary metric's relative-lift interval (metrics.md §3, Verdict).
 
     `direction` is `higher` or `lower` (which way the bet expects the metric to move); `mme` is the minimum
     meaningful relative effect, as a positive number in the expected direction.

@@ -7,7 +7,7 @@ tables or on an organization's warehouse tables with these columns:
 - exposures: `experiment_key`, `unit_id`, `variation`, `exposed_at`
 - events: `unit_id`, `event`, `value`, `occurred_at`
 
-Rules (METRICS.md §3): the first exposure of a unit counts; a unit exposed to more than one variation is
+Rules (metrics.md §3): the first exposure of a unit counts; a unit exposed to more than one variation is
 counted and left out. A unit's metric value is taken over its events at or after its first exposure; its CUPED
 covariate is the same metric over its events before that moment.
 """

@@ -1,4 +1,4 @@
-"""The flow context's part of the demo organization (DEMO.md): two value streams and their work items.
+"""The flow context's part of the demo organization (demo.md): two value streams and their work items.
 
 - `claims` (team Intake): analysis, build, review and release, with rework from review back to build.
 - `change-approval` (team Platform): every production change waits for the weekly change advisory board

@@ -1,4 +1,4 @@
-"""Flow measures published to the registry (scopes: stream and team), weekly series per METRICS.md §2."""
+"""Flow measures published to the registry (scopes: stream and team), weekly series per metrics.md §2."""
 
 from __future__ import annotations
 

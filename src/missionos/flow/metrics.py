@@ -1,4 +1,4 @@
-"""Flow and value-stream-map arithmetic (METRICS.md §2) as pure functions over plain records.
+"""Flow and value-stream-map arithmetic (metrics.md §2) as pure functions over plain records.
 
 Times are handled as POSIX seconds inside; results are in hours (steps) or days (flow time). Nothing here
 touches the database: `missionos.flow.service` loads the records and calls these functions.
@@ -93,7 +93,7 @@ Move = tuple[float, str | None, str]
 
 @dataclass(frozen=True)
 class ItemFlow:
-    """The per-item figures of METRICS.md §2 for one item in one stream (seconds).
+    """The per-item figures of metrics.md §2 for one item in one stream (seconds).
 
     The item's history is kept as parallel tuples: `statuses[k]` from `begins[k]` to `ends[k]`, of `kinds[k]`
     (the last end is inf); `spans` are the merged stretches in which it was started and not done.
@@ -460,7 +460,7 @@ def day_ends(window: Window) -> list[float]:
 
 
 def step_figures(done: Sequence[ItemFlow], steps: Sequence[str]) -> tuple[StepFigures, ...]:
-    """P/T, W/T and %C&A per step, over the items that visited each step (METRICS.md §2)."""
+    """P/T, W/T and %C&A per step, over the items that visited each step (metrics.md §2)."""
     n = len(steps)
     if done:
         visited = list(zip(*(f.visited for f in done), strict=True))
@@ -524,7 +524,7 @@ def status_at(flow: ItemFlow, moment: float) -> str | None:
 def stream_figures(
     flows: Sequence[ItemFlow], stream: StreamDefinition, window: Window, *, aging_limit: int = 50
 ) -> StreamFigures:
-    """The stream figures of METRICS.md §2 over the items done in `window`."""
+    """The stream figures of metrics.md §2 over the items done in `window`."""
     done = done_in(flows, window)
     times = [f.flow_time or 0.0 for f in done]
     total_flow = sum(times)

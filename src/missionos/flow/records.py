@@ -1,4 +1,4 @@
-"""Plain records of the flow context (METRICS.md §2): work items, status transitions and value streams.
+"""Plain records of the flow context (metrics.md §2): work items, status transitions and value streams.
 
 Importers produce these, the service stores them, and the metric functions in `missionos.flow.metrics`
 compute over them. They hold no database state.

@@ -501,7 +501,7 @@ def _stream_flows(
 
 
 def stream_metrics(session: Session, name: str, window: Window) -> metrics.StreamFigures:
-    """`flow metrics`: the stream figures of METRICS.md §2 over the items done in `window`."""
+    """`flow metrics`: the stream figures of metrics.md §2 over the items done in `window`."""
     stream = get_stream(session, name)
     flows = [f for _, f in stream_flows(session, stream, window)]
     with gc_paused():

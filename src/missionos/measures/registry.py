@@ -168,7 +168,7 @@ class Measure:
 
 @dataclass(frozen=True)
 class Verdict:
-    """An experiment's verdict on a bet, as published by the experiments context (METRICS.md §3)."""
+    """An experiment's verdict on a bet, as published by the experiments context (metrics.md §3)."""
 
     experiment: str
     status: str  # validated | invalidated | inconclusive | invalid | too early

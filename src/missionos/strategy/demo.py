@@ -1,4 +1,4 @@
-"""The `strategy` context's part of the demo organization (DEMO.md): the program plan, two team plans
+"""The `strategy` context's part of the demo organization (demo.md): the program plan, two team plans
 cascaded from it, a manual series, and the verdicts the loop needs.
 
 The plans are dated relative to the demo's `today`, so their findings tell the same story on any day:

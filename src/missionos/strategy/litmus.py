@@ -1,4 +1,4 @@
-"""The litmus check (METRICS.md §4): "if you can't name that experiment, you don't have a strategy, you have
+"""The litmus check (metrics.md §4): "if you can't name that experiment, you don't have a strategy, you have
 a wish". Pure: it takes a plan and the evidence gathered for it, and returns findings naming item and rule.
 """
 

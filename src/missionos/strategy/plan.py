@@ -1,4 +1,4 @@
-"""The plan file: YAML validated against the packaged JSON Schema, read into plain records (METRICS.md §4).
+"""The plan file: YAML validated against the packaged JSON Schema, read into plain records (metrics.md §4).
 
 The schema rejects only what is malformed (wrong types, unknown keys); this module adds what a schema cannot
 say: duplicate ids and references to ids that do not exist. A plan missing a bet's experiment or a strategy's

@@ -1,4 +1,4 @@
-"""Goal status (METRICS.md §4): the measure's latest value against the straight line from baseline to target.
+"""Goal status (metrics.md §4): the measure's latest value against the straight line from baseline to target.
 
 Choices the definition leaves open (documented in docs/strategy.md):
 - the line runs from (baseline date, baseline value) to (target date, target value); before the baseline date

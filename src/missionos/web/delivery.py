@@ -287,7 +287,7 @@ def api_post_deployments(
     session: DbSession,
     who: Annotated[Principal, Depends(require("editor"))],
     body: Annotated[
-        Any, Body(description="One deployment record, or a list of them (METRICS.md §1 fields).")
+        Any, Body(description="One deployment record, or a list of them (metrics.md §1 fields).")
     ],
 ) -> dict[str, Any]:
     """Record deployments (idempotent by service and id); a bad item rejects the whole batch."""
@@ -298,7 +298,7 @@ def api_post_deployments(
 def api_post_incidents(
     session: DbSession,
     who: Annotated[Principal, Depends(require("editor"))],
-    body: Annotated[Any, Body(description="One incident record, or a list of them (METRICS.md §1 fields).")],
+    body: Annotated[Any, Body(description="One incident record, or a list of them (metrics.md §1 fields).")],
 ) -> dict[str, Any]:
     """Record incidents (idempotent by service and id); a bad item rejects the whole batch."""
     return _record(session, who, body, files.incident_from, delivery.upsert_incidents, "incident")
