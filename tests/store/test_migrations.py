@@ -25,7 +25,9 @@ def test_models_match_migrations(db: Database) -> None:
 
 
 def test_every_table_carries_its_context_prefix(db: Database) -> None:
-    prefixes = ("delivery_", "flow_", "experiments_", "compliance_", "strategy_", "accounts_", "alembic_")
+    from missionos.store import CONTEXTS
+
+    prefixes = (*(f"{context}_" for context in CONTEXTS if context != "store"), "alembic_")
     names = inspect(db.engine).get_table_names()
     assert "delivery_service" in names
     assert [n for n in names if not n.startswith(prefixes)] == []

@@ -15,7 +15,7 @@ PACKAGE = Path(__file__).resolve().parent.parent
 
 # The contexts that own tables, in the order their models are imported. Each keeps its revisions in
 # `src/missionos/<context>/migrations/` with the branch label `<context>`.
-CONTEXTS = ("store", "delivery", "flow", "experiments", "compliance", "strategy", "accounts")
+CONTEXTS = ("store", "delivery", "flow", "experiments", "compliance", "strategy", "accounts", "friction")
 
 
 def version_dirs() -> list[Path]:

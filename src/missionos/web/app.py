@@ -32,6 +32,7 @@ CONTEXT_ROUTERS = (
     "missionos.web.experiments",
     "missionos.web.compliance",
     "missionos.web.strategy",
+    "missionos.web.friction",
 )
 PROBLEM = "application/problem+json"
 _TITLES = {

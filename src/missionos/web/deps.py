@@ -31,6 +31,7 @@ NAV = (
     ("flow", "Flow", "/flow"),
     ("experiments", "Experiments", "/experiments"),
     ("compliance", "Compliance", "/compliance"),
+    ("friction", "Friction", "/friction"),
 )
 templates.env.globals["nav"] = NAV
 
