@@ -13,7 +13,7 @@ import typer
 from typer.core import TyperGroup
 
 from missionos import __version__, config
-from missionos.cli import accounts, compliance, delivery, experiments, flow, friction, strategy, sync
+from missionos.cli import accounts, compliance, delivery, experiments, flow, friction, maps, strategy, sync
 from missionos.cli.common import Format, FormatOption, console, database, emit, err_console
 from missionos.errors import FieldError, InputError, MissionOSError
 
@@ -46,6 +46,7 @@ app.add_typer(experiments.app, name="experiments")
 app.add_typer(compliance.app, name="compliance")
 app.add_typer(strategy.app, name="strategy")
 app.add_typer(friction.app, name="friction")
+app.add_typer(maps.app, name="maps")
 app.add_typer(experiments.flags_app, name="flags", help="Feature flags (as `missionos experiments flags`).")
 app.add_typer(accounts.auth_app, name="auth")
 app.add_typer(accounts.audit_app, name="audit")

@@ -15,7 +15,17 @@ PACKAGE = Path(__file__).resolve().parent.parent
 
 # The contexts that own tables, in the order their models are imported. Each keeps its revisions in
 # `src/missionos/<context>/migrations/` with the branch label `<context>`.
-CONTEXTS = ("store", "delivery", "flow", "experiments", "compliance", "strategy", "accounts", "friction")
+CONTEXTS = (
+    "store",
+    "delivery",
+    "flow",
+    "experiments",
+    "compliance",
+    "strategy",
+    "accounts",
+    "friction",
+    "maps",
+)
 
 
 def version_dirs() -> list[Path]:

@@ -33,6 +33,7 @@ CONTEXT_ROUTERS = (
     "missionos.web.compliance",
     "missionos.web.strategy",
     "missionos.web.friction",
+    "missionos.web.maps",
 )
 PROBLEM = "application/problem+json"
 _TITLES = {

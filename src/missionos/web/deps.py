@@ -32,6 +32,7 @@ NAV = (
     ("experiments", "Experiments", "/experiments"),
     ("compliance", "Compliance", "/compliance"),
     ("friction", "Friction", "/friction"),
+    ("maps", "Maps", "/maps"),
 )
 templates.env.globals["nav"] = NAV
 

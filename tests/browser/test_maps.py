@@ -1,0 +1,23 @@
+"""Strategic maps in a real Chromium against `missionos serve` with the demo loaded."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.conftest import LiveServer
+
+pytestmark = pytest.mark.browser
+
+
+def test_the_program_map_is_drawn_and_a_component_opens_its_strategy(
+    page: Any, live_server: LiveServer
+) -> None:
+    page.goto(live_server.url + "/maps")
+    page.get_by_role("link", name="Benefits Modernization landscape").click()
+    page.wait_for_url("**/maps/benefits-landscape")
+    assert page.locator("#map svg g.component").count() >= 9
+    assert page.locator("#history li").count() == 2
+    page.locator("#map svg a g.component[data-name='Change approval']").click()
+    page.wait_for_url("**/strategy/plans/benefits-2027#strategy-S4")
