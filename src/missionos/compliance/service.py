@@ -32,6 +32,7 @@ from missionos.compliance.assess import (
     assess,
     deadline_of,
     severity_key,
+    tracks_findings,
 )
 from missionos.compliance.catalog import Baseline, Control, load_baseline
 from missionos.compliance.models import (
@@ -743,7 +744,9 @@ def assess_system(
     chosen = load_baseline(baseline or info.baseline)
     mapping = pack_for(pack or info.pack)
     moment = now or utcnow()
-    recent = max((c.max_age_days for c in mapping.checks), default=30)
+    # Scanners' streams are read over the window of the checks that track open findings (each stream's
+    # newest record in it says what is open); the newest record of every kind is read whatever its age.
+    recent = max((c.max_age_days for c in mapping.checks if tracks_findings(c)), default=7)
     records = _records_for(session, info, moment, recent)
     provenance = [r for r in records if r.kind == "slsa-provenance"]
     records += derived_evidence(session, info, moment, mapping.derived_window_days, provenance)
