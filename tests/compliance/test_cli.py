@@ -189,21 +189,36 @@ def test_gate_refuses_previous_and_needs_an_assessment_to_accept(cli: Cli) -> No
 def test_gate_fails_on_a_new_high_finding_under_an_already_failing_control(cli: Cli, tmp_path: Path) -> None:
     define(cli)
     at = utcnow().replace(microsecond=0)  # the gate assesses at the real time now: keep the scans fresh
-    first = write(tmp_path, "a.sarif", samples.sarif([("r1", 7.5, None)], at=at - dt.timedelta(hours=1)))
+    late = at - dt.timedelta(days=40)  # r1 was first detected 40 days ago: SI-2 already fails on it
+    first = write(tmp_path, "a.sarif", samples.sarif([("r1", 7.5, late)], at=at - dt.timedelta(hours=1)))
     assert cli("compliance", "evidence", "add", first, "--kind", "sarif", "--subject", "web").exit_code == 0
-    assert cli("compliance", "assess", "--system", "portal").exit_code == 0
+    accepted = cli("compliance", "assess", "--system", "portal", "--format", "json")
+    si2 = next(r for r in json.loads(accepted.stdout)["results"] if r["control"] == "si-2")
+    assert (
+        si2["status"] == "not-satisfied"
+        and si2["status_text"] == "not satisfied: 1 open item, 1 past deadline"
+    )
     assert cli("compliance", "baseline", "accept", "--system", "portal").exit_code == 0
-    assert cli("compliance", "gate", "--system", "portal").exit_code == 0
-    # The next scan keeps r1 and adds r2 at another line; SA-11 and others were failing all along.
-    second = write(tmp_path, "b.sarif", samples.sarif([("r1", 7.5, None), ("r2", 9.1, None)], at=at))
+    assert cli("compliance", "gate", "--system", "portal").exit_code == 0  # r1 was late when accepted
+    # The next scan keeps r1 and adds a critical r2: no control changes status, yet the gate fails.
+    both = [("r1", 7.5, late), ("r2", 9.1, None)]
+    second = write(tmp_path, "b.sarif", samples.sarif(both, at=at))
     assert cli("compliance", "evidence", "add", second, "--kind", "sarif", "--subject", "web").exit_code == 0
     out = cli("compliance", "gate", "--system", "portal", "--format", "json")
     assert out.exit_code == 1, out.stdout
     verdict = json.loads(out.stdout)
-    new = [r for r in verdict["regressions"] if r["finding"]]
-    assert len(new) == 1 and new[0]["service"] == "web" and "new open critical finding" in new[0]["why"]
-    assert "r2" in new[0]["why"] and new[0]["control"] in ("ca-5", "ra-5", "ra-7", "si-2", "si-2.2")
+    assert [r for r in verdict["regressions"] if r["finding"] is None] == []
+    (new,) = verdict["regressions"]
+    assert (
+        new["service"] == "web"
+        and new["why"] == "Critical r2 in web at app/main.py:7: a new open critical finding"
+    )
+    assert new["control"] in ("ca-5", "ra-5", "ra-7", "si-2", "si-2.2")
+    assert new["before"] == new["after"] == "not-satisfied"
+    assert new["finding"] == "vulnerability:web:Semgrep OSS:r2:app/main.py:7"
     assert verdict["open_findings"] >= 2
+    text = cli("compliance", "gate", "--system", "portal")
+    assert text.exit_code == 1 and "a new open critical finding" in text.stdout
 
 
 def test_gate_enforces_a_stored_threshold(cli: Cli) -> None:

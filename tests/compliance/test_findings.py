@@ -296,3 +296,42 @@ def test_cli_vex_kind_and_system_remediation(cli: Cli, tmp_path: Path) -> None:
     added = cli("compliance", "evidence", "add", str(path), "--kind", "vex", "--subject", "web", "-f", "json")
     assert added.exit_code == 0, added.stderr
     assert json.loads(added.stdout)[0]["summary"].startswith("VEX: 10 open (2 critical, 2 high, 6 medium")
+
+
+def test_the_migration_records_first_seen_from_the_evidence_already_stored(tmp_path: Path) -> None:
+    from alembic import command
+    from sqlalchemy import text
+
+    from missionos.store.migrate import alembic_config
+
+    db = Database(f"sqlite:///{tmp_path / 'old.db'}")
+    try:
+        config = alembic_config(db.engine)
+        command.upgrade(config, "heads")
+        command.downgrade(config, "compliance_0003")  # a database from before first sightings were kept
+        scans = [
+            (
+                "2026-09-01 00:00:00",
+                evidence.parse("sarif", samples.sarif([("py/xss", 7.5, None)]), "a").facts,
+            ),
+            (
+                "2026-07-01 00:00:00",
+                evidence.parse("sarif", samples.sarif([("py/xss", 7.5, None)]), "b").facts,
+            ),
+        ]
+        with db.engine.begin() as conn:
+            for n, (at, facts) in enumerate(scans):
+                conn.execute(
+                    text(
+                        "insert into compliance_evidence (kind, source, subject, collected_at, sha256, "
+                        "facts, raw_path, recorded_by, created_at) values ('sarif', 's', :subject, :at, "
+                        ":sha, :facts, '', '', :at)"
+                    ),
+                    {"subject": f"web@run-{n}", "at": at, "sha": f"{n}" * 64, "facts": json.dumps(facts)},
+                )
+        command.upgrade(config, "heads")
+        with db.session() as session:
+            seen = service.first_seen_of(session, ["web"])
+        assert seen == {("web", "Semgrep OSS:py/xss:app/main.py:7"): dt.datetime(2026, 7, 1, tzinfo=dt.UTC)}
+    finally:
+        db.dispose()
