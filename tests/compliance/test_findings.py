@@ -231,6 +231,22 @@ def test_vex_opens_vulnerabilities_and_closes_them_in_the_sbom() -> None:
     assert len(items) == 10 and sum(1 for f in items if f.severity == "critical") == 2
 
 
+def test_vex_statements_add_up_the_newest_per_vulnerability_holding() -> None:
+    sbom = record(
+        "cyclonedx", sbom_with([vuln("CVE-2021-44228", "critical"), vuln("CVE-2024-2", "low")]), i=3
+    )
+    older = record("vex", real("vex-cisa-case-1-vex-not_affected.json"), at=NOW - dt.timedelta(days=90), i=4)
+    about_another = json.loads(sbom_with([vuln("CVE-2024-2", "low", "false_positive")]))
+    del about_another["components"]
+    newer = record("vex", json.dumps(about_another).encode(), i=5)
+    assert vulns(run([sbom, older, newer])) == []  # the older statement on Log4Shell still holds
+    reopened = record("vex", real("vex-cisa-case-1-vex-under_investigation.json"), i=6)
+    assert [f.rule for f in vulns(run([sbom, older, newer, reopened]))] == [
+        "CVE-2021-44228",
+        "CVE-2021-44228",
+    ]
+
+
 def test_oscal_carries_the_items_as_risks_and_the_wording_as_remarks() -> None:
     first = NOW - dt.timedelta(days=10)
     result = run([fresh_scan([("py/sql-injection", 7.5, first)])])

@@ -238,12 +238,15 @@ def open_findings(
     """The open findings of `owner` at `now`, each with its first-seen time and deadline.
 
     Each scanner is its own stream (evidence kind and tools): its newest unexpired record says what is open
-    now. A finding's first seen time is the earliest any stored evidence reported it (`seen`, kept as files
-    arrive), or its stated first detection if earlier. A VEX statement that closes a vulnerability id (and
-    leaves no affected component open) closes that id in the scans and SBOMs too.
+    now (the SBOMs of a service are one stream: the newest describes what it ships). VEX statements add up
+    instead: for each vulnerability and affected component the newest statement of any unexpired VEX
+    document holds. A finding's first seen time is the earliest any stored evidence reported it (`seen`,
+    kept as files arrive), or its stated first detection if earlier. A vulnerability id whose newest VEX
+    statements all close it is closed in the scans and SBOMs too.
     """
     newest: dict[tuple[str, tuple[str, ...]], EvidenceRecord] = {}
     earliest = dict(seen)
+    statements: dict[tuple[str, str], tuple[tuple[dt.datetime, int], dict[str, Any] | None]] = {}
     for ev in records:
         if ev.kind not in FINDING_KINDS or ev.collected_at > now:
             continue
@@ -253,38 +256,48 @@ def open_findings(
                 earliest[key] = ev.collected_at
         if ev.expired(now):
             continue
+        if ev.kind == "vex":
+            said: list[tuple[tuple[str, str], dict[str, Any] | None]] = [
+                ((f["rule"], f["location"]), {**f, "_at": ev.collected_at}) for f in ev.facts["findings"]
+            ]
+            said += [((c["rule"], c["location"]), None) for c in ev.facts.get("closed", ())]
+            for key, statement in said:  # None: closed
+                if key not in statements or _order(ev) >= statements[key][0]:
+                    statements[key] = (_order(ev), statement)
+            continue
         stream = (ev.kind, tuple(ev.facts.get("tools") or ()))
         if stream not in newest or _order(ev) > _order(newest[stream]):
             newest[stream] = ev
-    vex = [ev for ev in newest.values() if ev.kind == "vex"]
-    still_open = {f["rule"] for ev in vex for f in ev.facts.get("findings", ())}
-    closed = {c["rule"] for ev in vex for c in ev.facts.get("closed", ())} - still_open
+    vex_open = [s for _o, s in statements.values() if s is not None]
+    still_open = {s["rule"] for s in vex_open}
+    closed = {rule for (rule, _ref), (_o, s) in statements.items() if s is None} - still_open
     items: dict[str, Finding] = {}
-    for ev in sorted(newest.values(), key=lambda e: (e.kind, e.collected_at)):
-        for f in ev.facts.get("findings", ()):
-            fp = f["fingerprint"]
-            if fp in items or (ev.kind != "vex" and f["rule"] in closed):
-                continue
-            stated = dt.datetime.fromisoformat(f["first_seen"]) if f.get("first_seen") else ev.collected_at
-            first = min(stated, ev.collected_at, earliest.get((owner, fp), ev.collected_at))
-            deadline = deadline_of(first, f["severity"], limits)
-            where = f.get("location") or "no location"
-            items[fp] = Finding(
-                f"vulnerability:{owner}:{fp}",
-                "",
-                f"{f['severity'].capitalize()} {f['rule']} in {owner} at {where}",
-                f"{f['rule']} ({f['severity']}) in {owner} at {where}"
-                + (f": {f['message']}" if f.get("message") else "")[:300],
-                owner,
-                f["severity"],
-                first,
-                None,
-                deadline,
-                now > deadline,
-                "vulnerability",
-                f["rule"],
-                f.get("location", ""),
-            )
+    found = [(ev.collected_at, f) for ev in sorted(newest.values(), key=_order) for f in ev.facts["findings"]]
+    found += [(s["_at"], s) for s in vex_open]
+    for at, f in found:
+        fp = f["fingerprint"]
+        if fp in items or (f["rule"] in closed and "_at" not in f):  # VEX statements carry "_at"
+            continue
+        stated = dt.datetime.fromisoformat(f["first_seen"]) if f.get("first_seen") else at
+        first = min(stated, at, earliest.get((owner, fp), at))
+        deadline = deadline_of(first, f["severity"], limits)
+        where = f.get("location") or "no location"
+        items[fp] = Finding(
+            f"vulnerability:{owner}:{fp}",
+            "",
+            f"{f['severity'].capitalize()} {f['rule']} in {owner} at {where}",
+            f"{f['rule']} ({f['severity']}) in {owner} at {where}"
+            + (f": {f['message']}" if f.get("message") else "")[:300],
+            owner,
+            f["severity"],
+            first,
+            None,
+            deadline,
+            now > deadline,
+            "vulnerability",
+            f["rule"],
+            f.get("location", ""),
+        )
     return sorted(items.values(), key=lambda f: (f.deadline or now, f.key))
 
 

@@ -573,9 +573,9 @@ def _records_for(
     session: Session, system: SystemInfo, now: dt.datetime | None = None, recent_days: int = 30
 ) -> list[EvidenceRecord]:
     """The evidence an assessment at `now` can use: for each subject and kind, the newest record and the
-    newest unexpired one; every scan, SBOM and VEX document of the last `recent_days` (each scanner's newest
-    says what is open; first-seen times come from `compliance_finding_seen`); every attestation and
-    provenance. The facts of the rest are never decoded, which keeps a large evidence history cheap."""
+    newest unexpired one; every scan and SBOM of the last `recent_days` (each scanner's newest says what is
+    open; first-seen times come from `compliance_finding_seen`); every VEX document (their statements add
+    up), attestation and provenance. The facts of the rest are never decoded, which keeps a large evidence history cheap."""
     from sqlalchemy import or_
 
     owners = [*system.services, system.name]
@@ -592,7 +592,7 @@ def _records_for(
         at = aware(collected)
         if now is not None and at > now:
             continue
-        if kind in ("attestation", "slsa-provenance"):  # histories that matter
+        if kind in ("attestation", "slsa-provenance", "vex"):  # histories that matter
             wanted.add(ev_id)
             continue
         if kind in FINDING_KINDS and (now is None or at >= now - dt.timedelta(days=recent_days)):
