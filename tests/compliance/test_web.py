@@ -159,3 +159,8 @@ def test_system_page_reads_satisfied_with_open_items_and_their_deadline(
     due = (first + dt.timedelta(days=30)).date().isoformat()
     assert f"satisfied, with 1 open item, next deadline {due}" in page
     assert "High py/sql-injection in web at app/main.py:7" in page  # its POA&M row
+    assert "No baseline accepted yet" in page
+    with db.session() as session:
+        service.accept_baseline(session, "portal", actor="Ann Lee (ISSO)")
+    page = client.get("/compliance/portal", headers={"accept": "text/html"}).text
+    assert "compares against the baseline Ann Lee (ISSO) accepted on" in page

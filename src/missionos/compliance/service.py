@@ -1415,6 +1415,7 @@ def overview(session: Session, name: str, *, now: dt.datetime | None = None) -> 
         ],
         "history": found,
         "drift": drift(session, name, found),
+        "baseline": accepted_baseline(session, name),
         "freshness": freshness(session, name, now=moment),
         "poam": poam_items(result) if result else [],
         "cato": cato_checklist(current.statuses()) if current else [],
