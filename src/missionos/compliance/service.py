@@ -575,7 +575,8 @@ def _records_for(
     """The evidence an assessment at `now` can use: for each subject and kind, the newest record and the
     newest unexpired one; every scan and SBOM of the last `recent_days` (each scanner's newest says what is
     open; first-seen times come from `compliance_finding_seen`); every VEX document (their statements add
-    up), attestation and provenance. The facts of the rest are never decoded, which keeps a large evidence history cheap."""
+    up), attestation and provenance. The facts of the rest are never decoded, which keeps a large evidence
+    history cheap."""
     from sqlalchemy import or_
 
     owners = [*system.services, system.name]
