@@ -147,7 +147,7 @@ def test_sbom_vulnerabilities_are_findings_and_a_vex_only_file_is_sent_to_its_ki
     facts = evidence.parse("cyclonedx", sbom_with([vuln("CVE-2024-1", "critical", "exploitable")]), "s").facts
     assert facts["components"] == 2
     assert facts["findings"][0]["fingerprint"] == "CVE-2024-1:pkg:pypi/requests@2.32.3"
-    with pytest.raises(InputError, match="VEX document; add it as --kind vex"):
+    with pytest.raises(InputError, match=r"VEX document; add it as kind vex \(--kind vex\)"):
         evidence.parse("cyclonedx", real("vex-cisa-case-3-vex.json"), "v.json")
 
 
@@ -351,3 +351,18 @@ def test_the_migration_records_first_seen_from_the_evidence_already_stored(tmp_p
         assert seen == {("web", "Semgrep OSS:py/xss:app/main.py:7"): dt.datetime(2026, 7, 1, tzinfo=dt.UTC)}
     finally:
         db.dispose()
+
+
+def test_pipelines_post_vex_documents_to_the_api(client: Any, db: Database) -> None:
+    raw = real("vex-cisa-case-3-vex.json")
+    added = client.post("/api/v1/compliance/evidence", params={"kind": "vex", "subject": "web"}, content=raw)
+    assert added.status_code == 201 and added.json()["summary"].startswith("VEX: 10 open")
+    wrong = client.post(
+        "/api/v1/compliance/evidence", params={"kind": "cyclonedx", "subject": "web"}, content=raw
+    )
+    assert 400 <= wrong.status_code < 500
+    assert wrong.headers["content-type"].startswith("application/problem+json")
+    assert "VEX document" in wrong.text
+    with db.session() as session:
+        seen = service.first_seen_of(session, ["web"])
+    assert len(seen) == 10

@@ -369,7 +369,7 @@ def parse_cyclonedx(raw: bytes, source: str) -> Parsed:
     if not packages and doc.get("vulnerabilities"):
         raise InputError(
             "a CycloneDX document with vulnerabilities but no components is a VEX document; "
-            "add it as --kind vex",
+            "add it as kind vex (--kind vex)",
             source=source,
         )
     facts = _sbom_facts("CycloneDX", version, subject, packages)
