@@ -70,6 +70,19 @@ def vuln(
     return out
 
 
+def test_the_vendored_files_match_their_provenance() -> None:
+    import hashlib
+    import re
+
+    listed = re.findall(
+        r"^\| `([^`]+)` \|.*\| `([0-9a-f]{64})` \|$", (DATA / "PROVENANCE.md").read_text(), re.M
+    )
+    used = {p.name for p in DATA.iterdir() if p.name.startswith(("vex-", "sarif-"))}
+    assert used <= {name for name, _sha in listed}
+    for name, sha in listed:
+        assert hashlib.sha256((DATA / name).read_bytes()).hexdigest() == sha, name
+
+
 # -- reading the files ---------------------------------------------------------------------------------------
 
 
@@ -120,6 +133,7 @@ def test_partial_fingerprints_identify_a_finding_when_its_line_moves() -> None:
         ("vex-cisa-case-1-vex-fixed.json", 0, 1),  # resolved
         ("vex-cisa-case-3-vex.json", 10, 9),
         ("vex-usecase-case-12-vex.json", 1, 2),
+        ("vex-cisa-case-7-vex.json", 2, 3),  # one CVE: exploitable in two products, not in others
     ],
 )
 def test_vex_states_open_or_close_findings(name: str, open_: int, closed: int) -> None:

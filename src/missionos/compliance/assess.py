@@ -22,7 +22,6 @@ from missionos.compliance.catalog import Control
 from missionos.compliance.pack import Check, Pack, lookup
 
 STATUSES = ("satisfied", "not-satisfied", "needs-attestation", "inherited", "not-applicable")
-SEVERITY_RANK = {"critical": 0, "high": 1, "medium": 2, "moderate": 2, "low": 3}
 
 
 @dataclass(frozen=True)
