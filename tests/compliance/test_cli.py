@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 
@@ -125,6 +126,8 @@ def test_gate_fails_when_a_control_regresses(cli: Cli, db: Database, tmp_path: P
     )
     first = cli("compliance", "gate", "--system", "portal")
     assert first.exit_code == 0, first.stdout
+    assert "against no accepted baseline" in first.stdout
+    assert cli("compliance", "baseline", "accept", "--system", "portal").exit_code == 0
     assert cli("compliance", "gate", "--system", "portal").exit_code == 0
     saved = tmp_path / "before.json"
     saved.write_text(cli("compliance", "assess", "--system", "portal", "--format", "json").stdout)
@@ -137,9 +140,86 @@ def test_gate_fails_when_a_control_regresses(cli: Cli, db: Database, tmp_path: P
     out = cli("compliance", "gate", "--system", "portal", "--format", "json")
     assert out.exit_code == 1
     verdict = json.loads(out.stdout)
-    assert verdict["regressions"] == [{"control": "ps-3", "before": "satisfied", "after": "not-satisfied"}]
+    assert verdict["regressions"] == [
+        {
+            "control": "ps-3",
+            "before": "satisfied",
+            "after": "not-satisfied",
+            "finding": None,
+            "service": None,
+            "why": "PS-3 was satisfied, now not-satisfied",
+        }
+    ]
     against_file = cli("compliance", "gate", "--system", "portal", "--against", str(saved))
     assert against_file.exit_code == 1 and "PS-3: satisfied -> not-satisfied" in against_file.stdout
+
+
+def test_gate_remembers_a_regression_until_a_new_baseline_is_accepted(cli: Cli, db: Database) -> None:
+    define(cli)
+    cli("compliance", "attest", "--system", "portal", "-c", "ps-3", "--by", "Ann Lee", "--statement", "Ok.")
+    assert cli("compliance", "assess", "--system", "portal").exit_code == 0
+    assert cli("compliance", "baseline", "accept", "--system", "portal", "--note", "ATO").exit_code == 0
+    with db.session() as session:
+        from sqlalchemy import update
+
+        from missionos.compliance.models import Evidence
+
+        session.execute(update(Evidence).values(expires_at=utcnow()))
+    # A CI retry runs the gate again with no change: it still compares against the accepted baseline.
+    assert cli("compliance", "gate", "--system", "portal").exit_code == 1
+    again = cli("compliance", "gate", "--system", "portal")
+    assert again.exit_code == 1 and "PS-3: satisfied -> not-satisfied" in again.stdout
+    # Accepting the current state is a decision someone makes, and it is audited.
+    assert cli("compliance", "baseline", "accept", "--system", "portal").exit_code == 0
+    assert cli("compliance", "gate", "--system", "portal").exit_code == 0
+    with db.session() as session:
+        entries = [e for e in audit.entries(session) if e.kind == "compliance.baseline"]
+    assert len(entries) == 2 and entries[0].action == "accept" and entries[0].before is not None
+    shown = json.loads(cli("compliance", "baseline", "show", "--system", "portal", "--format", "json").stdout)
+    assert shown[0]["accepted_by"] and shown[0]["open_findings"] >= 1
+
+
+def test_gate_refuses_previous_and_needs_an_assessment_to_accept(cli: Cli) -> None:
+    define(cli)
+    out = cli("compliance", "gate", "--system", "portal", "--against", "previous")
+    assert out.exit_code == 2 and "accepted baseline" in out.stderr and "Traceback" not in out.stderr
+    none = cli("compliance", "baseline", "accept", "--system", "portal")
+    assert none.exit_code != 0 and "Traceback" not in none.stderr
+
+
+def test_gate_fails_on_a_new_high_finding_under_an_already_failing_control(cli: Cli, tmp_path: Path) -> None:
+    define(cli)
+    at = utcnow().replace(microsecond=0)  # the gate assesses at the real time now: keep the scans fresh
+    late = at - dt.timedelta(days=40)  # r1 was first detected 40 days ago: SI-2 already fails on it
+    first = write(tmp_path, "a.sarif", samples.sarif([("r1", 7.5, late)], at=at - dt.timedelta(hours=1)))
+    assert cli("compliance", "evidence", "add", first, "--kind", "sarif", "--subject", "web").exit_code == 0
+    accepted = cli("compliance", "assess", "--system", "portal", "--format", "json")
+    si2 = next(r for r in json.loads(accepted.stdout)["results"] if r["control"] == "si-2")
+    assert (
+        si2["status"] == "not-satisfied"
+        and si2["status_text"] == "not satisfied: 1 open item, 1 past deadline"
+    )
+    assert cli("compliance", "baseline", "accept", "--system", "portal").exit_code == 0
+    assert cli("compliance", "gate", "--system", "portal").exit_code == 0  # r1 was late when accepted
+    # The next scan keeps r1 and adds a critical r2: no control changes status, yet the gate fails.
+    both = [("r1", 7.5, late), ("r2", 9.1, None)]
+    second = write(tmp_path, "b.sarif", samples.sarif(both, at=at))
+    assert cli("compliance", "evidence", "add", second, "--kind", "sarif", "--subject", "web").exit_code == 0
+    out = cli("compliance", "gate", "--system", "portal", "--format", "json")
+    assert out.exit_code == 1, out.stdout
+    verdict = json.loads(out.stdout)
+    assert [r for r in verdict["regressions"] if r["finding"] is None] == []
+    (new,) = verdict["regressions"]
+    assert (
+        new["service"] == "web"
+        and new["why"] == "Critical r2 in web at app/main.py:7: a new open critical finding"
+    )
+    assert new["control"] in ("ca-5", "ra-5", "ra-7", "si-2", "si-2.2")
+    assert new["before"] == new["after"] == "not-satisfied"
+    assert new["finding"] == "vulnerability:web:Semgrep OSS:r2:app/main.py:7"
+    assert verdict["open_findings"] >= 2
+    text = cli("compliance", "gate", "--system", "portal")
+    assert text.exit_code == 1 and "a new open critical finding" in text.stdout
 
 
 def test_gate_enforces_a_stored_threshold(cli: Cli) -> None:

@@ -324,7 +324,7 @@ def test_trestle_definition_drives_assess_by_path(cli: Cli, tmp_path: Path) -> N
     out = cli("compliance", "assess", "--system", "portal", "--format", "json")
     assert out.exit_code == 0, out.stderr
     result = json.loads(out.stdout)
-    assert result["pack"] == "devsecops-factory+agency-pipeline-controls@1.3.0+2.0"
+    assert result["pack"] == "devsecops-factory+agency-pipeline-controls@1.4.0+2.0"
     by = {r["control"]: r for r in result["results"]}
     assert by["sa-11"]["status"] == "satisfied"
     assert by["si-2"]["status"] == "not-satisfied"

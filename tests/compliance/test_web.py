@@ -141,3 +141,26 @@ def test_bad_evidence_over_the_api_names_the_line_and_stores_nothing(
     )
     with db.session() as session:
         assert service.list_evidence(session) == []
+
+
+def test_system_page_reads_satisfied_with_open_items_and_their_deadline(
+    client: httpx.Client, db: Database
+) -> None:
+    from tests.compliance import samples
+
+    now = utcnow().replace(microsecond=0)
+    first = now - dt.timedelta(days=10)
+    with db.session() as session:
+        service.define_system(session, "portal", services=["web"], provider="factory-pipeline")
+        raw = samples.sarif([("py/sql-injection", 7.5, first)], at=now - dt.timedelta(hours=1))
+        service.add_evidence(session, raw, kind="sarif", subject="web", source="codeql.sarif")
+        service.assess_system(session, "portal", now=now)
+    page = client.get("/compliance/portal", headers={"accept": "text/html"}).text
+    due = (first + dt.timedelta(days=30)).date().isoformat()
+    assert f"satisfied, with 1 open item, next deadline {due}" in page
+    assert "High py/sql-injection in web at app/main.py:7" in page  # its POA&M row
+    assert "No baseline accepted yet" in page
+    with db.session() as session:
+        service.accept_baseline(session, "portal", actor="Ann Lee (ISSO)")
+    page = client.get("/compliance/portal", headers={"accept": "text/html"}).text
+    assert "compares against the baseline Ann Lee (ISSO) accepted on" in page

@@ -32,11 +32,13 @@ evidence_app = typer.Typer(help="Evidence: pipeline artifacts parsed into facts,
 threshold_app = typer.Typer(help="The floor the drift gate holds a system to.")
 keys_app = typer.Typer(help="Public keys trusted to sign provenance (DSSE envelopes).")
 pack_app = typer.Typer(help="Mapping packs: to and from OSCAL component definitions with rules.")
+baseline_app = typer.Typer(help="The accepted baseline the drift gate compares against.")
 app.add_typer(system_app, name="system", no_args_is_help=True)
 app.add_typer(evidence_app, name="evidence", no_args_is_help=True)
 app.add_typer(threshold_app, name="threshold", no_args_is_help=True)
 app.add_typer(keys_app, name="keys", no_args_is_help=True)
 app.add_typer(pack_app, name="pack", no_args_is_help=True)
+app.add_typer(baseline_app, name="baseline", no_args_is_help=True)
 
 SystemOption = Annotated[str, typer.Option("--system", "-s", help="The system's name, e.g. benefits-portal.")]
 
@@ -95,8 +97,16 @@ def system_add(
     pack: Annotated[
         str | None, typer.Option(help="The organization's own mapping pack (YAML) to lay over the default.")
     ] = None,
+    remediation: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Days a finding of a severity may stay open, where this system differs from its pack "
+            "(FedRAMP: critical and high 30d, medium 90d, low 180d), e.g. high=15d (repeat)."
+        ),
+    ] = None,
 ) -> None:
     """Define (or update) a system: its services, baseline, control provider and mapping pack."""
+    days = service.remediation_spans(remediation or [])
     db = database()
     with db.session() as session:
         before = next((s.as_dict() for s in service.list_systems(session) if s.name == name), None)
@@ -108,6 +118,7 @@ def system_add(
             provider=provider,
             description=description,
             pack=pack,
+            remediation_days=days or None,
         )
         audit.record(
             session,
@@ -134,7 +145,9 @@ def evidence_add(
     files: Annotated[
         list[Path], typer.Argument(help="Evidence files; all are stored, or none if one is bad.")
     ],
-    kind: Annotated[str, typer.Option(help="junit, sarif, cyclonedx, spdx, slsa-provenance or attestation.")],
+    kind: Annotated[
+        str, typer.Option(help="junit, sarif, cyclonedx, vex, spdx, slsa-provenance or attestation.")
+    ],
     subject: Annotated[
         str, typer.Option(help="What it is about: a system, service, or service@deployment/run.")
     ],
@@ -249,13 +262,22 @@ def assess_cmd(
         {
             "control": c.label,
             "title": c.title,
-            "status": c.status,
-            "findings": "; ".join(f.description for f in c.findings),
+            "status": c.status_text(),
+            "findings": "; ".join(f.description for f in c.findings if f.kind == "control"),
         }
         for c in result.controls
-        if c.status in ("not-satisfied",)
+        if c.status == "not-satisfied" or c.open_items()
     ]
-    emit(rows, ["control", "title", "status", "findings"], fmt, title="Controls not satisfied")
+    emit(
+        rows,
+        ["control", "title", "status", "findings"],
+        fmt,
+        title="Controls not satisfied, or tracking open items",
+    )
+    items = result.findings()
+    if items:
+        late = sum(1 for f in items if f.overdue)
+        console.print(f"{len(items)} open findings (POA&M items), {late} past their deadline.")
     if oscal_out is not None:
         console.print(f"OSCAL written to {oscal_out}/assessment-results.json and poam.json")
 
@@ -289,13 +311,18 @@ def ssp_cmd(
 def gate_cmd(
     system: SystemOption,
     against: Annotated[
-        str, typer.Option(help="'previous' (the last stored assessment) or an assessment JSON file.")
-    ] = "previous",
+        str,
+        typer.Option(
+            help="'baseline' (the accepted baseline, see `compliance baseline accept`) or an assessment "
+            "JSON file."
+        ),
+    ] = "baseline",
     fmt: Annotated[
         Format, typer.Option("--format", "-f", help="Output format: table or json.")
     ] = Format.table,
 ) -> None:
-    """The drift gate for CI: exit 1 when the system is less compliant than before or than its threshold."""
+    """The drift gate for CI: exit 1 when the system is less compliant than its accepted baseline (a control
+    got worse, a new open high or critical finding, a finding newly past its deadline) or its threshold."""
     with database().session() as session:
         verdict = service.gate(session, system, against=against)
     if fmt is Format.json:
@@ -310,9 +337,62 @@ def gate_cmd(
         for reason in verdict.reasons:
             console.print(f"  {reason}")
         for r in verdict.regressions:
-            console.print(f"  {r.control.upper()}: {r.before} -> {r.after}")
+            if r.finding is None:
+                console.print(f"  {r.control.upper()}: {r.before} -> {r.after}")
+            else:
+                console.print(f"  {r.control.upper()} ({r.service}): {r.why}", markup=False)
     if not verdict.passed:
         raise typer.Exit(1)
+
+
+@baseline_app.command("accept")
+def baseline_accept(
+    system: SystemOption,
+    note: Annotated[
+        str, typer.Option(help="Why this assessment is accepted (kept in the audit trail).")
+    ] = "",
+    assessment: Annotated[
+        int | None, typer.Option(help="Accept this stored assessment (an id from `history`), not the latest.")
+    ] = None,
+) -> None:
+    """Accept the latest stored assessment as the baseline the gate compares against, until the next accept
+    (audited)."""
+    with database().session() as session:
+        before, after = service.accept_baseline(
+            session, system, actor=actor(), note=note, assessment_id=assessment
+        )
+        audit.record(
+            session,
+            actor=actor(),
+            action="accept",
+            kind="compliance.baseline",
+            key=system,
+            before=before.as_dict() if before else None,
+            after=after.as_dict(),
+        )
+    console.print(
+        f"Baseline for {system}: the assessment of {after.assessed_at:%Y-%m-%d %H:%M} "
+        f"({after.satisfied_share:.1%} satisfied or inherited, {len(after.findings)} open findings)."
+    )
+
+
+@baseline_app.command("show")
+def baseline_show(system: SystemOption, fmt: FormatOption = Format.table) -> None:
+    """Show the accepted baseline: which assessment, when and by whom it was accepted."""
+    with database().session() as session:
+        found = service.accepted_baseline(session, system)
+    if found is None:
+        if fmt is Format.json:
+            emit_json(None)
+        else:
+            console.print(f"No accepted baseline for {system}; accept one with `compliance baseline accept`.")
+        return
+    emit(
+        [found.as_dict()],
+        ["assessment_id", "assessed_at", "satisfied_share", "open_findings", "accepted_at", "accepted_by"],
+        fmt,
+        title=f"Accepted baseline of {system}",
+    )
 
 
 @threshold_app.command("set")

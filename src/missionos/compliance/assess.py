@@ -15,14 +15,13 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from missionos.compliance.catalog import Control
 from missionos.compliance.pack import Check, Pack, lookup
 
 STATUSES = ("satisfied", "not-satisfied", "needs-attestation", "inherited", "not-applicable")
-SEVERITY_RANK = {"critical": 0, "high": 1, "medium": 2, "moderate": 2, "low": 3}
 
 
 @dataclass(frozen=True)
@@ -63,6 +62,7 @@ class SystemSpec:
     name: str
     services: tuple[str, ...]
     provider: str | None = None
+    remediation_days: Mapping[str, int] | None = None  # where the system differs from its pack
 
 
 @dataclass
@@ -77,6 +77,11 @@ class Finding:
     severity: str
     first_seen: dt.datetime
     check: str | None = None
+    deadline: dt.datetime | None = None  # first seen plus the remediation days of its severity
+    overdue: bool = False
+    kind: str = "control"  # "control": a check or attestation failed; "vulnerability": an open scan finding
+    rule: str = ""
+    location: str = ""
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -88,7 +93,30 @@ class Finding:
             "severity": self.severity,
             "first_seen": self.first_seen.isoformat(),
             "check": self.check,
+            "deadline": self.deadline.isoformat() if self.deadline else None,
+            "overdue": self.overdue,
+            "kind": self.kind,
+            "rule": self.rule,
+            "location": self.location,
         }
+
+    @classmethod
+    def from_dict(cls, f: Mapping[str, Any]) -> Finding:
+        return cls(
+            f["key"],
+            f["control"],
+            f["title"],
+            f["description"],
+            f["subject"],
+            f["severity"],
+            dt.datetime.fromisoformat(f["first_seen"]),
+            f.get("check"),
+            dt.datetime.fromisoformat(f["deadline"]) if f.get("deadline") else None,
+            bool(f.get("overdue")),
+            f.get("kind", "control"),
+            f.get("rule", ""),
+            f.get("location", ""),
+        )
 
 
 @dataclass
@@ -102,13 +130,38 @@ class ControlResult:
     findings: list[Finding] = field(default_factory=list)
     evidence: list[dict[str, Any]] = field(default_factory=list)
 
+    def open_items(self) -> list[Finding]:
+        """The open vulnerabilities this control tracks (each a POA&M item with its deadline)."""
+        return [f for f in self.findings if f.kind == "vulnerability"]
+
+    def next_deadline(self) -> dt.datetime | None:
+        return min((f.deadline for f in self.open_items() if f.deadline), default=None)
+
+    def status_text(self) -> str:
+        """The status as people read it: a control satisfied while it tracks open items says how many and
+        when the next is due, never a bare "satisfied"."""
+        items = self.open_items()
+        text = self.status.replace("-", " ")
+        if not items:
+            return text
+        count = f"{len(items)} open item{'' if len(items) == 1 else 's'}"
+        late = sum(1 for f in items if f.overdue)
+        nxt = self.next_deadline()
+        if self.status == "satisfied":
+            return f"{text}, with {count}" + (f", next deadline {nxt:%Y-%m-%d}" if nxt else "")
+        return f"{text}: {count}" + (f", {late} past deadline" if late else "")
+
     def as_dict(self) -> dict[str, Any]:
+        nxt = self.next_deadline()
         return {
             "control": self.control,
             "label": self.label,
             "title": self.title,
             "family": self.family,
             "status": self.status,
+            "status_text": self.status_text(),
+            "open_items": len(self.open_items()),
+            "next_deadline": nxt.date().isoformat() if nxt else None,
             "reason": self.reason,
             "findings": [f.as_dict() for f in self.findings],
             "evidence": self.evidence,
@@ -132,7 +185,12 @@ class Result:
         return {k.replace("-", "_"): v for k, v in tally.items()}
 
     def findings(self) -> list[Finding]:
-        return [f for c in self.controls for f in c.findings]
+        """Every open finding once (an open vulnerability is listed under each control that tracks it)."""
+        unique: dict[str, Finding] = {}
+        for c in self.controls:
+            for f in c.findings:
+                unique.setdefault(f.key, f)
+        return list(unique.values())
 
     def satisfied_share(self) -> float:
         """Share of baseline controls satisfied or inherited (`compliance.controls_satisfied`)."""
@@ -157,32 +215,108 @@ class Result:
 # -- evidence facts that depend on history or on the moment of assessment ----------------------------------
 
 
-def first_seen_dates(scans: Iterable[EvidenceRecord]) -> dict[str, dt.datetime]:
-    """For each finding fingerprint, the earliest moment any scan reported it (its first detection)."""
-    seen: dict[str, dt.datetime] = {}
-    for scan in scans:
-        for f in scan.facts.get("findings", ()):
-            stated = dt.datetime.fromisoformat(f["first_seen"]) if f.get("first_seen") else scan.collected_at
-            moment = min(stated, scan.collected_at)
-            key = f["fingerprint"]
-            if key not in seen or moment < seen[key]:
-                seen[key] = moment
-    return seen
+# Evidence kinds whose facts list findings (scans, SBOMs with vulnerabilities, VEX documents).
+FINDING_KINDS = ("sarif", "cyclonedx", "vex")
 
 
-def with_overdue(
-    scan: EvidenceRecord, first_seen: Mapping[str, dt.datetime], limits: Mapping[str, int], now: dt.datetime
-) -> dict[str, Any]:
-    """The scan's facts plus `overdue.<severity>` counts: open findings older than their remediation limit."""
-    overdue: dict[str, int] = dict.fromkeys(limits, 0)
-    overdue_findings = []
-    for f in scan.facts.get("findings", ()):
-        since = first_seen.get(f["fingerprint"], scan.collected_at)
-        limit = limits.get(f["severity"])
-        if limit is not None and now - since > dt.timedelta(days=limit):
-            overdue[f["severity"]] += 1
-            overdue_findings.append({**f, "first_seen": since.isoformat(), "age_days": (now - since).days})
-    return {**scan.facts, "overdue": overdue, "overdue_findings": overdue_findings}
+def severity_key(severity: str) -> str:
+    return "medium" if severity == "moderate" else severity
+
+
+def deadline_of(first_seen: dt.datetime, severity: str, limits: Mapping[str, int]) -> dt.datetime:
+    return first_seen + dt.timedelta(days=limits.get(severity_key(severity), limits.get("medium", 90)))
+
+
+def open_findings(
+    records: Iterable[EvidenceRecord],
+    owner: str,
+    now: dt.datetime,
+    seen: Mapping[tuple[str, str], dt.datetime],
+    limits: Mapping[str, int],
+) -> list[Finding]:
+    """The open findings of `owner` at `now`, each with its first-seen time and deadline.
+
+    Each scanner is its own stream (evidence kind and tools): its newest unexpired record says what is open
+    now (the SBOMs of a service are one stream: the newest describes what it ships). VEX statements add up
+    instead: for each vulnerability and affected component the newest statement of any unexpired VEX
+    document holds. A finding's first seen time is the earliest any stored evidence reported it (`seen`,
+    kept as files arrive), or its stated first detection if earlier. A vulnerability id whose newest VEX
+    statements all close it is closed in the scans and SBOMs too.
+    """
+    newest: dict[tuple[str, tuple[str, ...]], EvidenceRecord] = {}
+    earliest = dict(seen)
+    statements: dict[tuple[str, str], tuple[tuple[dt.datetime, int], dict[str, Any] | None]] = {}
+    for ev in records:
+        if ev.kind not in FINDING_KINDS or ev.collected_at > now:
+            continue
+        for f in ev.facts.get("findings", ()):  # the records at hand count too, expired or not
+            key = (owner, f["fingerprint"])
+            if key not in earliest or ev.collected_at < earliest[key]:
+                earliest[key] = ev.collected_at
+        if ev.expired(now):
+            continue
+        if ev.kind == "vex":
+            said: list[tuple[tuple[str, str], dict[str, Any] | None]] = [
+                ((f["rule"], f["location"]), {**f, "_at": ev.collected_at}) for f in ev.facts["findings"]
+            ]
+            said += [((c["rule"], c["location"]), None) for c in ev.facts.get("closed", ())]
+            for key, statement in said:  # None: closed
+                if key not in statements or _order(ev) >= statements[key][0]:
+                    statements[key] = (_order(ev), statement)
+            continue
+        stream = (ev.kind, tuple(ev.facts.get("tools") or ()))
+        if stream not in newest or _order(ev) > _order(newest[stream]):
+            newest[stream] = ev
+    vex_open = [s for _o, s in statements.values() if s is not None]
+    still_open = {s["rule"] for s in vex_open}
+    closed = {rule for (rule, _ref), (_o, s) in statements.items() if s is None} - still_open
+    items: dict[str, Finding] = {}
+    found = [(ev.collected_at, f) for ev in sorted(newest.values(), key=_order) for f in ev.facts["findings"]]
+    found += [(s["_at"], s) for s in vex_open]
+    for at, f in found:
+        fp = f["fingerprint"]
+        if fp in items or (f["rule"] in closed and "_at" not in f):  # VEX statements carry "_at"
+            continue
+        stated = dt.datetime.fromisoformat(f["first_seen"]) if f.get("first_seen") else at
+        first = min(stated, at, earliest.get((owner, fp), at))
+        deadline = deadline_of(first, f["severity"], limits)
+        where = f.get("location") or "no location"
+        items[fp] = Finding(
+            f"vulnerability:{owner}:{fp}",
+            "",
+            f"{f['severity'].capitalize()} {f['rule']} in {owner} at {where}",
+            f"{f['rule']} ({f['severity']}) in {owner} at {where}"
+            + (f": {f['message']}" if f.get("message") else "")[:300],
+            owner,
+            f["severity"],
+            first,
+            None,
+            deadline,
+            now > deadline,
+            "vulnerability",
+            f["rule"],
+            f.get("location", ""),
+        )
+    return sorted(items.values(), key=lambda f: (f.deadline or now, f.key))
+
+
+def _order(ev: EvidenceRecord) -> tuple[dt.datetime, int]:
+    """Newest first by collection time, then by the order records were stored in."""
+    return ev.collected_at, ev.id or 0
+
+
+def tracks_findings(check: Check) -> bool:
+    """A check with a condition on `overdue.<severity>` or `open.<severity>` tracks open findings: its
+    controls list each one with its deadline."""
+    return any(c.fact.split(".", 1)[0] in ("overdue", "open") for c in check.require)
+
+
+def _tally(items: Sequence[Finding]) -> dict[str, int]:
+    counts = dict.fromkeys(("critical", "high", "medium", "low"), 0)
+    for f in items:
+        key = severity_key(f.severity)
+        counts[key] = counts.get(key, 0) + 1
+    return counts
 
 
 # -- checks ------------------------------------------------------------------------------------------------
@@ -193,6 +327,7 @@ class CheckOutcome:
     passed: bool
     evidence: list[dict[str, Any]]
     finding: Finding | None = None
+    items: list[Finding] = field(default_factory=list)  # open findings a tracking check lists
 
 
 class Evaluator:
@@ -204,10 +339,15 @@ class Evaluator:
         evidence: Sequence[EvidenceRecord],
         now: dt.datetime,
         previous_first_seen: Mapping[str, dt.datetime],
+        seen: Mapping[tuple[str, str], dt.datetime] | None = None,
+        limits: Mapping[str, int] | None = None,
     ) -> None:
         self.pack = pack
         self.now = now
         self.previous = previous_first_seen
+        self.seen = seen or {}
+        self.limits = dict(limits if limits is not None else pack.remediation_days)
+        self._items: dict[str, list[Finding]] = {}
         self.by_owner_kind: dict[tuple[str, str], list[EvidenceRecord]] = defaultdict(list)
         for ev in evidence:
             if ev.collected_at <= now:
@@ -215,7 +355,12 @@ class Evaluator:
         for records in self.by_owner_kind.values():
             records.sort(key=lambda e: e.collected_at, reverse=True)
         self._cache: dict[tuple[str, str], CheckOutcome] = {}
-        self._first_seen: dict[str, dict[str, dt.datetime]] = {}
+
+    def open_items(self, subject: str) -> list[Finding]:
+        if subject not in self._items:
+            records = [ev for kind in FINDING_KINDS for ev in self.by_owner_kind.get((subject, kind), ())]
+            self._items[subject] = open_findings(records, subject, self.now, self.seen, self.limits)
+        return self._items[subject]
 
     def _first(self, key: str, fallback: dt.datetime) -> dt.datetime:
         earlier = self.previous.get(key)
@@ -287,26 +432,23 @@ class Evaluator:
                     self._first(fkey, latest.collected_at + limit),
                     check.id,
                 ),
+                self.open_items(subject) if tracks_findings(check) else [],
             )
         facts: Mapping[str, Any] = latest.facts
-        if latest.kind == "sarif":
-            if subject not in self._first_seen:
-                scans = self.by_owner_kind.get((subject, "sarif"), [])
-                self._first_seen[subject] = first_seen_dates(scans)
-            facts = with_overdue(latest, self._first_seen[subject], self.pack.remediation_days, self.now)
+        items: list[Finding] = []
+        if tracks_findings(check):
+            items = self.open_items(subject)
+            facts = {
+                **latest.facts,
+                "open": _tally(items),
+                "overdue": _tally([f for f in items if f.overdue]),
+            }
         failed = [c for c in check.require if not c.holds(facts)]
         if not failed:
-            return CheckOutcome(True, [latest.ref()])
-        severity = "moderate"
-        since = latest.collected_at
+            return CheckOutcome(True, [latest.ref()], items=items)
+        if items and all(c.fact.startswith("overdue.") for c in failed):
+            return CheckOutcome(False, [latest.ref()], items=items)  # the overdue items are the findings
         detail = "; ".join(f"{c.fact} is {lookup(facts, c.fact)[1]!r}, required {c}" for c in failed)
-        overdue = facts.get("overdue_findings") or []
-        if overdue:
-            worst = min(overdue, key=lambda f: SEVERITY_RANK.get(f["severity"], 9))
-            severity = worst["severity"]
-            since = min(dt.datetime.fromisoformat(f["first_seen"]) for f in overdue)
-            listed = ", ".join(f"{f['rule']} ({f['severity']}, {f['age_days']} days)" for f in overdue[:5])
-            detail = f"{len(overdue)} finding(s) past the remediation limit: {listed}"
         return CheckOutcome(
             False,
             [latest.ref()],
@@ -316,10 +458,11 @@ class Evaluator:
                 f"{check.title}: failed",
                 f"{subject}: {detail}.",
                 subject,
-                severity,
-                self._first(fkey, since),
+                "moderate",
+                self._first(fkey, latest.collected_at),
                 check.id,
             ),
+            items,
         )
 
 
@@ -331,9 +474,14 @@ def assess(
     evidence: Sequence[EvidenceRecord],
     now: dt.datetime,
     previous_first_seen: Mapping[str, dt.datetime] | None = None,
+    seen: Mapping[tuple[str, str], dt.datetime] | None = None,
 ) -> Result:
-    """Assess every control of `controls` for `system` at `now` (see the module docstring for the rules)."""
-    evaluator = Evaluator(pack, evidence, now, previous_first_seen or {})
+    """Assess every control of `controls` for `system` at `now` (see the module docstring for the rules).
+
+    `seen` holds when each finding was first seen, by (subject, fingerprint), over all stored evidence.
+    """
+    limits = {**pack.remediation_days, **(system.remediation_days or {})}
+    evaluator = Evaluator(pack, evidence, now, previous_first_seen or {}, seen, limits)
     attestations = sorted(
         (
             ev
@@ -363,6 +511,10 @@ def assess(
             _by_checks(base, checks, system, evaluator)
         else:
             _by_attestation(base, attested.get(control.id, []), now, evaluator)
+        for f in base.findings:
+            if f.deadline is None:
+                f.deadline = deadline_of(f.first_seen, f.severity, limits)
+                f.overdue = now > f.deadline
         results.append(base)
     return Result(system.name, baseline_name, pack.label, now, results)
 
@@ -376,8 +528,13 @@ def _by_checks(result: ControlResult, checks: Sequence[Check], system: SystemSpe
         for subject in subjects:
             out = ev.outcome(check, subject)
             result.evidence.extend(e for e in out.evidence if e not in result.evidence)
-            if not out.passed and out.finding is not None:
+            known = {f.key for f in result.findings}
+            result.findings.extend(
+                replace(item, control=result.control) for item in out.items if item.key not in known
+            )
+            if not out.passed:
                 passed = False
+            if not out.passed and out.finding is not None:
                 f = out.finding
                 result.findings.append(
                     Finding(
@@ -437,19 +594,7 @@ def result_from_stored(
     """Rebuild a `Result` from its stored form (so a stored assessment can be written out as OSCAL)."""
     controls = []
     for r in rows:
-        findings = [
-            Finding(
-                f["key"],
-                f["control"],
-                f["title"],
-                f["description"],
-                f["subject"],
-                f["severity"],
-                dt.datetime.fromisoformat(f["first_seen"]),
-                f.get("check"),
-            )
-            for f in r.get("findings", ())
-        ]
+        findings = [Finding.from_dict(f) for f in r.get("findings", ())]
         controls.append(
             ControlResult(
                 r["control"],

@@ -118,9 +118,18 @@ def load(org: DemoOrg) -> None:
         for system in (SYSTEM, LEGACY_SYSTEM):
             service.forget_assessments(session, system)
             moment = now - dt.timedelta(weeks=25)
+            ids = []
             while moment <= now:
-                service.assess_system(session, system, now=moment)
+                ids.append(service.assess_system(session, system, now=moment).id)
                 moment += dt.timedelta(weeks=1)
+            # The ISSO accepted the assessment of four weeks ago as the gate's baseline.
+            service.accept_baseline(
+                session,
+                system,
+                actor="Morgan Ellis (ISSO)",
+                note="Accepted at the monthly continuous-monitoring review.",
+                assessment_id=ids[-5],
+            )
     org.notes.append(
         f"compliance: {SYSTEM} assessed weekly on MODERATE; eligibility-engine's scan is stale, "
         f"payments-batch has an overdue high finding; evidence files under {root}"

@@ -191,13 +191,39 @@ def severity_of(score: float | None, level: str | None) -> str:
     return {"error": "high", "warning": "medium"}.get(level or "warning", "low")
 
 
-def _score(props: Any) -> float | None:
-    if isinstance(props, dict) and "security-severity" in props:
-        try:
-            return float(props["security-severity"])
-        except (TypeError, ValueError):
-            return None
-    return None
+def _score(props: Any, path: str, source: str) -> float | None:
+    """The CVSS-style `security-severity` property, when there is one; anything but a number from 0 to 10
+    is an error naming where it is, never a silent "low"."""
+    if not isinstance(props, dict) or props.get("security-severity") in (None, ""):
+        return None
+    value = props["security-severity"]
+    try:
+        score = float(value) if not isinstance(value, bool) else None
+    except (TypeError, ValueError):
+        score = None
+    if score is None or not 0.0 <= score <= 10.0:
+        raise FieldError(
+            f"{path}.properties.security-severity",
+            f"a number from 0.0 to 10.0 (not {value!r})",
+            source=source,
+        )
+    return score
+
+
+# SARIF result kinds (SARIF 2.1.0 §3.27.9): only fail, open and review are findings.
+NOT_FINDINGS = ("pass", "notApplicable", "informational")
+RESULT_KINDS = ("fail", "open", "review", *NOT_FINDINGS)
+
+
+def sarif_fingerprint(tool: str, rule_id: str, res: Mapping[str, Any], location: str) -> str:
+    """A finding's identity across scans: tool, rule and the result's location fingerprint, from its
+    `partialFingerprints` (or `fingerprints`) where the tool gives them, else its file and line."""
+    for name in ("partialFingerprints", "fingerprints"):
+        prints = res.get(name)
+        if isinstance(prints, dict) and prints:
+            marks = ",".join(f"{k}={prints[k]}" for k in sorted(prints))
+            return f"{tool}:{rule_id}:{marks}"
+    return f"{tool}:{rule_id}:{location}"
 
 
 @parser("sarif")
@@ -230,6 +256,11 @@ def parse_sarif(raw: bytes, source: str) -> Parsed:
             res = _obj(res_, path, source)
             if res.get("baselineState") == "absent" or res.get("suppressions"):
                 continue  # fixed since the baseline, or suppressed with a justification
+            kind = res.get("kind", "fail")
+            if kind not in RESULT_KINDS:
+                raise FieldError(f"{path}.kind", f"one of {', '.join(RESULT_KINDS)}", source=source)
+            if kind in NOT_FINDINGS:
+                continue  # a rule that passed, did not apply, or only informs: not a finding
             rule_id = res.get("ruleId") or (res.get("rule") or {}).get("id")
             if not isinstance(rule_id, str) or not rule_id:
                 raise FieldError(
@@ -241,7 +272,9 @@ def parse_sarif(raw: bytes, source: str) -> Parsed:
                 raise FieldError(f"{path}.level", "one of none, note, warning, error", source=source)
             if level == "none":
                 continue
-            score = _score(res.get("properties")) or _score(rule.get("properties"))
+            score = _score(res.get("properties"), f"{path} (rule {rule_id})", source)
+            if score is None:
+                score = _score(rule.get("properties"), f"{path} (rule {rule_id}, rule properties)", source)
             location = ""
             locs = res.get("locations") or []
             if locs and isinstance(locs[0], dict):
@@ -262,7 +295,7 @@ def parse_sarif(raw: bytes, source: str) -> Parsed:
                     ).isoformat()
                     if first
                     else None,
-                    "fingerprint": f"{tools[-1]}:{rule_id}:{location}",
+                    "fingerprint": sarif_fingerprint(tools[-1], rule_id, res, location),
                 }
             )
     by_severity = Counter(f["severity"] for f in findings)
@@ -333,7 +366,126 @@ def parse_cyclonedx(raw: bytes, source: str) -> Parsed:
                 "licences": _cyclonedx_licences(comp),
             }
         )
-    return Parsed(_sbom_facts("CycloneDX", version, subject, packages), produced)
+    if not packages and doc.get("vulnerabilities"):
+        raise InputError(
+            "a CycloneDX document with vulnerabilities but no components is a VEX document; "
+            "add it as kind vex (--kind vex)",
+            source=source,
+        )
+    facts = _sbom_facts("CycloneDX", version, subject, packages)
+    return Parsed({**facts, **cyclonedx_vulnerabilities(doc, source)}, produced)
+
+
+# -- vulnerabilities in CycloneDX (an SBOM's `vulnerabilities`, or a VEX document) --------------------------
+
+# CycloneDX analysis states (1.4+): these close a finding; `not_affected` does only with a justification.
+CLOSING_STATES = ("resolved", "resolved_with_pedigree", "false_positive")
+OPEN_STATES = ("exploitable", "in_triage")
+ANALYSIS_STATES = (*CLOSING_STATES, *OPEN_STATES, "not_affected")
+RATING_SEVERITIES = ("critical", "high", "medium", "low", "info", "none", "unknown")
+
+
+def _rated_severity(ratings: list[Any], path: str, source: str) -> str:
+    """The worst severity the ratings give (a rating with only a score is banded like a CVSS score). A
+    vulnerability nobody has rated counts as high until it is: open items fail closed."""
+    found: list[str] = []
+    for j, rating_ in enumerate(ratings):
+        rating = _obj(rating_, f"{path}.ratings[{j}]", source)
+        sev = rating.get("severity")
+        if sev is not None and sev not in RATING_SEVERITIES:
+            raise FieldError(
+                f"{path}.ratings[{j}].severity", f"one of {', '.join(RATING_SEVERITIES)}", source=source
+            )
+        if sev in SEVERITIES:
+            found.append(str(sev))
+        elif sev in (None, "unknown") and isinstance(rating.get("score"), int | float):
+            found.append(severity_of(float(rating["score"]), None) if rating["score"] > 0 else "low")
+        elif sev in ("info", "none"):
+            found.append("low")
+    return min(found, key=SEVERITIES.index) if found else "high"
+
+
+def _affected_refs(vuln: Mapping[str, Any], path: str, source: str, product: str) -> list[str]:
+    """The components a vulnerability affects, by bom-ref (a BOM-Link `urn:cdx:serial/version#ref` is
+    kept as its `ref`, which stays the same across versions of the BOM)."""
+    refs = []
+    for j, affect_ in enumerate(_list(vuln.get("affects", []), f"{path}.affects", source)):
+        affect = _obj(affect_, f"{path}.affects[{j}]", source)
+        ref = _str(affect.get("ref"), f"{path}.affects[{j}].ref", source)
+        refs.append(ref.split("#", 1)[1] if ref.startswith("urn:cdx:") and "#" in ref else ref)
+    return refs or [product]
+
+
+def cyclonedx_vulnerabilities(doc: Mapping[str, Any], source: str) -> dict[str, Any]:
+    """The open findings and the closed statements of a CycloneDX document's `vulnerabilities`.
+
+    One finding per vulnerability and affected component, identified by both. `not_affected` with a
+    justification, `resolved` and `false_positive` close it; `exploitable`, `in_triage`, no analysis, or
+    `not_affected` without a justification keep it open.
+    """
+    main = (doc.get("metadata") or {}).get("component") or {}
+    product = str(main.get("bom-ref") or main.get("name") or "") if isinstance(main, dict) else ""
+    findings: list[dict[str, Any]] = []
+    closed: list[dict[str, Any]] = []
+    for i, vuln_ in enumerate(_list(doc.get("vulnerabilities", []), "vulnerabilities", source)):
+        path = f"vulnerabilities[{i}]"
+        vuln = _obj(vuln_, path, source)
+        vid = _str(vuln.get("id"), f"{path}.id", source)
+        analysis = _obj(vuln.get("analysis", {}), f"{path}.analysis", source)
+        state = analysis.get("state")
+        if state is not None and state not in ANALYSIS_STATES:
+            raise FieldError(f"{path}.analysis.state", f"one of {', '.join(ANALYSIS_STATES)}", source=source)
+        justification = analysis.get("justification")
+        shut = state in CLOSING_STATES or (state == "not_affected" and bool(justification))
+        severity = _rated_severity(_list(vuln.get("ratings", []), f"{path}.ratings", source), path, source)
+        first = analysis.get("firstIssued")
+        stated = parse_time(first, f"{path}.analysis.firstIssued", source).isoformat() if first else None
+        text = str(vuln.get("description") or analysis.get("detail") or "")
+        for ref in _affected_refs(vuln, path, source, product):
+            if shut:
+                closed.append({"rule": vid, "location": ref, "state": state, "justification": justification})
+                continue
+            findings.append(
+                {
+                    "rule": vid,
+                    "severity": severity,
+                    "location": ref,
+                    "message": text[:300],
+                    "first_seen": stated,
+                    "fingerprint": f"{vid}:{ref}",
+                    "state": state or "not analysed",
+                }
+            )
+    by_severity = Counter(f["severity"] for f in findings)
+    return {
+        "findings": findings,
+        "closed": closed[:500],
+        "by_severity": {s: by_severity.get(s, 0) for s in SEVERITIES},
+    }
+
+
+@parser("vex")
+def parse_vex(raw: bytes, source: str) -> Parsed:
+    """A CycloneDX VEX document (CycloneDX 1.4+ JSON with `vulnerabilities`): which vulnerabilities affect
+    the product, with their analysis state."""
+    doc = _obj(_json(raw, source), "$", source)
+    if doc.get("bomFormat") != "CycloneDX":
+        raise FieldError("bomFormat", "'CycloneDX'", source=source)
+    version = _str(doc.get("specVersion"), "specVersion", source)
+    if not version.startswith("1."):
+        raise FieldError("specVersion", "a CycloneDX 1.x version", source=source)
+    if not isinstance(doc.get("vulnerabilities"), list):
+        raise FieldError("vulnerabilities", "an array of vulnerabilities (a VEX document)", source=source)
+    metadata = _obj(doc.get("metadata", {}), "metadata", source)
+    produced = (
+        parse_time(metadata["timestamp"], "metadata.timestamp", source) if "timestamp" in metadata else None
+    )
+    main = metadata.get("component") or {}
+    product = (
+        f"{main.get('name')}@{main.get('version')}" if isinstance(main, dict) and main.get("name") else None
+    )
+    facts = {"format": "CycloneDX VEX", "spec_version": version, "artifact": product}
+    return Parsed({**facts, **cyclonedx_vulnerabilities(doc, source)}, produced)
 
 
 def _spdx_package(

@@ -23,6 +23,8 @@ class System(Base):
     services: Mapped[list[str]] = mapped_column(JSON, default=list)
     provider: Mapped[str | None] = mapped_column(String(200))  # inherits platform controls from
     pack: Mapped[str | None] = mapped_column(String(1000))  # the organization's own mapping pack, if any
+    # days a finding of each severity may stay open, where this system differs from its pack
+    remediation_days: Mapped[dict[str, int] | None] = mapped_column(JSON)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     assessments: Mapped[list[Assessment]] = relationship(
@@ -63,6 +65,21 @@ class EvidenceFile(Base):
     stored_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
+class FindingSeen(Base):
+    """When a finding (a rule at a location, by its fingerprint) was first seen for a subject, over every
+    evidence file ever stored, so an old vulnerability never looks new again."""
+
+    __tablename__ = "compliance_finding_seen"
+    __table_args__ = (UniqueConstraint("subject", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    subject: Mapped[str] = mapped_column(String(500))  # the service or system (the subject up to any @)
+    key: Mapped[str] = mapped_column(String(64))  # SHA-256 of the fingerprint
+    fingerprint: Mapped[str] = mapped_column(Text)
+    first_seen: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    evidence_id: Mapped[int | None] = mapped_column(ForeignKey("compliance_evidence.id", ondelete="SET NULL"))
+
+
 class Assessment(Base):
     """One assessment of a system: the status of every baseline control at a moment."""
 
@@ -92,6 +109,27 @@ class Threshold(Base):
     min_share: Mapped[float] = mapped_column(default=0.0)
     max_open_findings: Mapped[int | None] = mapped_column()
     set_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class AcceptedBaseline(Base):
+    """The assessment the drift gate compares against, kept until someone accepts another one."""
+
+    __tablename__ = "compliance_baseline"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    system_id: Mapped[int] = mapped_column(
+        ForeignKey("compliance_system.id", ondelete="CASCADE"), unique=True
+    )
+    assessment_id: Mapped[int | None] = mapped_column(
+        ForeignKey("compliance_assessment.id", ondelete="SET NULL")
+    )
+    assessed_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    satisfied_share: Mapped[float] = mapped_column()
+    statuses: Mapped[dict[str, str]] = mapped_column(JSON)  # control -> status
+    findings: Mapped[list[dict[str, Any]]] = mapped_column(JSON)  # the open findings, as the gate compares
+    accepted_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    accepted_by: Mapped[str] = mapped_column(String(200), default="")
+    note: Mapped[str] = mapped_column(Text, default="")
 
 
 class SigningKey(Base):

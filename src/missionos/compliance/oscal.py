@@ -140,20 +140,37 @@ def _observations(
     return observations, by_key
 
 
+def _deadline(f: Finding) -> dt.datetime:
+    return f.deadline or f.first_seen + dt.timedelta(
+        days={"critical": 30, "high": 30, "low": 180}.get(f.severity, 90)
+    )
+
+
 def _risk(ids: _Ids, f: Finding, at: dt.datetime) -> dict[str, Any]:
+    if f.kind == "vulnerability":
+        statement = (
+            f"Open {f.severity} vulnerability {f.rule} in {f.subject}"
+            + (f" at {f.location}" if f.location else "")
+            + f", to be remediated by {_deadline(f):%Y-%m-%d}."
+        )
+    else:
+        statement = f"Until remediated, control {f.control.upper()} is not met for {f.subject}."
+    props = [
+        {"name": "priority", "ns": NS, "value": f.severity},
+        {"name": "first-seen", "ns": NS, "value": _ts(f.first_seen)},
+        {"name": "finding-kind", "ns": NS, "value": f.kind},
+        {"name": "overdue", "ns": NS, "value": "true" if f.overdue else "false"},
+    ]
+    if f.rule:
+        props.append({"name": "rule", "ns": NS, "value": f.rule})
     return {
         "uuid": ids("risk", f.key),
         "title": f.title,
-        "description": f.description,
-        "statement": f"Until remediated, control {f.control.upper()} is not met for {f.subject}.",
-        "props": [
-            {"name": "priority", "ns": NS, "value": f.severity},
-            {"name": "first-seen", "ns": NS, "value": _ts(f.first_seen)},
-        ],
+        "description": f.description or f.title,
+        "statement": statement,
+        "props": props,
         "status": "open",
-        "deadline": _ts(
-            f.first_seen + dt.timedelta(days={"critical": 15, "high": 30, "low": 180}.get(f.severity, 90))
-        ),
+        "deadline": _ts(_deadline(f)),
     }
 
 
@@ -166,11 +183,19 @@ def _finding(ids: _Ids, c: ControlResult, observations: dict[str, str]) -> dict[
             **({"reason": "fail"} if _state(c.status) != "satisfied" else {}),
         },
     }
+    props = [{"name": "assessment-status", "ns": NS, "value": c.status}]
+    items = c.open_items()
+    if items:
+        target["status"]["remarks"] = c.status_text().capitalize() + "."
+        props.append({"name": "open-items", "ns": NS, "value": str(len(items))})
+        nxt = c.next_deadline()
+        if nxt:
+            props.append({"name": "next-deadline", "ns": NS, "value": _ts(nxt)})
     out: dict[str, Any] = {
         "uuid": ids("finding", c.control),
         "title": f"{c.label} {c.title}",
-        "description": c.reason or c.status,
-        "props": [{"name": "assessment-status", "ns": NS, "value": c.status}],
+        "description": (c.status_text().capitalize() + ". " if items else "") + (c.reason or c.status),
+        "props": props,
         "target": target,
     }
     related = list(dict.fromkeys(observations[_ev_key(ev)] for ev in c.evidence))
@@ -266,11 +291,13 @@ def poam(result: Result, services: tuple[str, ...]) -> dict[str, Any]:
     items = [
         {
             "uuid": ids("poam-item", f.key),
-            "title": f"{f.control.upper()}: {f.title}",
+            "title": f.title if f.kind == "vulnerability" else f"{f.control.upper()}: {f.title}",
             "description": f.description,
             "props": [
                 {"name": "first-seen", "ns": NS, "value": _ts(f.first_seen)},
                 {"name": "age-days", "ns": NS, "value": str((result.assessed_at - f.first_seen).days)},
+                {"name": "deadline", "ns": NS, "value": _ts(_deadline(f))},
+                {"name": "overdue", "ns": NS, "value": "true" if f.overdue else "false"},
             ],
             "related-risks": [{"risk-uuid": ids("risk", f.key)}],
         }

@@ -23,7 +23,8 @@ from missionos.errors import FieldError, InputError
 DEFAULT_PACK = Path(__file__).resolve().parent / "packs" / "devsecops-factory.yaml"
 OPS = ("eq", "ne", "lt", "le", "gt", "ge", "present", "absent", "in")
 PER = ("service", "system")
-SEVERITY_DEFAULTS = {"critical": 15, "high": 30, "medium": 90, "low": 180}
+# FedRAMP continuous monitoring: critical and high 30 days, moderate 90, low 180.
+SEVERITY_DEFAULTS = {"critical": 30, "high": 30, "medium": 90, "low": 180}
 
 
 @dataclass(frozen=True)

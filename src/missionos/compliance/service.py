@@ -10,7 +10,7 @@ import hashlib
 import importlib
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,10 +22,30 @@ from sqlalchemy.orm import Session
 from missionos import config
 from missionos.compliance import evidence as parsers
 from missionos.compliance import signatures
-from missionos.compliance.assess import STATUSES, EvidenceRecord, Result, SystemSpec, assess
+from missionos.compliance.assess import (
+    FINDING_KINDS,
+    STATUSES,
+    EvidenceRecord,
+    Finding,
+    Result,
+    SystemSpec,
+    assess,
+    deadline_of,
+    severity_key,
+    tracks_findings,
+)
 from missionos.compliance.catalog import Baseline, Control, load_baseline
-from missionos.compliance.models import Assessment, Evidence, EvidenceFile, SigningKey, System, Threshold
-from missionos.compliance.pack import Pack, pack_for
+from missionos.compliance.models import (
+    AcceptedBaseline,
+    Assessment,
+    Evidence,
+    EvidenceFile,
+    FindingSeen,
+    SigningKey,
+    System,
+    Threshold,
+)
+from missionos.compliance.pack import SEVERITY_DEFAULTS, Pack, pack_for
 from missionos.errors import ConflictError, FieldError, InputError, NotFoundError
 from missionos.measures import Window
 from missionos.store import utcnow
@@ -50,9 +70,10 @@ class SystemInfo:
     services: tuple[str, ...]
     provider: str | None
     pack: str | None
+    remediation_days: dict[str, int] | None = None  # where the system differs from its pack
 
     def spec(self) -> SystemSpec:
-        return SystemSpec(self.name, self.services, self.provider)
+        return SystemSpec(self.name, self.services, self.provider, self.remediation_days)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -62,11 +83,36 @@ class SystemInfo:
             "services": list(self.services),
             "provider": self.provider,
             "pack": self.pack,
+            "remediation_days": self.remediation_days,
         }
 
 
 def _info(row: System) -> SystemInfo:
-    return SystemInfo(row.name, row.description, row.baseline, tuple(row.services), row.provider, row.pack)
+    return SystemInfo(
+        row.name,
+        row.description,
+        row.baseline,
+        tuple(row.services),
+        row.provider,
+        row.pack,
+        dict(row.remediation_days) if row.remediation_days else None,
+    )
+
+
+def remediation_spans(values: Sequence[str]) -> dict[str, int]:
+    """`severity=span` settings such as `high=15d` (from `--remediation`), as days per severity."""
+    out: dict[str, int] = {}
+    for value in values:
+        severity, eq, span = value.partition("=")
+        severity = severity.strip().lower()
+        if not eq or severity not in SEVERITY_DEFAULTS:
+            raise FieldError(
+                "--remediation",
+                f"severity=span with a severity of {', '.join(SEVERITY_DEFAULTS)}, "
+                f"e.g. high=15d (not {value!r})",
+            )
+        out[severity] = span_days(span, field=f"--remediation {severity}")
+    return out
 
 
 def define_system(
@@ -78,8 +124,11 @@ def define_system(
     provider: str | None = None,
     description: str = "",
     pack: str | None = None,
+    remediation_days: dict[str, int] | None = None,
 ) -> SystemInfo:
-    """Create or update the system `name` (idempotent); the baseline and pack are checked before storing."""
+    """Create or update the system `name` (idempotent); the baseline and pack are checked before storing.
+    `remediation_days` sets the days a finding of a severity may stay open, where the system differs from
+    its pack (FedRAMP's defaults otherwise)."""
     if not name.strip():
         raise FieldError("name", "a system name")
     load_baseline(baseline)
@@ -94,6 +143,7 @@ def define_system(
     row.provider = provider or None
     row.description = description
     row.pack = pack
+    row.remediation_days = dict(remediation_days) if remediation_days else None
     session.flush()
     return _info(row)
 
@@ -159,8 +209,16 @@ def summarize(kind: str, facts: dict[str, Any]) -> str:
         case "sarif":
             sev = facts["by_severity"]
             return f"{', '.join(facts['tools'])}: " + ", ".join(f"{sev[s]} {s}" for s in sev)
+        case "vex":
+            sev = facts["by_severity"]
+            return f"VEX: {len(facts['findings'])} open ({', '.join(f'{sev[s]} {s}' for s in sev)}), " + (
+                f"{len(facts['closed'])} closed"
+            )
         case "cyclonedx" | "spdx":
-            return f"{facts['components']} components, {facts['without_licence']} without a licence"
+            line = f"{facts['components']} components, {facts['without_licence']} without a licence"
+            if facts.get("findings"):
+                line += f", {len(facts['findings'])} open vulnerabilities"
+            return line
         case "slsa-provenance":
             return f"built by {facts['builder']} from {len(facts['materials'])} material(s)"
         case "attestation":
@@ -250,7 +308,68 @@ def add_evidence(
     )
     session.add(row)
     session.flush()
+    if kind in FINDING_KINDS:
+        record_first_seen(session, subject.split("@", 1)[0], parsed.facts.get("findings", ()), moment, row.id)
     return _evidence_info(row)
+
+
+def record_first_seen(
+    session: Session,
+    owner: str,
+    findings: Sequence[dict[str, Any]],
+    moment: dt.datetime,
+    evidence_id: int | None,
+) -> None:
+    """Keep, for each finding of a new evidence file, the earliest time it was seen: this file's time or its
+    stated first detection, unless stored evidence saw it earlier."""
+    wanted: dict[str, tuple[str, dt.datetime]] = {}
+    for f in findings:
+        stated = dt.datetime.fromisoformat(f["first_seen"]) if f.get("first_seen") else moment
+        at = min(stated, moment)
+        key = hashlib.sha256(f["fingerprint"].encode()).hexdigest()
+        if key not in wanted or at < wanted[key][1]:
+            wanted[key] = (f["fingerprint"], at)
+    keys = list(wanted)
+    fresh = []
+    for start in range(0, len(keys), 500):
+        chunk = keys[start : start + 500]
+        rows = session.scalars(
+            select(FindingSeen).where(FindingSeen.subject == owner, FindingSeen.key.in_(chunk))
+        )
+        known = {r.key: r for r in rows}
+        for key in chunk:
+            fingerprint, at = wanted[key]
+            row = known.get(key)
+            if row is None:
+                fresh.append(
+                    {
+                        "subject": owner,
+                        "key": key,
+                        "fingerprint": fingerprint,
+                        "first_seen": at,
+                        "evidence_id": evidence_id,
+                    }
+                )
+            elif aware(row.first_seen) > at:
+                row.first_seen, row.evidence_id = at, evidence_id
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    for start in range(0, len(fresh), 500):
+        session.execute(
+            insert(FindingSeen)
+            .values(fresh[start : start + 500])
+            .on_conflict_do_nothing(index_elements=["subject", "key"])
+        )
+    session.flush()
+
+
+def first_seen_of(session: Session, owners: Sequence[str]) -> dict[tuple[str, str], dt.datetime]:
+    """When each finding of these subjects was first seen, by (subject, fingerprint)."""
+    rows = session.execute(
+        select(FindingSeen.subject, FindingSeen.fingerprint, FindingSeen.first_seen).where(
+            FindingSeen.subject.in_(list(owners))
+        )
+    )
+    return {(subject, fp): aware(at) for subject, fp, at in rows}
 
 
 # -- trusted signing keys ----------------------------------------------------------------------------------
@@ -451,11 +570,13 @@ def get_evidence(session: Session, evidence_id: int) -> EvidenceInfo:
 
 
 def _records_for(
-    session: Session, system: SystemInfo, now: dt.datetime | None = None
+    session: Session, system: SystemInfo, now: dt.datetime | None = None, recent_days: int = 30
 ) -> list[EvidenceRecord]:
     """The evidence an assessment at `now` can use: for each subject and kind, the newest record and the
-    newest unexpired one; every scan (first-seen dates need the history); every attestation. The facts of
-    the rest are never decoded, which keeps a large evidence history cheap to assess."""
+    newest unexpired one; every scan and SBOM of the last `recent_days` (each scanner's newest says what is
+    open; first-seen times come from `compliance_finding_seen`); every VEX document (their statements add
+    up), attestation and provenance. The facts of the rest are never decoded, which keeps a large evidence
+    history cheap."""
     from sqlalchemy import or_
 
     owners = [*system.services, system.name]
@@ -472,9 +593,11 @@ def _records_for(
         at = aware(collected)
         if now is not None and at > now:
             continue
-        if kind in ("sarif", "attestation", "slsa-provenance"):  # histories that matter
+        if kind in ("attestation", "slsa-provenance", "vex"):  # histories that matter
             wanted.add(ev_id)
             continue
+        if kind in FINDING_KINDS and (now is None or at >= now - dt.timedelta(days=recent_days)):
+            wanted.add(ev_id)  # one of the scanners' recent records
         key = (subject.split("@", 1)[0], kind)
         if key not in newest or at > newest[key][0]:
             newest[key] = (at, ev_id)
@@ -622,7 +745,10 @@ def assess_system(
     chosen = load_baseline(baseline or info.baseline)
     mapping = pack_for(pack or info.pack)
     moment = now or utcnow()
-    records = _records_for(session, info, moment)
+    # Scanners' streams are read over the window of the checks that track open findings (each stream's
+    # newest record in it says what is open); the newest record of every kind is read whatever its age.
+    recent = max((c.max_age_days for c in mapping.checks if tracks_findings(c)), default=7)
+    records = _records_for(session, info, moment, recent)
     provenance = [r for r in records if r.kind == "slsa-provenance"]
     records += derived_evidence(session, info, moment, mapping.derived_window_days, provenance)
     previous = _latest_row(session, row.id, before=moment)
@@ -635,7 +761,8 @@ def assess_system(
         if previous
         else {}
     )
-    result = assess(info.spec(), chosen.name, chosen.controls, mapping, records, moment, first_seen)
+    seen = first_seen_of(session, [*info.services, info.name])
+    result = assess(info.spec(), chosen.name, chosen.controls, mapping, records, moment, first_seen, seen)
     assessment_id = None
     if store:
         stored = Assessment(
@@ -680,7 +807,8 @@ class StoredAssessment:
 
     @property
     def open_findings(self) -> int:
-        return sum(len(r.get("findings", ())) for r in self.results)
+        """Open findings, each once (an open vulnerability is listed under every control tracking it)."""
+        return len({f["key"] for r in self.results for f in r.get("findings", ())})
 
     def statuses(self) -> dict[str, str]:
         return {r["control"]: r["status"] for r in self.results}
@@ -760,14 +888,30 @@ def forget_assessments(session: Session, name: str) -> int:
 
 @dataclass(frozen=True)
 class Regression:
+    """One reason the gate fails: a control that got worse, or an open finding that is new and high or
+    critical, or newly past its deadline."""
+
     control: str
     before: str
     after: str
+    finding: str | None = None  # the finding's key, for a finding-level regression
+    service: str | None = None
+    why: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "control": self.control,
+            "before": self.before,
+            "after": self.after,
+            "finding": self.finding,
+            "service": self.service,
+            "why": self.why,
+        }
 
 
 @dataclass(frozen=True)
 class GateVerdict:
-    """Whether the system is at least as compliant as before (or as its stored threshold)."""
+    """Whether the system is at least as compliant as its accepted baseline (and its stored threshold)."""
 
     passed: bool
     against: str
@@ -775,6 +919,7 @@ class GateVerdict:
     share_now: float
     regressions: tuple[Regression, ...]
     reasons: tuple[str, ...]
+    open_findings: int = 0
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -782,25 +927,65 @@ class GateVerdict:
             "against": self.against,
             "satisfied_share_before": None if self.share_before is None else round(self.share_before, 6),
             "satisfied_share_now": round(self.share_now, 6),
-            "regressions": [r.__dict__ for r in self.regressions],
+            "open_findings": self.open_findings,
+            "regressions": [r.as_dict() for r in self.regressions],
             "reasons": list(self.reasons),
         }
 
 
 GOOD = ("satisfied", "inherited", "not-applicable")
+GATED_SEVERITIES = ("critical", "high")
 
 
 def compare(before: dict[str, str], after: dict[str, str]) -> list[Regression]:
     """Controls that were satisfied, inherited or not applicable before and are not now."""
     return [
-        Regression(ctl, was, after.get(ctl, "missing"))
+        Regression(ctl, was, after.get(ctl, "missing"), why=f"{ctl.upper()} was {was}, now {after.get(ctl)}")
         for ctl, was in sorted(before.items())
         if was in GOOD and after.get(ctl) not in GOOD
     ]
 
 
+def finding_snapshot(findings: Sequence[Finding]) -> list[dict[str, Any]]:
+    """The open findings as a baseline keeps them: enough to tell a new or newly late one."""
+    return [
+        {
+            "key": f.key,
+            "control": f.control,
+            "subject": f.subject,
+            "severity": f.severity,
+            "title": f.title,
+            "kind": f.kind,
+            "deadline": f.deadline.isoformat() if f.deadline else None,
+            "overdue": f.overdue,
+        }
+        for f in findings
+    ]
+
+
+def compare_findings(
+    before: Sequence[Mapping[str, Any]] | None, now: Sequence[Finding], statuses: Mapping[str, str]
+) -> list[Regression]:
+    """Open findings that fail the gate whatever their control's status: a high or critical one the
+    baseline did not have, and one past its deadline that was not late in the baseline. With no baseline
+    (`before` None) every open high or critical finding and every late one is new."""
+    known = {f["key"]: f for f in before or ()}
+    out = []
+    for f in sorted(now, key=lambda f: (f.subject, f.key)):
+        was = known.get(f.key)
+        if f.overdue and not (was and was.get("overdue")):
+            why = f"{f.title}: past its deadline {f.deadline:%Y-%m-%d}" if f.deadline else f"{f.title}: late"
+        elif was is None and severity_key(f.severity) in GATED_SEVERITIES:
+            why = f"{f.title}: a new open {f.severity} finding"
+        else:
+            continue
+        status = statuses.get(f.control, "missing")
+        out.append(Regression(f.control, status, status, f.key, f.subject, why))
+    return out
+
+
 def drift(session: Session, name: str, found: Sequence[StoredAssessment]) -> dict[str, Any] | None:
-    """What changed between the last two stored assessments (`found`, oldest first), as the gate sees it:
+    """What changed between the last two stored assessments (`found`, oldest first), as the page shows it:
     controls that got worse, controls that got better, the satisfied share before and now, and the stored
     floor with whether the latest assessment meets it. None before a second assessment."""
     if len(found) < 2:
@@ -817,13 +1002,17 @@ def drift(session: Session, name: str, found: Sequence[StoredAssessment]) -> dic
     floor = session.scalar(
         select(Threshold).join(System, System.id == Threshold.system_id).where(System.name == name)
     )
+
+    def row(r: Regression) -> dict[str, Any]:
+        return {"control": r.control, "before": r.before, "after": r.after, "label": labels.get(r.control)}
+
     return {
         "since": before.assessed_at,
         "at": after.assessed_at,
         "share_before": before.satisfied_share,
         "share_now": after.satisfied_share,
-        "worse": [{**r.__dict__, "label": labels.get(r.control, r.control.upper())} for r in worse],
-        "better": [{**r.__dict__, "label": labels.get(r.control, r.control.upper())} for r in better],
+        "worse": [row(r) for r in worse],
+        "better": [row(r) for r in better],
         "floor": None if floor is None else floor.min_share,
         "below_floor": floor is not None and after.satisfied_share < floor.min_share,
     }
@@ -852,27 +1041,140 @@ def set_threshold(
     return {"before": before, "after": {"min_share": min_share, "max_open_findings": max_open_findings}}
 
 
+# -- the accepted baseline ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BaselineInfo:
+    """The assessment the gate compares against, until someone accepts another."""
+
+    system: str
+    assessment_id: int | None
+    assessed_at: dt.datetime
+    satisfied_share: float
+    statuses: dict[str, str]
+    findings: list[dict[str, Any]]
+    accepted_at: dt.datetime
+    accepted_by: str
+    note: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "system": self.system,
+            "assessment_id": self.assessment_id,
+            "assessed_at": self.assessed_at.isoformat(),
+            "satisfied_share": round(self.satisfied_share, 6),
+            "open_findings": len(self.findings),
+            "accepted_at": self.accepted_at.isoformat(),
+            "accepted_by": self.accepted_by,
+            "note": self.note,
+        }
+
+
+def _baseline_info(row: AcceptedBaseline, system: str) -> BaselineInfo:
+    return BaselineInfo(
+        system,
+        row.assessment_id,
+        aware(row.assessed_at),
+        row.satisfied_share,
+        dict(row.statuses),
+        list(row.findings),
+        aware(row.accepted_at),
+        row.accepted_by,
+        row.note,
+    )
+
+
+def accepted_baseline(session: Session, name: str) -> BaselineInfo | None:
+    """The system's accepted baseline, if anyone has accepted one."""
+    row = _system_row(session, name)
+    found = session.scalar(select(AcceptedBaseline).where(AcceptedBaseline.system_id == row.id))
+    return _baseline_info(found, name) if found else None
+
+
+def accept_baseline(
+    session: Session, name: str, *, actor: str, note: str = "", assessment_id: int | None = None
+) -> tuple[BaselineInfo | None, BaselineInfo]:
+    """Accept the system's latest stored assessment (or the one given) as the gate's baseline; returns
+    the baseline before and after, for the audit trail."""
+    row = _system_row(session, name)
+    if assessment_id is None:
+        stored = _latest_row(session, row.id)
+    else:
+        stored = session.get(Assessment, assessment_id)
+        if stored is not None and stored.system_id != row.id:
+            stored = None
+    if stored is None:
+        raise NotFoundError(
+            "assessment of system" if assessment_id is None else f"assessment {assessment_id} of system",
+            name,
+        )
+    previous = accepted_baseline(session, name)
+    found = session.scalar(select(AcceptedBaseline).where(AcceptedBaseline.system_id == row.id))
+    if found is None:
+        found = AcceptedBaseline(system_id=row.id)
+        session.add(found)
+    view = _stored(stored, name)
+    result = assess_result(view)
+    found.assessment_id = stored.id
+    found.assessed_at = view.assessed_at
+    found.satisfied_share = view.satisfied_share
+    found.statuses = view.statuses()
+    found.findings = finding_snapshot(result.findings())
+    found.accepted_at = utcnow()
+    found.accepted_by = actor
+    found.note = note
+    session.flush()
+    return previous, _baseline_info(found, name)
+
+
 def gate(
-    session: Session, name: str, *, against: str = "previous", now: dt.datetime | None = None
+    session: Session, name: str, *, against: str = "baseline", now: dt.datetime | None = None
 ) -> GateVerdict:
-    """Assess now and compare with the previous assessment (or an assessment JSON file), and the threshold."""
+    """Assess now and compare with the accepted baseline (or an assessment JSON file) and the threshold.
+
+    The baseline stays until someone accepts a new one, so running the gate again does not forget a
+    regression. Besides controls that got worse, a new open high or critical finding and a finding newly
+    past its deadline fail the gate, even under a control that was already failing.
+    """
     before: dict[str, str] | None = None
     share_before: float | None = None
+    findings_before: list[dict[str, Any]] | None = None
     if against == "previous":
-        prior = latest(session, name)
-        if prior is not None:
-            before, share_before = prior.statuses(), prior.satisfied_share
+        raise FieldError(
+            "--against",
+            "'baseline' or an assessment JSON file: the gate compares against the accepted baseline "
+            "(`compliance baseline accept`), never the previous run",
+        )
+    if against == "baseline":
+        accepted = accepted_baseline(session, name)
+        if accepted is not None:
+            before, share_before = accepted.statuses, accepted.satisfied_share
+            findings_before = accepted.findings
+            label = f"the baseline accepted {accepted.accepted_at:%Y-%m-%d %H:%M} by {accepted.accepted_by}"
+        else:
+            label = "no accepted baseline"
     else:
-        before, share_before = _read_assessment_file(Path(against))
+        before, share_before, findings_before = _read_assessment_file(Path(against))
+        label = against
     current = assess_system(session, name, now=now)
     after = {c.control: c.status for c in current.result.controls}
     share_now = current.result.satisfied_share()
+    open_now = current.result.findings()
     reasons: list[str] = []
     regressions = compare(before, after) if before is not None else []
     if regressions:
         reasons.append(
             f"{len(regressions)} control(s) regressed: {', '.join(r.control for r in regressions)}"
         )
+    late_or_new = compare_findings(findings_before, open_now, after)
+    if late_or_new:
+        new = sum(1 for r in late_or_new if "new open" in r.why)
+        reasons.append(
+            f"{len(late_or_new)} finding(s) regressed: {new} new open high or critical, "
+            f"{len(late_or_new) - new} past the deadline"
+        )
+    regressions += late_or_new
     if share_before is not None and share_now < share_before - 1e-9:
         reasons.append(f"satisfied share fell from {share_before:.1%} to {share_now:.1%}")
     row = _system_row(session, name)
@@ -880,27 +1182,26 @@ def gate(
     if floor is not None:
         if share_now < floor.min_share:
             reasons.append(f"satisfied share {share_now:.1%} is below the threshold {floor.min_share:.1%}")
-        open_now = len(current.result.findings())
-        if floor.max_open_findings is not None and open_now > floor.max_open_findings:
-            reasons.append(f"{open_now} open findings exceed the threshold of {floor.max_open_findings}")
-    label = (
-        against
-        if against != "previous"
-        else ("previous" if before is not None else "none (first assessment)")
+        if floor.max_open_findings is not None and len(open_now) > floor.max_open_findings:
+            reasons.append(f"{len(open_now)} open findings exceed the threshold of {floor.max_open_findings}")
+    return GateVerdict(
+        not reasons, label, share_before, share_now, tuple(regressions), tuple(reasons), len(open_now)
     )
-    return GateVerdict(not reasons, label, share_before, share_now, tuple(regressions), tuple(reasons))
 
 
-def _read_assessment_file(path: Path) -> tuple[dict[str, str], float]:
-    """Control statuses from `assess --format json` output or from OSCAL assessment results."""
+def _read_assessment_file(path: Path) -> tuple[dict[str, str], float, list[dict[str, Any]] | None]:
+    """Control statuses, the satisfied share and the open findings (None when the file does not list them)
+    from `assess --format json` output or from OSCAL assessment results."""
     try:
         doc = json.loads(path.read_bytes())
     except FileNotFoundError:
         raise InputError("no such file", source=str(path)) from None
     except json.JSONDecodeError as exc:
         raise InputError(f"not valid JSON ({exc.msg})", source=str(path), line=exc.lineno) from None
+    findings: list[dict[str, Any]] | None = None
     if isinstance(doc, dict) and isinstance(doc.get("results"), list) and "system" in doc:
         statuses = {}
+        findings = []
         for i, r in enumerate(doc["results"]):
             if (
                 not isinstance(r, dict)
@@ -911,6 +1212,10 @@ def _read_assessment_file(path: Path) -> tuple[dict[str, str], float]:
                     f"results[{i}]", "a control and one of " + ", ".join(STATUSES), source=str(path)
                 )
             statuses[r["control"]] = r["status"]
+            for j, f in enumerate(r.get("findings") or ()):
+                if not isinstance(f, dict) or not isinstance(f.get("key"), str):
+                    raise FieldError(f"results[{i}].findings[{j}].key", "a finding key", source=str(path))
+                findings.append(f)
     elif isinstance(doc, dict) and "assessment-results" in doc:
         from missionos.compliance.oscal import statuses_from_assessment_results
 
@@ -920,7 +1225,7 @@ def _read_assessment_file(path: Path) -> tuple[dict[str, str], float]:
             "expected `compliance assess --format json` output or OSCAL assessment-results", source=str(path)
         )
     good = sum(1 for s in statuses.values() if s in ("satisfied", "inherited"))
-    return statuses, good / len(statuses) if statuses else 0.0
+    return statuses, good / len(statuses) if statuses else 0.0, findings
 
 
 # -- catalog views -----------------------------------------------------------------------------------------
@@ -940,16 +1245,17 @@ def controls(baseline: str = "moderate", *, family: str | None = None) -> list[C
 
 
 def poam_items(result: Result) -> list[dict[str, Any]]:
-    """One POA&M item per open finding, oldest first, with its age in days and a due date."""
+    """One POA&M item per open finding (every open vulnerability, and every failed check or lapsed
+    attestation), oldest first, with its age in days and its deadline."""
     items = []
     for f in sorted(result.findings(), key=lambda f: (f.first_seen, f.key)):
-        limit = {"critical": 15, "high": 30, "medium": 90, "moderate": 90, "low": 180}[f.severity]
+        due = f.deadline or deadline_of(f.first_seen, f.severity, SEVERITY_DEFAULTS)
         items.append(
             {
                 **f.as_dict(),
                 "age_days": (result.assessed_at - f.first_seen).days,
-                "due": (f.first_seen + dt.timedelta(days=limit)).date().isoformat(),
-                "overdue": result.assessed_at - f.first_seen > dt.timedelta(days=limit),
+                "due": due.date().isoformat(),
+                "overdue": result.assessed_at > due,
             }
         )
     return items
@@ -988,11 +1294,14 @@ __all__ = [
     "STATUSES",
     "STATUS_KEYS",
     "Assessed",
+    "BaselineInfo",
     "ConflictError",
     "EvidenceInfo",
     "GateVerdict",
     "StoredAssessment",
     "SystemInfo",
+    "accept_baseline",
+    "accepted_baseline",
     "add_evidence",
     "add_evidence_batch",
     "assess_system",
@@ -1107,6 +1416,7 @@ def overview(session: Session, name: str, *, now: dt.datetime | None = None) -> 
         ],
         "history": found,
         "drift": drift(session, name, found),
+        "baseline": accepted_baseline(session, name),
         "freshness": freshness(session, name, now=moment),
         "poam": poam_items(result) if result else [],
         "cato": cato_checklist(current.statuses()) if current else [],
