@@ -17,8 +17,10 @@ from sqlalchemy import select
 
 from missionos.compliance import assess as assess_module
 from missionos.compliance import oscal, service
+from missionos.compliance.assess import LeveragedAuthorization
 from missionos.compliance.evidence import parse
 from missionos.compliance.models import Evidence
+from missionos.compliance.trust import TrustPolicy
 from missionos.store import open_database
 
 SERVICES = 50
@@ -107,7 +109,15 @@ def main() -> None:
         parse_time = time.perf_counter() - started
         with db.session() as session:
             session.add_all(rows)
-            service.define_system(session, "bench", services=services, provider="factory-pipeline")
+            service.define_system(
+                session,
+                "bench",
+                services=services,
+                provider="factory-pipeline",
+                authorization=LeveragedAuthorization("Agency ATO of factory-pipeline", dt.date(2026, 1, 15)),
+            )
+            # every provenance record is judged against the policy at each assessment
+            service.set_trust_policy(session, "bench", TrustPolicy(("https://factory.example/*",), ("git",)))
         print(
             f"evidence: {len(rows):,} records for {SERVICES} services, parsed in {parse_time:.2f} s "
             f"({len(rows) / parse_time:,.0f} files/s)"

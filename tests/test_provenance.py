@@ -9,7 +9,7 @@ import pytest
 from tests.datafiles import DATA
 
 NOTES = {"LICENSE", "NOTICE", "README.md"}
-ROW = re.compile(r"`([^`]+)`[^`\n]*`([0-9a-f]{64})`")
+ROW = re.compile(r"^[^`\n]*`([^`\n]+)`[^\n]*`([0-9a-f]{64})`", re.MULTILINE)  # first `path`, then its `sha256`
 
 
 def _listed() -> dict[Path, str]:

@@ -64,6 +64,13 @@ class InputError(MissionOSError):
         return None
 
 
+class TooLargeError(InputError):
+    """A file or request body over a configured size limit: names the source, its size and the limit."""
+
+    title = "Content too large"
+    status = 413
+
+
 class FieldError(MissionOSError):
     """A field of a document or request has a bad value: names its path, e.g. `goals[0].target.value`."""
 

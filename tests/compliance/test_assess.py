@@ -5,14 +5,18 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from missionos.compliance.assess import EvidenceRecord, SystemSpec, assess
+import pytest
+
+from missionos.compliance.assess import EvidenceRecord, LeveragedAuthorization, SystemSpec, assess
 from missionos.compliance.catalog import baseline
 from missionos.compliance.evidence import parse
 from missionos.compliance.pack import default_pack, parse_pack
+from missionos.errors import FieldError
 from tests.compliance import samples
 
 NOW = samples.NOW
-SYSTEM = SystemSpec("portal", ("web",), provider="factory-pipeline")
+AUTHORIZATION = LeveragedAuthorization("Agency ATO of factory-pipeline", dt.date(2026, 1, 15))
+SYSTEM = SystemSpec("portal", ("web",), provider="factory-pipeline", authorization=AUTHORIZATION)
 
 
 def record(
@@ -95,6 +99,15 @@ def test_inherited_from_the_named_provider_only() -> None:
     assert next(c for c in alone.controls if c.control == "sc-7").status == "needs-attestation"
 
 
+def test_inherited_only_under_the_providers_leveraged_authorization() -> None:
+    spec = SystemSpec("portal", ("web",), provider="factory-pipeline")  # no authorization recorded
+    found = assess(spec, "moderate", baseline("moderate").controls, default_pack(), [], NOW)
+    sc7 = next(c for c in found.controls if c.control == "sc-7")
+    assert sc7.status == "needs-attestation"
+    assert "no leveraged authorization of factory-pipeline" in sc7.reason
+    assert "Agency ATO of factory-pipeline" in status([], "sc-7").reason
+
+
 def test_not_applicable_carries_its_reason() -> None:
     ac18 = status([], "ac-18")
     assert ac18.status == "not-applicable"
@@ -148,3 +161,43 @@ def test_organization_pack_overrides_a_check() -> None:
     result = assess(SYSTEM, "moderate", baseline("moderate").controls, pack, [ev], NOW)
     assert next(c for c in result.controls if c.control == "sa-11").status == "satisfied"
     assert pack.statement("sa-11") == "Our statement."
+
+
+def test_a_partial_mapping_needs_an_attestation_besides_the_passing_check() -> None:
+    passing = record("junit", samples.junit(3, 0))
+    assert status([passing], "sa-11").status == "satisfied"
+    si10 = status([passing], "si-10")
+    assert si10.status == "needs-attestation" and si10.findings == []
+    assert "only in part" in si10.reason and "does not show that every input is validated" in si10.reason
+    att = attestation(["si-10"], NOW - dt.timedelta(days=1), NOW + dt.timedelta(days=30))
+    done = status([passing, att], "si-10")
+    assert done.status == "satisfied" and "attested by Ann Lee" in done.reason
+    assert status([record("junit", samples.junit(3, 1)), att], "si-10").status == "not-satisfied"
+
+
+def test_the_debatable_mappings_of_the_default_pack_are_partial() -> None:
+    pack = default_pack()
+    partial = {(c.id, ctl) for c in pack.checks for ctl in c.partial}
+    assert partial == {
+        ("changes-reviewed", "ia-2"),
+        ("deployments-gated", "au-2"),
+        ("deployments-gated", "au-3"),
+        ("deployments-gated", "au-12"),
+        ("tests-pass", "si-10"),
+        ("tests-pass", "si-11"),
+    }
+    missing = [(c.id, ctl) for c in pack.checks for ctl in c.controls if ctl not in c.why]
+    assert missing == [], "every control a check maps says why its evidence counts"
+
+
+def test_a_bad_partial_flag_names_its_path() -> None:
+    doc = {
+        "pack": "p",
+        "version": "1",
+        "checks": [
+            {"id": "c", "evidence": "junit", "controls": {"sa-11": {"statement": "s", "partial": "yes"}}}
+        ],
+    }
+    with pytest.raises(FieldError) as err:
+        parse_pack(doc, source="p.yaml")
+    assert "checks[0].controls.sa-11.partial" in str(err.value)

@@ -209,7 +209,7 @@ def test_deadlines_follow_fedramp_critical_and_high_30_days() -> None:
 
 def test_a_system_sets_its_own_deadlines() -> None:
     first = NOW - dt.timedelta(days=20)
-    strict = SystemSpec("portal", ("web",), "factory-pipeline", {"high": 15})
+    strict = SystemSpec("portal", ("web",), "factory-pipeline", remediation_days={"high": 15})
     result = run([fresh_scan([("py/xss", 7.5, first)])], strict)
     assert control(result, "si-2").status == "not-satisfied"
     assert vulns(result)[0].deadline == first + dt.timedelta(days=15)

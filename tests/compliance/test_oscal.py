@@ -13,7 +13,7 @@ import jsonschema_rs
 import pytest
 
 from missionos.compliance import oscal
-from missionos.compliance.assess import EvidenceRecord, SystemSpec, assess
+from missionos.compliance.assess import EvidenceRecord, LeveragedAuthorization, SystemSpec, assess
 from missionos.compliance.catalog import baseline
 from missionos.compliance.evidence import parse
 from missionos.compliance.pack import default_pack
@@ -24,6 +24,7 @@ SHARED = OSCAL
 GOLDEN = Path(__file__).resolve().parent / "golden"
 NOW = samples.NOW
 SERVICES = ("web", "api")
+AUTHORIZATION = LeveragedAuthorization("Agency ATO of factory-pipeline", dt.date(2026, 1, 15))
 
 
 @cache
@@ -65,7 +66,7 @@ def result() -> Any:
             {"by": "Ann", "controls": ["ps-3"], "statement": "Screened."},
         ),
     ]
-    spec = SystemSpec("portal", SERVICES, "factory-pipeline")
+    spec = SystemSpec("portal", SERVICES, "factory-pipeline", authorization=AUTHORIZATION)
     return assess(spec, "moderate", baseline("moderate").controls, default_pack(), evidence, NOW)
 
 

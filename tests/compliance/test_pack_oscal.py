@@ -191,14 +191,18 @@ def _checks(draw: st.DrawFn) -> Check:
         else Condition("f", o, draw(_values))
         for o in draw(st.lists(op, max_size=3))
     ]
+    controls = draw(st.dictionaries(_ids, _text.filter(bool), min_size=1, max_size=4))
+    some = st.lists(st.sampled_from(sorted(controls)), unique=True)
     return Check(
         id=draw(_ids),
         title=draw(st.one_of(_text.filter(bool), st.just("two\nlines"))),
         evidence=tuple(draw(st.lists(_ids, min_size=1, max_size=2))),
         max_age_days=draw(st.integers(1, 400)),
         require=tuple(conditions),
-        controls=draw(st.dictionaries(_ids, _text.filter(bool), min_size=1, max_size=4)),
+        controls=controls,
         per=draw(st.sampled_from(PER)),
+        why={c: draw(_text.filter(bool)) for c in draw(some)},
+        partial=frozenset(draw(some)),
     )
 
 
@@ -324,7 +328,7 @@ def test_trestle_definition_drives_assess_by_path(cli: Cli, tmp_path: Path) -> N
     out = cli("compliance", "assess", "--system", "portal", "--format", "json")
     assert out.exit_code == 0, out.stderr
     result = json.loads(out.stdout)
-    assert result["pack"] == "devsecops-factory+agency-pipeline-controls@1.4.0+2.0"
+    assert result["pack"] == "devsecops-factory+agency-pipeline-controls@1.6.0+2.0"
     by = {r["control"]: r for r in result["results"]}
     assert by["sa-11"]["status"] == "satisfied"
     assert by["si-2"]["status"] == "not-satisfied"

@@ -13,12 +13,15 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
 
 from missionos.accounts import audit
 from missionos.compliance import service, signatures
+from missionos.compliance.trust import TrustPolicy
 from missionos.errors import MissionOSError
 from missionos.store import Database
 from tests.compliance import samples
 from tests.conftest import Cli
 
 PAYLOAD_TYPE = "application/vnd.in-toto+json"
+# the builder and source of `samples.provenance()`, and the key name the tests trust
+FACTORY_POLICY = TrustPolicy(("https://factory.example/*",), ("https://git.example/*",), ("factory",))
 PrivateKey = ed25519.Ed25519PrivateKey | ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey
 
 
@@ -91,6 +94,7 @@ def test_keys_added_or_removed_later_verify_stored_provenance_again(db: Database
     key = ed25519.Ed25519PrivateKey.generate()
     with db.session() as session:
         service.define_system(session, "portal", services=["web"])
+        service.set_trust_policy(session, "portal", FACTORY_POLICY)
         added = service.add_evidence(
             session,
             envelope(samples.provenance(), key),

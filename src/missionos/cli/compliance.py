@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -20,7 +21,8 @@ from missionos.cli.common import (
     err_console,
     progress_bar,
 )
-from missionos.compliance import oscal, pack_oscal, service
+from missionos.compliance import oscal, pack_oscal, service, trust
+from missionos.compliance.assess import LeveragedAuthorization
 from missionos.compliance.evidence import kinds
 from missionos.errors import FieldError
 
@@ -30,15 +32,21 @@ app = typer.Typer(
 system_app = typer.Typer(help="Systems under authorization: their services, baseline and provider.")
 evidence_app = typer.Typer(help="Evidence: pipeline artifacts parsed into facts, kept with their SHA-256.")
 threshold_app = typer.Typer(help="The floor the drift gate holds a system to.")
-keys_app = typer.Typer(help="Public keys trusted to sign provenance (DSSE envelopes).")
+keys_app = typer.Typer(
+    help="Public keys trusted to sign provenance (DSSE envelopes), and CAs trusted to certify signers."
+)
 pack_app = typer.Typer(help="Mapping packs: to and from OSCAL component definitions with rules.")
 baseline_app = typer.Typer(help="The accepted baseline the drift gate compares against.")
+trust_app = typer.Typer(
+    help="Supply-chain trust: the builders, sources and signers a system's provenance may name."
+)
 app.add_typer(system_app, name="system", no_args_is_help=True)
 app.add_typer(evidence_app, name="evidence", no_args_is_help=True)
 app.add_typer(threshold_app, name="threshold", no_args_is_help=True)
 app.add_typer(keys_app, name="keys", no_args_is_help=True)
 app.add_typer(pack_app, name="pack", no_args_is_help=True)
 app.add_typer(baseline_app, name="baseline", no_args_is_help=True)
+app.add_typer(trust_app, name="trust", no_args_is_help=True)
 
 SystemOption = Annotated[str, typer.Option("--system", "-s", help="The system's name, e.g. benefits-portal.")]
 
@@ -104,9 +112,21 @@ def system_add(
             "(FedRAMP: critical and high 30d, medium 90d, low 180d), e.g. high=15d (repeat)."
         ),
     ] = None,
+    provider_authorization: Annotated[
+        str | None,
+        typer.Option(
+            help="The provider's leveraged authorization, e.g. 'FedRAMP High P-ATO F1234567890'; without "
+            "it inherited controls are not relied on."
+        ),
+    ] = None,
+    authorized_on: Annotated[
+        str | None, typer.Option(help="The date of the provider's authorization (YYYY-MM-DD).")
+    ] = None,
 ) -> None:
-    """Define (or update) a system: its services, baseline, control provider and mapping pack."""
+    """Define (or update) a system: its services, baseline, control provider (with its leveraged
+    authorization), remediation windows and mapping pack."""
     days = service.remediation_spans(remediation or [])
+    authorization = _authorization(provider_authorization, authorized_on)
     db = database()
     with db.session() as session:
         before = next((s.as_dict() for s in service.list_systems(session) if s.name == name), None)
@@ -119,6 +139,7 @@ def system_add(
             description=description,
             pack=pack,
             remediation_days=days or None,
+            authorization=authorization,
         )
         audit.record(
             session,
@@ -130,6 +151,19 @@ def system_add(
             after=info.as_dict(),
         )
     console.print(f"System {info.name}: {len(info.services)} services on the {info.baseline} baseline.")
+
+
+def _authorization(title: str | None, on: str | None) -> LeveragedAuthorization | None:
+    if title is None and on is None:
+        return None
+    if not title or not title.strip():
+        raise FieldError("--provider-authorization", "the title of the provider's authorization")
+    if on is None:
+        raise FieldError("--authorized-on", "the date the provider was authorized, e.g. 2026-01-31")
+    try:
+        return LeveragedAuthorization(title.strip(), dt.date.fromisoformat(on))
+    except ValueError:
+        raise FieldError("--authorized-on", "a date such as 2026-01-31") from None
 
 
 @system_app.command("list")
@@ -234,7 +268,12 @@ def assess_cmd(
     ] = None,
     pack: Annotated[str | None, typer.Option(help="The organization's own mapping pack (YAML).")] = None,
     oscal_out: Annotated[
-        Path | None, typer.Option("--oscal-out", help="Write assessment-results.json and poam.json here.")
+        Path | None,
+        typer.Option(
+            "--oscal-out",
+            help="Write the OSCAL package here: ssp.json, assessment-plan.json, assessment-results.json, "
+            "poam.json, profile.json, catalog.json and the evidence files they link to.",
+        ),
     ] = None,
     fmt: Annotated[
         Format, typer.Option("--format", "-f", help="Output format: table or json.")
@@ -243,13 +282,10 @@ def assess_cmd(
     """Assess every control of the system's baseline from its evidence, store the result, and report it."""
     with database().session() as session:
         done = service.assess_system(session, system, baseline=baseline, pack=pack)
+        files = service.assessed_files(session, done) if oscal_out is not None else {}
     result = done.result
     if oscal_out is not None:
-        oscal.write(
-            oscal.assessment_results(result, done.baseline, done.pack, done.system.services),
-            oscal_out / "assessment-results.json",
-        )
-        oscal.write(oscal.poam(result, done.system.services), oscal_out / "poam.json")
+        oscal.write_package(files, oscal_out)
     if fmt is Format.json:
         emit_json(result.as_dict())
         return
@@ -279,32 +315,33 @@ def assess_cmd(
         late = sum(1 for f in items if f.overdue)
         console.print(f"{len(items)} open findings (POA&M items), {late} past their deadline.")
     if oscal_out is not None:
-        console.print(f"OSCAL written to {oscal_out}/assessment-results.json and poam.json")
+        evidence = sum(1 for p in files if p.startswith("evidence/"))
+        console.print(
+            f"OSCAL package written to {oscal_out}: {', '.join(p for p in files if '/' not in p)} "
+            f"and {evidence} evidence file(s)"
+        )
 
 
 @app.command("ssp")
 def ssp_cmd(
     system: SystemOption,
-    out: Annotated[Path, typer.Option(help="Where to write the system security plan (JSON).")],
+    out: Annotated[
+        Path,
+        typer.Option(
+            help="Where to write the system security plan (JSON); the profile.json and catalog.json it "
+            "imports are written beside it."
+        ),
+    ],
 ) -> None:
-    """Write an OSCAL system-security-plan skeleton with the mapping pack's implementation statements."""
-    from missionos.compliance.catalog import load_baseline
-    from missionos.compliance.pack import pack_for
-    from missionos.store import utcnow
-
+    """Write an OSCAL system security plan with the mapping pack's implementation statements and parameter
+    values, and the baseline profile and catalog it imports beside it."""
     with database().session() as session:
-        info = service.get_system(session, system)
-    doc = oscal.ssp(
-        info.name,
-        info.description,
-        info.services,
-        info.provider,
-        load_baseline(info.baseline),
-        pack_for(info.pack),
-        utcnow(),
-    )
-    oscal.write(doc, out)
-    console.print(f"System security plan for {system} written to {out}.")
+        files = service.latest_files(session, system)
+    wanted = {p: files[p] for p in (oscal.PROFILE_FILE, oscal.CATALOG_FILE)}
+    oscal.write_package(wanted, out.parent)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_bytes(files[oscal.SSP_FILE])
+    console.print(f"System security plan for {system} written to {out}, with profile.json and catalog.json.")
 
 
 @app.command("gate")
@@ -418,6 +455,59 @@ def threshold_set(
     console.print(f"Threshold for {system}: at least {min_share:.0%} of controls satisfied or inherited.")
 
 
+@trust_app.command("set")
+def trust_set(
+    system: SystemOption,
+    builder: Annotated[
+        list[str],
+        typer.Option(
+            help="An allowed builder id, a glob such as https://builder.example/*@refs/tags/v* (repeat)."
+        ),
+    ],
+    source: Annotated[
+        list[str],
+        typer.Option(help="An allowed source repository, e.g. https://github.com/org/* (repeat)."),
+    ],
+    signer: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="An allowed signer: a trusted key's name or a certificate identity (glob; repeat)."
+        ),
+    ] = None,
+) -> None:
+    """Set the system's supply-chain trust policy: provenance counts only from these builders and sources,
+    and is signed only when one of these signers signed it (audited)."""
+    found = trust.policy(builder, source, signer or [])
+    with database().session() as session:
+        change = service.set_trust_policy(session, system, found)
+        audit.record(
+            session,
+            actor=actor(),
+            action="update",
+            kind="compliance.trust_policy",
+            key=system,
+            before=change["before"],
+            after=change["after"],
+        )
+    console.print(
+        f"Trust policy for {system}: {len(found.builders)} builder(s), {len(found.sources)} source(s), "
+        f"{len(found.signers)} signer(s)."
+    )
+
+
+@trust_app.command("show")
+def trust_show(system: SystemOption, fmt: FormatOption = Format.table) -> None:
+    """Show the system's supply-chain trust policy."""
+    with database().session() as session:
+        policy = service.get_system(session, system).trust_policy
+    doc = policy.as_dict() if policy else {"builders": [], "sources": [], "signers": []}
+    rows = [{"field": k, "allowed": ", ".join(v) or "(none: nothing is trusted)"} for k, v in doc.items()]
+    if fmt is Format.json:
+        emit_json(doc)
+        return
+    emit(rows, ["field", "allowed"], fmt, title=f"Trust policy of {system}")
+
+
 def _audit_key(session: Session, action: str, name: str, **change: dict[str, str]) -> None:
     audit.record(session, actor=actor(), action=action, kind="compliance.signing-key", key=name, **change)
 
@@ -429,9 +519,16 @@ def _reverified(change: dict[str, Any]) -> str:
 @keys_app.command("add")
 def keys_add(
     name: Annotated[str, typer.Argument(help="A name for the key, e.g. factory-builder.")],
-    file: Annotated[Path, typer.Argument(help="The PEM public key (Ed25519, ECDSA or RSA).")],
+    file: Annotated[
+        Path,
+        typer.Argument(
+            help="The PEM public key (Ed25519, ECDSA or RSA), or a certificate authority's PEM certificate "
+            "(such as Sigstore's root and intermediate) that certifies the signers of Sigstore bundles."
+        ),
+    ],
 ) -> None:
-    """Trust a public key to sign provenance; stored provenance is verified again with it."""
+    """Trust a public key to sign provenance, or a certificate authority to certify its signers; stored
+    provenance is verified again with it."""
     try:
         pem = file.read_bytes()
     except OSError as exc:

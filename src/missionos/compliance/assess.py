@@ -58,11 +58,24 @@ class EvidenceRecord:
 
 
 @dataclass(frozen=True)
+class LeveragedAuthorization:
+    """The authorization of the platform a system inherits controls from (a FedRAMP P-ATO, an agency ATO):
+    without one, inherited controls cannot be relied on."""
+
+    title: str
+    date_authorized: dt.date
+
+    def as_dict(self) -> dict[str, str]:
+        return {"title": self.title, "date_authorized": self.date_authorized.isoformat()}
+
+
+@dataclass(frozen=True)
 class SystemSpec:
     name: str
     services: tuple[str, ...]
     provider: str | None = None
     remediation_days: Mapping[str, int] | None = None  # where the system differs from its pack
+    authorization: LeveragedAuthorization | None = None  # the provider's, behind inherited controls
 
 
 @dataclass
@@ -502,15 +515,23 @@ def assess(
         checks = pack.checks_for(control.id)
         if control.id in pack.not_applicable:
             base.status, base.reason = "not-applicable", pack.not_applicable[control.id]
-        elif control.id in inherited:
+        elif control.id in inherited and system.authorization is not None:
             base.status, base.reason = (
                 "inherited",
-                f"Inherited from {system.provider}: {inherited[control.id]}",
+                f"Inherited from {system.provider} ({system.authorization.title}): {inherited[control.id]}",
             )
         elif checks:
             _by_checks(base, checks, system, evaluator)
+            partial = pack.partial_checks(control.id)
+            if partial and base.status == "satisfied":
+                _completed_by_attestation(base, partial, attested.get(control.id, []), now)
         else:
             _by_attestation(base, attested.get(control.id, []), now, evaluator)
+            if control.id in inherited:  # the provider's authorization is not recorded
+                base.reason = (
+                    f"Provided by {system.provider}, but no leveraged authorization of {system.provider} is "
+                    f"recorded for the system, so the inheritance cannot be relied on. {base.reason}"
+                ).strip()
         for f in base.findings:
             if f.deadline is None:
                 f.deadline = deadline_of(f.first_seen, f.severity, limits)
@@ -550,6 +571,27 @@ def _by_checks(result: ControlResult, checks: Sequence[Check], system: SystemSpe
                 )
     result.status = "satisfied" if passed else "not-satisfied"
     result.reason = "; ".join(dict.fromkeys(c.title for c in checks))
+
+
+def _completed_by_attestation(
+    result: ControlResult, partial: Sequence[Check], attestations: Sequence[EvidenceRecord], now: dt.datetime
+) -> None:
+    """A control whose passing checks show it only in part is satisfied only with a live attestation too."""
+    why = "; ".join(c.why.get(result.control, c.title) for c in partial)
+    live = [a for a in attestations if not a.expired(now)]
+    if live:
+        att = live[0]
+        result.reason += (
+            f". The checks show it only in part ({why}); the rest is attested by {att.facts.get('by')} on "
+            f"{att.collected_at:%Y-%m-%d}: {att.facts.get('statement')}"
+        )
+        result.evidence.append(att.ref())
+        return
+    result.status = "needs-attestation"
+    result.reason = (
+        f"The checks pass ({result.reason}), but show {result.label} only in part: {why}. "
+        "A person must attest how the rest is met."
+    )
 
 
 def _by_attestation(

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import uuid
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cache
@@ -158,6 +159,72 @@ def load_baseline(spec: str) -> Baseline:
     raise InputError(
         "expected an OSCAL catalog or profile (top-level 'catalog' or 'profile')", source=str(path)
     )
+
+
+PACKAGE_CATALOG = "catalog.json"  # the catalog's file name in an OSCAL package, beside the profile
+
+
+def baseline_package(spec: str) -> tuple[dict[str, Any], bytes]:
+    """The baseline `spec` as an OSCAL package carries it: its profile, whose import names `catalog.json`, and
+    the bytes of that catalog (the shipped NIST files, or the files the path names; a bare catalog gets a
+    profile that includes all of it)."""
+    if spec.lower() in BASELINES:
+        profile = json.loads(read_verified(f"{spec.upper()}-baseline-profile.min.json"))
+        return _import_beside(profile), read_verified("catalog.min.json")
+    path = Path(spec)
+    doc = _read_json(path)
+    if "catalog" in doc:
+        body = doc["catalog"]
+        generated = {
+            "profile": {
+                "uuid": str(uuid.uuid5(uuid.NAMESPACE_URL, f"missionos:profile:{body.get('uuid')}")),
+                "metadata": {
+                    "title": f"All of {body.get('metadata', {}).get('title', path.stem)}",
+                    "last-modified": body.get("metadata", {}).get("last-modified", "2000-01-01T00:00:00Z"),
+                    "version": str(body.get("metadata", {}).get("version", "1")),
+                    "oscal-version": str(body.get("metadata", {}).get("oscal-version", "1.2.1")),
+                },
+                "imports": [{"href": PACKAGE_CATALOG, "include-all": {}}],
+            }
+        }
+        return generated, path.read_bytes()
+    if "profile" not in doc:
+        raise InputError(
+            "expected an OSCAL catalog or profile (top-level 'catalog' or 'profile')", source=str(path)
+        )
+    found = _catalog_path(doc, path)
+    return _import_beside(doc), found.read_bytes() if found else read_verified("catalog.min.json")
+
+
+def _import_beside(profile: dict[str, Any]) -> dict[str, Any]:
+    """`profile` with its first import pointed at `catalog.json`, and the back-matter resource that the
+    import named (links to where the profile once sat) dropped."""
+    body = dict(profile["profile"])
+    imports = [dict(i) for i in body.get("imports") or [{}]]
+    old = str(imports[0].get("href", ""))
+    imports[0]["href"] = PACKAGE_CATALOG
+    body["imports"] = imports[:1]
+    if old.startswith("#") and isinstance(body.get("back-matter"), dict):
+        resources = [r for r in body["back-matter"].get("resources", []) if r.get("uuid") != old[1:]]
+        body["back-matter"] = {**body["back-matter"], "resources": resources}
+        if not resources:
+            del body["back-matter"]
+    return {"profile": body}
+
+
+def _catalog_path(doc: Mapping[str, Any], path: Path) -> Path | None:
+    """The catalog file beside a profile that its first import names (None: the shipped NIST catalog)."""
+    href = str((doc["profile"].get("imports") or [{}])[0].get("href", ""))
+    targets = [href]
+    if href.startswith("#"):
+        resources = doc["profile"].get("back-matter", {}).get("resources", [])
+        res: Mapping[str, Any] = next((r for r in resources if r.get("uuid") == href[1:]), {})
+        targets = [str(link.get("href", "")) for link in res.get("rlinks", [])]
+    for target in targets:
+        candidate = (path.parent / target).resolve()
+        if target.endswith(".json") and candidate.is_file():
+            return candidate
+    return None
 
 
 def load_catalog_file(path: Path) -> Catalog:

@@ -26,6 +26,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from missionos.compliance import service, signatures
+from missionos.compliance.assess import LeveragedAuthorization
+from missionos.compliance.trust import TrustPolicy
 from missionos.demo.org import DemoOrg
 from missionos.errors import NotFoundError
 from missionos.measures import Window
@@ -35,6 +37,16 @@ PORTAL_SERVICES = ("intake-web", "intake-api", "eligibility-engine")
 LEGACY_SYSTEM = "payments-legacy"
 PROVIDER = "factory-pipeline"
 BUILDER = "https://factory.agency.example/pipeline/v2"
+# The factory platform's own authorization, which benefits-portal leverages for the controls it inherits.
+PROVIDER_AUTHORIZATION = LeveragedAuthorization(
+    "Agency ATO of the factory-pipeline platform", dt.date(2026, 1, 15)
+)
+# Provenance counts only from the factory's builder, for the agency's repositories, signed with its key.
+FACTORY_TRUST = TrustPolicy(
+    builders=("https://factory.agency.example/pipeline/*",),
+    sources=("https://git.agency.example/*",),
+    signers=("factory-builder",),
+)
 FACTORY_KEY = "factory-builder"  # the trusted key the demo factory signs its provenance with
 # Days between pipeline runs that end in a production deployment.
 CADENCE = {"intake-web": 2, "intake-api": 3, "eligibility-engine": 7, "payments-batch": 7}
@@ -74,6 +86,7 @@ def load(org: DemoOrg) -> None:
             services=PORTAL_SERVICES,
             provider=PROVIDER,
             description="Residents apply for benefits online and get an eligibility decision.",
+            authorization=PROVIDER_AUTHORIZATION,
         )
         service.define_system(
             session,
@@ -82,6 +95,8 @@ def load(org: DemoOrg) -> None:
             services=("payments-batch",),
             description="The nightly benefit payment batch, not yet on the factory platform.",
         )
+        for name in (SYSTEM, LEGACY_SYSTEM):
+            service.set_trust_policy(session, name, FACTORY_TRUST)
         if not any(k["name"] == FACTORY_KEY for k in service.list_signing_keys(session)):
             public = (
                 _factory_key(org)

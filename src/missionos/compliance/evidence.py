@@ -18,6 +18,7 @@ import base64
 import binascii
 import datetime as dt
 import json
+import os
 from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -27,7 +28,8 @@ from xml.etree.ElementTree import Element, ParseError
 import defusedxml.ElementTree as SafeET
 from defusedxml import DefusedXmlException
 
-from missionos.errors import FieldError, InputError
+from missionos.compliance.trust import source_repository
+from missionos.errors import FieldError, InputError, TooLargeError
 
 SEVERITIES = ("critical", "high", "medium", "low")
 
@@ -58,17 +60,55 @@ def kinds() -> list[str]:
     return sorted(PARSERS)
 
 
+DEFAULT_MAX_MB = 50
+# The most findings one scan's stored facts keep (the worst first); the counts cover all of them, and the raw
+# file is kept whole.
+MAX_FINDINGS = 1000
+
+
+def max_bytes() -> int:
+    """The largest evidence file accepted: `MISSIONOS_EVIDENCE_MAX_MB` megabytes (default 50)."""
+    text = os.environ.get("MISSIONOS_EVIDENCE_MAX_MB", "").strip()
+    if not text:
+        return DEFAULT_MAX_MB * 1_000_000
+    try:
+        mb = float(text)
+    except ValueError:
+        raise FieldError("MISSIONOS_EVIDENCE_MAX_MB", "a positive number of megabytes, e.g. 50") from None
+    if mb <= 0:
+        raise FieldError("MISSIONOS_EVIDENCE_MAX_MB", "a positive number of megabytes, e.g. 50")
+    return int(mb * 1_000_000)
+
+
+def check_size(size: int, source: str) -> None:
+    """Refuse a file over the evidence size limit before it is read or parsed."""
+    limit = max_bytes()
+    if size > limit:
+        raise TooLargeError(
+            f"the file is {size / 1e6:.1f} MB; evidence files may be at most {limit / 1e6:g} MB "
+            "(MISSIONOS_EVIDENCE_MAX_MB)",
+            source=source,
+        )
+
+
 def parse(kind: str, raw: bytes, source: str) -> Parsed:
     """Parse `raw` as evidence of `kind`, or raise an error naming `source` and what was expected."""
     fn = PARSERS.get(kind)
     if fn is None:
         raise FieldError("--kind", f"one of {', '.join(kinds())}")
+    check_size(len(raw), source)
     if not raw.strip():
         raise InputError(f"empty file; expected {kind} evidence", source=source)
     return fn(raw, source)
 
 
 # -- helpers -----------------------------------------------------------------------------------------------
+
+
+def load_json(raw: bytes, source: str) -> Any:
+    """The one place evidence JSON is decoded: every JSON format (and the DSSE envelopes whose signatures are
+    checked) goes through here, so limits on what JSON is accepted hold for all of them."""
+    return _json(raw, source)
 
 
 def _json(raw: bytes, source: str) -> Any:
@@ -242,11 +282,8 @@ def parse_sarif(raw: bytes, source: str) -> Parsed:
         tool = _obj(run.get("tool"), f"runs[{r}].tool", source)
         driver = _obj(tool.get("driver"), f"runs[{r}].tool.driver", source)
         tools.append(_str(driver.get("name"), f"runs[{r}].tool.driver.name", source))
-        rules = {
-            str(rule.get("id")): rule
-            for rule in driver.get("rules", []) or []
-            if isinstance(rule, dict) and rule.get("id")
-        }
+        indexed = [r if isinstance(r, dict) else {} for r in driver.get("rules", []) or []]
+        rules = {str(rule.get("id")): rule for rule in indexed if rule.get("id")}
         for i, inv in enumerate(run.get("invocations", []) or []):
             if isinstance(inv, dict) and inv.get("endTimeUtc"):
                 end = parse_time(inv["endTimeUtc"], f"runs[{r}].invocations[{i}].endTimeUtc", source)
@@ -262,9 +299,13 @@ def parse_sarif(raw: bytes, source: str) -> Parsed:
             if kind in NOT_FINDINGS:
                 continue  # a rule that passed, did not apply, or only informs: not a finding
             rule_id = res.get("ruleId") or (res.get("rule") or {}).get("id")
+            if not rule_id:
+                rule_id = _rule_by_index(res, indexed, path, source)
             if not isinstance(rule_id, str) or not rule_id:
                 raise FieldError(
-                    f"{path}.ruleId", "the id of the rule that produced the result", source=source
+                    f"{path}.ruleId",
+                    "the id of the rule that produced the result (or a ruleIndex)",
+                    source=source,
                 )
             rule = rules.get(rule_id, {})
             level = res.get("level") or (rule.get("defaultConfiguration") or {}).get("level")
@@ -299,12 +340,29 @@ def parse_sarif(raw: bytes, source: str) -> Parsed:
                 }
             )
     by_severity = Counter(f["severity"] for f in findings)
+    kept = sorted(findings, key=lambda f: SEVERITIES.index(f["severity"]))[:MAX_FINDINGS]
     facts = {
         "tools": tools,
-        "findings": findings,
+        "findings": kept if len(findings) > MAX_FINDINGS else findings,
+        "findings_total": len(findings),
         "by_severity": {s: by_severity.get(s, 0) for s in SEVERITIES},
     }
     return Parsed(facts, produced)
+
+
+def _rule_by_index(res: Mapping[str, Any], rules: list[dict[str, Any]], path: str, source: str) -> str | None:
+    """The id of the rule a result names only by `ruleIndex` (or `rule.index`) into the driver's rules."""
+    index = res.get("ruleIndex", (res.get("rule") or {}).get("index"))
+    if index is None:
+        return None
+    if isinstance(index, bool) or not isinstance(index, int) or not 0 <= index < len(rules):
+        raise FieldError(
+            f"{path}.ruleIndex", f"an index into tool.driver.rules (0 to {len(rules) - 1})", source=source
+        )
+    found = rules[index].get("id")
+    if not isinstance(found, str) or not found:
+        raise FieldError(f"tool.driver.rules[{index}].id", "the id of the rule", source=source)
+    return found
 
 
 # -- SBOMs -------------------------------------------------------------------------------------------------
@@ -340,8 +398,14 @@ def _sbom_facts(
 
 @parser("cyclonedx")
 def parse_cyclonedx(raw: bytes, source: str) -> Parsed:
-    """A CycloneDX 1.x JSON SBOM: the artifact it describes, its components and their licences."""
-    doc = _obj(_json(raw, source), "$", source)
+    """A CycloneDX 1.x SBOM, JSON or XML (told apart by the first character): the artifact it describes, its
+    components and their licences. XML is read into the JSON form first, so both take the same path."""
+    if raw.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<"):
+        return _cyclonedx_document(_cyclonedx_xml(raw, source), source)
+    return _cyclonedx_document(_obj(_json(raw, source), "$", source), source)
+
+
+def _cyclonedx_document(doc: dict[str, Any], source: str) -> Parsed:
     if doc.get("bomFormat") != "CycloneDX":
         raise FieldError("bomFormat", "'CycloneDX'", source=source)
     version = _str(doc.get("specVersion"), "specVersion", source)
@@ -488,6 +552,107 @@ def parse_vex(raw: bytes, source: str) -> Parsed:
     return Parsed({**facts, **cyclonedx_vulnerabilities(doc, source)}, produced)
 
 
+CYCLONEDX_NS = "http://cyclonedx.org/schema/bom/"
+
+
+def _xml(raw: bytes, source: str) -> Element:
+    """An XML document's root, through defusedxml (entity expansion and external entities are refused)."""
+    try:
+        root: Element = SafeET.fromstring(raw)
+    except ParseError as exc:
+        line = exc.position[0] if getattr(exc, "position", None) else None
+        raise InputError(f"not well-formed XML ({exc.msg})", source=source, line=line) from None
+    except DefusedXmlException as exc:
+        raise InputError(f"refused unsafe XML ({type(exc).__name__})", source=source) from None
+    return root
+
+
+def _local(tag: str) -> str:
+    return tag.rsplit("}", 1)[-1]
+
+
+def _child(el: Element, name: str) -> Element | None:
+    return next((c for c in el if _local(c.tag) == name), None)
+
+
+def _children(el: Element | None, name: str) -> list[Element]:
+    return [] if el is None else [c for c in el if _local(c.tag) == name]
+
+
+def _text(el: Element | None, name: str) -> str | None:
+    found = None if el is None else _child(el, name)
+    return None if found is None or found.text is None else found.text.strip()
+
+
+def _cyclonedx_xml(raw: bytes, source: str) -> dict[str, Any]:
+    """A CycloneDX XML BOM (any 1.x namespace) in the JSON form's shape, for the fields the facts use."""
+    root = _xml(raw, source)
+    namespace = root.tag[1:].split("}", 1)[0] if root.tag.startswith("{") else ""
+    if _local(root.tag) != "bom" or not namespace.startswith(CYCLONEDX_NS):
+        raise InputError(
+            f"root element is <{_local(root.tag)}> in namespace {namespace or '(none)'!r}; "
+            f"expected a CycloneDX <bom> in {CYCLONEDX_NS}1.x",
+            source=source,
+        )
+    doc: dict[str, Any] = {"bomFormat": "CycloneDX", "specVersion": namespace.removeprefix(CYCLONEDX_NS)}
+    metadata = _child(root, "metadata")
+    if metadata is not None:
+        doc["metadata"] = {}
+        if _text(metadata, "timestamp"):
+            doc["metadata"]["timestamp"] = _text(metadata, "timestamp")
+        main = _child(metadata, "component")
+        if main is not None:
+            doc["metadata"]["component"] = {"name": _text(main, "name"), "version": _text(main, "version")}
+    doc["components"] = [_xml_component(c) for c in _children(_child(root, "components"), "component")]
+    vulnerabilities = [
+        _xml_vulnerability(v) for v in _children(_child(root, "vulnerabilities"), "vulnerability")
+    ]
+    if vulnerabilities:
+        doc["vulnerabilities"] = vulnerabilities
+    return doc
+
+
+def _xml_component(el: Element) -> dict[str, Any]:
+    licences: list[dict[str, Any]] = []
+    for entry in _children(_child(el, "licenses"), "license"):
+        licences.append({"license": {k: v for k in ("id", "name") if (v := _text(entry, k))}})
+    for entry in _children(_child(el, "licenses"), "expression"):
+        licences.append({"expression": (entry.text or "").strip()})
+    out: dict[str, Any] = {"type": el.get("type", ""), "name": _text(el, "name"), "licenses": licences}
+    for key in ("version", "purl", "group"):
+        if _text(el, key) is not None:
+            out[key] = _text(el, key)
+    if el.get("bom-ref"):
+        out["bom-ref"] = el.get("bom-ref")
+    return out
+
+
+def _xml_vulnerability(el: Element) -> dict[str, Any]:
+    """A CycloneDX XML vulnerability in the JSON form: id, ratings, analysis and what it affects."""
+    out: dict[str, Any] = {"id": _text(el, "id")}
+    if el.get("bom-ref"):
+        out["bom-ref"] = el.get("bom-ref")
+    ratings = []
+    for rating in _children(_child(el, "ratings"), "rating"):
+        found: dict[str, Any] = {k: v for k in ("severity", "method") if (v := _text(rating, k))}
+        score = _text(rating, "score")
+        if score is not None:
+            try:
+                found["score"] = float(score)
+            except ValueError:
+                found["score"] = score  # kept as written; a reader of scores reports it
+        ratings.append(found)
+    if ratings:
+        out["ratings"] = ratings
+    analysis = _child(el, "analysis")
+    if analysis is not None:
+        out["analysis"] = {k: v for k in ("state", "justification", "detail") if (v := _text(analysis, k))}
+    affects = [{"ref": _text(t, "ref")} for t in _children(_child(el, "affects"), "target")]
+    if affects:
+        out["affects"] = affects
+    return out
+
+
 def _spdx_package(
     name: str, version: str, purl: str, concluded: str | None, declared: str | None
 ) -> dict[str, Any]:
@@ -503,6 +668,8 @@ def parse_spdx(raw: bytes, source: str) -> Parsed:
     if not raw.lstrip().startswith(b"{"):
         return _parse_spdx_tag_value(raw, source)
     doc = _obj(_json(raw, source), "$", source)
+    if "@graph" in doc or "@context" in doc:
+        return _parse_spdx3(doc, source)
     version = _str(doc.get("spdxVersion"), "spdxVersion", source)
     if not version.startswith("SPDX-2."):
         raise FieldError("spdxVersion", "an SPDX 2.x version such as 'SPDX-2.3'", source=source)
@@ -529,6 +696,91 @@ def parse_spdx(raw: bytes, source: str) -> Parsed:
             )
         )
     return Parsed(_sbom_facts("SPDX", version, str(doc.get("name", "")) or None, packages), produced)
+
+
+SPDX3_CONTEXT = "https://spdx.org/rdf/3."
+_SPDX3_NO_LICENCE = ("NoAssertionLicense", "NoneLicense")
+
+
+def _parse_spdx3(doc: dict[str, Any], source: str) -> Parsed:
+    """An SPDX 3.0 JSON-LD document: its `software_Package` elements, each with its concluded (else declared)
+    licence, reached through `hasConcludedLicense` / `hasDeclaredLicense` relationships."""
+    context = doc.get("@context")
+    contexts = context if isinstance(context, list) else [context]
+    if not any(isinstance(c, str) and c.startswith(SPDX3_CONTEXT) for c in contexts):
+        raise FieldError(
+            "@context",
+            f"the SPDX 3 JSON-LD context ({SPDX3_CONTEXT}x/spdx-context.jsonld)",
+            source=source,
+        )
+    graph = _list(doc.get("@graph"), "@graph", source)
+    elements: dict[str, dict[str, Any]] = {}
+    infos: list[tuple[int, dict[str, Any]]] = []
+    for i, item in enumerate(graph):
+        el = _obj(item, f"@graph[{i}]", source)
+        if not isinstance(el.get("type"), str):
+            raise FieldError(f"@graph[{i}].type", "the element's type, e.g. software_Package", source=source)
+        key = el.get("spdxId") or el.get("@id")
+        if isinstance(key, str):
+            elements[key] = el
+        if el["type"] == "CreationInfo":
+            infos.append((i, el))
+    if not infos:
+        raise FieldError("@graph", "a CreationInfo element with specVersion and created", source=source)
+    i, info = infos[0]
+    version = _str(info.get("specVersion"), f"@graph[{i}].specVersion", source)
+    if not version.startswith("3."):
+        raise FieldError(f"@graph[{i}].specVersion", "an SPDX 3.x version such as '3.0.1'", source=source)
+    produced = max(parse_time(el.get("created"), f"@graph[{j}].created", source) for j, el in infos)
+    licences: dict[tuple[str, str], str] = {}  # (package id, relationship type) -> licence
+    for el in graph:
+        kind = el.get("relationshipType")
+        if kind in ("hasConcludedLicense", "hasDeclaredLicense") and isinstance(el.get("from"), str):
+            targets = el.get("to") if isinstance(el.get("to"), list) else [el.get("to")]
+            found = [_spdx3_licence(elements.get(t) if isinstance(t, str) else None, t) for t in targets]
+            known = [f for f in found if f]
+            if known:
+                licences[(el["from"], kind)] = " AND ".join(known)
+    packages = []
+    for j, el in enumerate(graph):
+        if el.get("type") != "software_Package":
+            continue
+        pid = str(el.get("spdxId") or el.get("@id") or "")
+        purl = el.get("software_packageUrl") or next(
+            (
+                str(x.get("identifier"))
+                for x in el.get("externalIdentifier") or []
+                if isinstance(x, dict) and x.get("externalIdentifierType") == "packageUrl"
+            ),
+            "",
+        )
+        packages.append(
+            _spdx_package(
+                _str(el.get("name"), f"@graph[{j}].name", source),
+                str(el.get("software_packageVersion", "")),
+                str(purl),
+                licences.get((pid, "hasConcludedLicense")),
+                licences.get((pid, "hasDeclaredLicense")),
+            )
+        )
+    name = next(
+        (str(el.get("name")) for el in graph if el.get("type") == "SpdxDocument" and el.get("name")), None
+    )
+    return Parsed(_sbom_facts("SPDX", f"SPDX-{version}", name, packages), produced)
+
+
+def _spdx3_licence(el: Mapping[str, Any] | None, ref: Any) -> str | None:
+    """The licence an SPDX 3 licence element (or a reference to a listed or individual licence) names."""
+    if el is None:
+        text = str(ref or "")
+        if not text or text.endswith(_SPDX3_NO_LICENCE):
+            return None
+        return text.rsplit("/", 1)[-1]  # e.g. https://spdx.org/licenses/MIT
+    for key in ("simplelicensing_licenseExpression", "expandedlicensing_licenseId", "name"):
+        value = el.get(key)
+        if isinstance(value, str) and value and value not in ("NOASSERTION", "NONE"):
+            return value
+    return None
 
 
 def _spdx_tags(raw: bytes, source: str) -> list[tuple[int, str, str]]:
@@ -615,12 +867,16 @@ def _parse_spdx_tag_value(raw: bytes, source: str) -> Parsed:
 STATEMENT_TYPES = ("https://in-toto.io/Statement/v1", "https://in-toto.io/Statement/v0.1")
 SLSA_V1 = "https://slsa.dev/provenance/v1"
 SLSA_V02 = "https://slsa.dev/provenance/v0.2"
+SIGSTORE_BUNDLE = "application/vnd.dev.sigstore.bundle"
 
 
 @parser("slsa-provenance")
 def parse_provenance(raw: bytes, source: str) -> Parsed:
-    """An in-toto statement (bare, or in a DSSE envelope) whose predicate is SLSA provenance v1 or v0.2."""
+    """An in-toto statement (bare, in a DSSE envelope, or in a Sigstore bundle's envelope, as GitHub artifact
+    attestations are) whose predicate is SLSA provenance v1 or v0.2."""
     doc = _obj(_json(raw, source), "$", source)
+    if str(doc.get("mediaType", "")).startswith(SIGSTORE_BUNDLE):
+        doc = _obj(doc.get("dsseEnvelope"), "dsseEnvelope", source)
     if "payload" in doc and "payloadType" in doc:
         if doc["payloadType"] != "application/vnd.in-toto+json":
             raise FieldError("payloadType", "'application/vnd.in-toto+json'", source=source)
@@ -649,6 +905,9 @@ def parse_provenance(raw: bytes, source: str) -> Parsed:
         builder_id = _str(builder.get("id"), "predicate.runDetails.builder.id", source)
         build_type = _str(build.get("buildType"), "predicate.buildDefinition.buildType", source)
         materials = build.get("resolvedDependencies", []) or []
+        external = build.get("externalParameters") or {}
+        workflow = external.get("workflow") if isinstance(external, dict) else None
+        source_uri = (workflow or {}).get("repository") if isinstance(workflow, dict) else None
         finished = (run.get("metadata") or {}).get("finishedOn")
         if finished:
             produced = parse_time(finished, "predicate.runDetails.metadata.finishedOn", source)
@@ -657,14 +916,19 @@ def parse_provenance(raw: bytes, source: str) -> Parsed:
         builder_id = _str(builder.get("id"), "predicate.builder.id", source)
         build_type = _str(pred.get("buildType"), "predicate.buildType", source)
         materials = pred.get("materials", []) or []
+        config = (pred.get("invocation") or {}).get("configSource") or {}
+        source_uri = config.get("uri") if isinstance(config, dict) else None
         finished = (pred.get("metadata") or {}).get("buildFinishedOn")
         if finished:
             produced = parse_time(finished, "predicate.metadata.buildFinishedOn", source)
     else:
         raise FieldError("predicateType", f"SLSA provenance ({SLSA_V1} or {SLSA_V02})", source=source)
+    if not isinstance(source_uri, str) or not source_uri:
+        source_uri = next((m.get("uri") for m in materials if isinstance(m, dict) and m.get("uri")), "")
     facts = {
         "predicate_type": ptype,
         "builder": builder_id,
+        "source": source_repository(str(source_uri)) if source_uri else "",
         "build_type": build_type,
         "subjects": subjects,
         "materials": [

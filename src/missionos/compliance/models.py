@@ -25,6 +25,10 @@ class System(Base):
     pack: Mapped[str | None] = mapped_column(String(1000))  # the organization's own mapping pack, if any
     # days a finding of each severity may stay open, where this system differs from its pack
     remediation_days: Mapped[dict[str, int] | None] = mapped_column(JSON)
+    # the provider's leveraged authorization ({"title", "date_authorized"}), behind inherited controls
+    provider_authorization: Mapped[dict[str, str] | None] = mapped_column(JSON)
+    # who may build and sign the system's artifacts ({"builders", "sources", "signers"}: glob patterns)
+    trust_policy: Mapped[dict[str, list[str]] | None] = mapped_column(JSON)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     assessments: Mapped[list[Assessment]] = relationship(

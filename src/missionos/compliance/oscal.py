@@ -1,8 +1,13 @@
-"""OSCAL out (assessment results, POA&M, SSP skeleton) and in (component definitions, assessment results).
+"""OSCAL out (SSP, assessment plan, assessment results, POA&M) and in (component definitions, results).
 
 Output is deterministic: every uuid is a UUIDv5 of the system, the moment of assessment and what it names,
 and every time stamp is the moment of assessment, so the same assessment always writes the same bytes.
 Every `*-uuid` written points at something in the same document (`dangling_references` checks it).
+
+The documents form one package that stands alone: the SSP imports `profile.json` (the baseline, importing
+`catalog.json`), the assessment plan and the POA&M import `ssp.json`, the assessment results import
+`assessment-plan.json`, and evidence links name the raw files by the path the evidence store uses
+(`evidence/<sha256[:2]>/<sha256>`), all relative to the documents (`PACKAGE` names the files).
 """
 
 from __future__ import annotations
@@ -10,13 +15,13 @@ from __future__ import annotations
 import datetime as dt
 import json
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from missionos import __version__
-from missionos.compliance.assess import ControlResult, Finding, Result
+from missionos.compliance.assess import ControlResult, Finding, LeveragedAuthorization, Result
 from missionos.compliance.catalog import Baseline, parse_catalog
 from missionos.compliance.pack import Pack
 from missionos.compliance.rules import component_rules
@@ -26,6 +31,20 @@ OSCAL_VERSION = "1.2.1"
 NS = "https://missionos.dev/ns/oscal"
 _ROOT = uuid.UUID("6f0f5a52-5a3e-4d0e-9a0e-3f3c1b8e4d21")
 _METHOD = {"attestation": "INTERVIEW"}
+# The files of an OSCAL package, written side by side; every import is a relative href to one of them.
+SSP_FILE, AP_FILE, AR_FILE, POAM_FILE = (
+    "ssp.json",
+    "assessment-plan.json",
+    "assessment-results.json",
+    "poam.json",
+)
+PROFILE_FILE, CATALOG_FILE = "profile.json", "catalog.json"
+PACKAGE = (SSP_FILE, AP_FILE, AR_FILE, POAM_FILE, PROFILE_FILE, CATALOG_FILE)
+
+
+def evidence_href(sha256: str) -> str:
+    """Where a raw evidence file sits in a package: the evidence store's own layout, relative."""
+    return f"evidence/{sha256[:2]}/{sha256}"
 
 
 def _uuid(*parts: object) -> str:
@@ -98,7 +117,7 @@ def _evidence_resources(ids: _Ids, result: Result) -> tuple[list[dict[str, Any]]
             if ev.get("sha256"):
                 resource["rlinks"] = [
                     {
-                        "href": f"evidence/{ev['sha256']}",
+                        "href": evidence_href(ev["sha256"]),
                         "hashes": [{"algorithm": "SHA-256", "value": ev["sha256"]}],
                     }
                 ]
@@ -214,13 +233,12 @@ def assessment_results(
     party = ids("party")
     resources, res_by_key = _evidence_resources(ids, result)
     observations, obs_by_key = _observations(ids, result, res_by_key)
-    plan = ids("assessment-plan")
     findings = [_finding(ids, c, obs_by_key) for c in result.controls]
     risks = [_risk(ids, f, result.assessed_at) for f in result.findings()]
     body: dict[str, Any] = {
         "uuid": ids("assessment-results"),
         "metadata": _metadata(f"Continuous assessment of {result.system}", result.assessed_at, party=party),
-        "import-ap": {"href": f"#{plan}"},
+        "import-ap": {"href": AP_FILE},
         "local-definitions": {
             "activities": [
                 {
@@ -268,18 +286,9 @@ def assessment_results(
                 "findings": findings,
             }
         ],
-        "back-matter": {
-            "resources": [
-                {
-                    "uuid": plan,
-                    "title": f"Continuous assessment plan: mapping pack {pack.label}",
-                    "description": "The assessment plan is the mapping pack: its checks, their evidence and "
-                    "the controls each implements.",
-                },
-                *resources,
-            ]
-        },
     }
+    if resources:
+        body["back-matter"] = {"resources": resources}
     return {"assessment-results": body}
 
 
@@ -308,6 +317,7 @@ def poam(result: Result, services: tuple[str, ...]) -> dict[str, Any]:
         "metadata": _metadata(
             f"Plan of action and milestones for {result.system}", result.assessed_at, party=party
         ),
+        "import-ssp": {"href": SSP_FILE},
         "system-id": {"identifier-type": NS, "id": result.system},
         "local-definitions": {"components": _components(ids, services, result.system)},
         "poam-items": items,
@@ -315,6 +325,12 @@ def poam(result: Result, services: tuple[str, ...]) -> dict[str, Any]:
     if open_findings:
         body["risks"] = [_risk(ids, f, result.assessed_at) for f in open_findings]
     return {"plan-of-action-and-milestones": body}
+
+
+def set_parameters(control: str, pack: Pack) -> list[dict[str, Any]]:
+    """The parameter values the pack sets for `control`, as an implemented requirement's `set-parameters`."""
+    values = dict(pack.parameters_for(control))
+    return [{"param-id": pid, "values": list(vals)} for pid, vals in sorted(values.items())]
 
 
 def ssp(
@@ -325,56 +341,64 @@ def ssp(
     baseline: Baseline,
     pack: Pack,
     at: dt.datetime,
+    authorization: LeveragedAuthorization | None = None,
 ) -> dict[str, Any]:
-    """A system-security-plan skeleton: system, components and the pack's implementation statements."""
+    """A system security plan: system, components, the pack's implementation statements and parameter values,
+    and the leveraged authorization behind inherited controls. It imports `profile.json` (`PACKAGE`)."""
     ids = _Ids(system, at)
     party = ids("party")
+    metadata = _metadata(f"System security plan for {system}", at, party=party)
     components = _components(ids, services, system)
     this = components[0]["uuid"]
+    leveraged: list[dict[str, Any]] = []
     if provider:
-        components.append(
-            {
-                "uuid": ids("component", "provider", provider),
-                "type": "service",
-                "title": provider,
-                "description": f"The platform {provider}, which provides inherited controls.",
-                "status": {"state": "operational"},
-            }
-        )
+        provider_component: dict[str, Any] = {
+            "uuid": ids("component", "provider", provider),
+            "type": "service",
+            "title": provider,
+            "description": f"The platform {provider}, which provides inherited controls.",
+            "status": {"state": "operational"},
+        }
+        if authorization is not None:
+            lev = ids("leveraged-authorization", provider)
+            provider_party = ids("party", "provider", provider)
+            metadata["parties"].append({"uuid": provider_party, "type": "organization", "name": provider})
+            leveraged.append(
+                {
+                    "uuid": lev,
+                    "title": authorization.title,
+                    "party-uuid": provider_party,
+                    "date-authorized": authorization.date_authorized.isoformat(),
+                }
+            )
+            provider_component["props"] = [{"name": "leveraged-authorization-uuid", "value": lev}]
+        components.append(provider_component)
     inherited = pack.inherited.get(provider or "", {})
     reqs = []
     for control in baseline.controls:
-        statement = pack.statement(control.id, provider)
-        owner = (
-            components[-1]["uuid"]
-            if provider and control.id in inherited and not pack.checks_for(control.id)
-            else this
-        )
+        by_provider = bool(provider) and control.id in inherited and not pack.checks_for(control.id)
         reqs.append(
             {
                 "uuid": ids("requirement", control.id),
                 "control-id": control.id,
+                **({"set-parameters": params} if (params := set_parameters(control.id, pack)) else {}),
                 "by-components": [
-                    {
-                        "component-uuid": owner,
-                        "uuid": ids("by-component", control.id),
-                        "description": statement
-                        or "To be described: no automated check or inheritance covers "
-                        "this control; a person attests how it is met.",
-                        **(
-                            {"implementation-status": {"state": "implemented"}}
-                            if statement
-                            else {"implementation-status": {"state": "planned"}}
-                        ),
-                    }
+                    _by_component(ids, control.id, pack, provider, authorization, components[-1]["uuid"])
+                    if by_provider
+                    else _by_component(ids, control.id, pack, None, None, this)
                 ],
             }
         )
     level = {"low": "fips-199-low", "high": "fips-199-high"}.get(baseline.name, "fips-199-moderate")
+    implementation: dict[str, Any] = {
+        **({"leveraged-authorizations": leveraged} if leveraged else {}),
+        "users": [{"uuid": ids("user", "developer"), "title": "Developers of the system's services"}],
+        "components": components,
+    }
     body = {
         "uuid": ids("ssp"),
-        "metadata": _metadata(f"System security plan for {system}", at, party=party),
-        "import-profile": {"href": f"#{ids('profile')}"},
+        "metadata": metadata,
+        "import-profile": {"href": PROFILE_FILE},
         "system-characteristics": {
             "system-ids": [{"identifier-type": NS, "id": system}],
             "system-name": system,
@@ -404,32 +428,113 @@ def ssp(
                 + "."
             },
         },
-        "system-implementation": {
-            "users": [{"uuid": ids("user", "developer"), "title": "Developers of the system's services"}],
-            "components": components,
-        },
+        "system-implementation": implementation,
         "control-implementation": {
             "description": f"How {system} meets the {baseline.name} baseline, "
             f"from mapping pack {pack.label}.",
             "implemented-requirements": reqs,
         },
-        "back-matter": {
-            "resources": [
+    }
+    return {"system-security-plan": body}
+
+
+def _by_component(
+    ids: _Ids,
+    control: str,
+    pack: Pack,
+    provider: str | None,
+    authorization: LeveragedAuthorization | None,
+    component: str,
+) -> dict[str, Any]:
+    """How one component implements `control`: the pack's statement, and whether it is in place. An
+    inherited control is implemented only under a recorded leveraged authorization of its provider."""
+    statement = pack.statement(control, provider)
+    if provider and authorization is None:
+        statement += (
+            f" No leveraged authorization of {provider} is recorded, so the inheritance cannot be relied on "
+            "until the system names it."
+        )
+        state = "planned"
+    elif provider and authorization is not None:
+        statement += f" Leveraged authorization: {authorization.title} ({authorization.date_authorized})."
+        state = "implemented"
+    else:
+        state = "implemented" if statement else "planned"
+    return {
+        "component-uuid": component,
+        "uuid": ids("by-component", control),
+        "description": statement
+        or "To be described: no automated check or inheritance covers this control; a person attests how "
+        "it is met.",
+        "implementation-status": {"state": state},
+    }
+
+
+def assessment_plan(
+    system: str, baseline: Baseline, pack: Pack, controls: Sequence[str], at: dt.datetime
+) -> dict[str, Any]:
+    """The assessment plan the results import: the mapping pack's checks as activities over the baseline's
+    controls, run continuously over pipeline evidence. It imports `ssp.json`."""
+    ids = _Ids(system, at)
+    party = ids("party")
+    in_scope = set(controls)
+    activities = []
+    for check in pack.checks:
+        mine = [c for c in check.controls if c in in_scope]
+        activity: dict[str, Any] = {
+            "uuid": ids("activity", check.id),
+            "title": check.title,
+            "description": f"Check {check.id}: the newest unexpired {' or '.join(check.evidence)} evidence "
+            f"of each {check.per}, no older than {check.max_age_days} days, must meet: "
+            + ("; ".join(str(c) for c in check.require) or "its presence")
+            + ".",
+            "props": [{"name": "method", "value": "TEST"}],
+        }
+        if mine:
+            activity["related-controls"] = {
+                "control-selections": [{"include-controls": [{"control-id": c} for c in mine]}]
+            }
+        activities.append(activity)
+    body: dict[str, Any] = {
+        "uuid": ids("assessment-plan"),
+        "metadata": _metadata(f"Continuous assessment plan for {system}", at, party=party),
+        "import-ssp": {"href": SSP_FILE},
+        **({"local-definitions": {"activities": activities}} if activities else {}),
+        "terms-and-conditions": {
+            "parts": [
                 {
-                    "uuid": ids("profile"),
-                    "title": baseline.title,
-                    "description": f"The {baseline.name} baseline profile (uuid {baseline.profile_uuid}).",
+                    "name": "methodology",
+                    "title": "Continuous assessment from pipeline evidence",
+                    "prose": f"Every control of the {baseline.name} baseline is assessed on every change "
+                    f"and at least weekly by the checks of mapping pack {pack.label} over each service's "
+                    "newest unexpired evidence; controls no check covers are assessed by a named person's "
+                    "attestation.",
                 }
             ]
         },
+        "reviewed-controls": {
+            "control-selections": [{"include-controls": [{"control-id": c} for c in controls]}]
+        },
+        "assessment-subjects": [{"type": "component", "include-all": {}}],
     }
-    return {"system-security-plan": body}
+    return {"assessment-plan": body}
 
 
 def write(doc: Mapping[str, Any], path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     return path
+
+
+def write_package(files: Mapping[str, bytes], out: Path) -> list[Path]:
+    """Write an OSCAL package's files (relative path -> content) under `out`, side by side."""
+    written = []
+    for rel, content in files.items():
+        path = out / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(content)
+        written.append(path)
+    return written
 
 
 # -- references --------------------------------------------------------------------------------------------

@@ -88,6 +88,10 @@ class Check:
     require: tuple[Condition, ...]
     controls: Mapping[str, str]
     per: str = "service"
+    # per control: why this check's evidence counts for it; and the controls it only partly shows, which need
+    # a person's attestation besides the passing check to be satisfied
+    why: Mapping[str, str] = field(default_factory=dict)
+    partial: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -102,6 +106,18 @@ class Pack:
     not_applicable: Mapping[str, str] = field(default_factory=dict)
     remediation_days: Mapping[str, int] = field(default_factory=lambda: dict(SEVERITY_DEFAULTS))
     derived_window_days: int = 30
+    # control -> parameter id -> values (the organization-defined parameters the SSP sets)
+    parameters: Mapping[str, Mapping[str, tuple[str, ...]]] = field(default_factory=dict)
+
+    def parameters_for(self, control: str) -> dict[str, tuple[str, ...]]:
+        """The parameter values set for `control`: the pack's own, and for SI-2 and RA-5 the remediation
+        limits (SP 800-53 rev5 `si-02_odp`, `ra-05_odp.03`) unless the pack sets those itself."""
+        found = dict(self.parameters.get(control, {}))
+        limits = ", ".join(f"{sev} {days} days" for sev, days in self.remediation_days.items())
+        derived = {"si-2": "si-02_odp", "ra-5": "ra-05_odp.03"}.get(control)
+        if derived and derived not in found:
+            found[derived] = (f"from first detection: {limits}",)
+        return found
 
     @property
     def label(self) -> str:
@@ -109,6 +125,10 @@ class Pack:
 
     def checks_for(self, control: str) -> list[Check]:
         return [c for c in self.checks if control in c.controls]
+
+    def partial_checks(self, control: str) -> list[Check]:
+        """The checks whose evidence only partly shows `control` (an attestation must complete them)."""
+        return [c for c in self.checks if control in c.partial]
 
     def mapped_controls(self) -> set[str]:
         return {ctl for c in self.checks for ctl in c.controls}
@@ -153,6 +173,40 @@ def _statements(value: Any, path: str, source: str) -> dict[str, str]:
     return out
 
 
+def _mappings(value: Any, path: str, source: str) -> tuple[dict[str, str], dict[str, str], frozenset[str]]:
+    """A check's controls: each a statement, or `{statement, why, partial}` saying why the evidence counts
+    and whether it shows the control only in part."""
+    statements: dict[str, str] = {}
+    why: dict[str, str] = {}
+    partial: set[str] = set()
+    for ctl, entry in _mapping(value, path, source).items():
+        key = str(ctl).lower()
+        if isinstance(entry, dict):
+            unknown = set(entry) - {"statement", "why", "partial"}
+            if unknown:
+                raise FieldError(
+                    f"{path}.{ctl}.{sorted(unknown)[0]}", "statement, why or partial", source=source
+                )
+            text = entry.get("statement")
+            if entry.get("why") is not None:
+                if not isinstance(entry["why"], str) or not entry["why"].strip():
+                    raise FieldError(
+                        f"{path}.{ctl}.why", "why the evidence counts for the control", source=source
+                    )
+                why[key] = entry["why"].strip()
+            if not isinstance(entry.get("partial", False), bool):
+                raise FieldError(f"{path}.{ctl}.partial", "true or false", source=source)
+            if entry.get("partial"):
+                partial.add(key)
+            where = f"{path}.{ctl}.statement"
+        else:
+            text, where = entry, f"{path}.{ctl}"
+        if not isinstance(text, str) or not text.strip():
+            raise FieldError(where, "an implementation statement (text)", source=source)
+        statements[key] = text.strip()
+    return statements, why, frozenset(partial)
+
+
 def parse_check(
     raw: Any, path: str, source: str, *, cid: str | None = None, controls: Mapping[str, str] | None = None
 ) -> Check:
@@ -181,8 +235,10 @@ def parse_check(
     per = raw.get("per", "service")
     if per not in PER:
         raise FieldError(f"{path}.per", f"one of {', '.join(PER)}", source=source)
+    why: dict[str, str] = {}
+    partial: frozenset[str] = frozenset()
     if controls is None:
-        controls = _statements(raw.get("controls"), f"{path}.controls", source)
+        controls, why, partial = _mappings(raw.get("controls"), f"{path}.controls", source)
         if not controls:
             raise FieldError(f"{path}.controls", "at least one control id with its statement", source=source)
     return Check(
@@ -193,7 +249,29 @@ def parse_check(
         require=tuple(conditions),
         controls=dict(controls),
         per=per,
+        why=why,
+        partial=partial,
     )
+
+
+_PARAM_ID = re.compile(r"^[a-z][a-z0-9_.-]*$")
+
+
+def _parameters(value: Any, source: str) -> dict[str, dict[str, tuple[str, ...]]]:
+    """`parameters: {control: {param-id: value or [values]}}`, the values the SSP sets."""
+    out: dict[str, dict[str, tuple[str, ...]]] = {}
+    for ctl, params in _mapping(value, "parameters", source).items():
+        path = f"parameters.{ctl}"
+        for pid, raw in _mapping(params, path, source).items():
+            values = raw if isinstance(raw, list) else [raw]
+            if not _PARAM_ID.match(str(pid)):
+                raise FieldError(
+                    f"{path}.{pid}", "a catalog parameter id such as ra-05_odp.02", source=source
+                )
+            if not values or not all(isinstance(v, str | int | float) and str(v).strip() for v in values):
+                raise FieldError(f"{path}.{pid}", "a value or a list of values", source=source)
+            out.setdefault(str(ctl).lower(), {})[str(pid)] = tuple(str(v).strip() for v in values)
+    return out
 
 
 def parse_pack(doc: Any, *, source: str) -> Pack:
@@ -236,6 +314,7 @@ def parse_pack(doc: Any, *, source: str) -> Pack:
         not_applicable=_statements(doc.get("not_applicable"), "not_applicable", source),
         remediation_days=remediation,
         derived_window_days=parse_days(doc.get("derived_window_days", 30), "derived_window_days", source),
+        parameters=_parameters(doc.get("parameters"), source),
     )
 
 
@@ -299,8 +378,21 @@ def check_document(check: Check, *, with_controls: bool = True) -> dict[str, Any
         ],
     }
     if with_controls:
-        doc["controls"] = dict(check.controls)
+        doc["controls"] = {ctl: control_entry(check, ctl) for ctl in check.controls}
     return doc
+
+
+def control_entry(check: Check, control: str) -> Any:
+    """How a pack writes one control of a check: its statement, or `{statement, why, partial}`."""
+    statement = check.controls[control]
+    if control not in check.why and control not in check.partial:
+        return statement
+    entry: dict[str, Any] = {"statement": statement}
+    if control in check.why:
+        entry["why"] = check.why[control]
+    if control in check.partial:
+        entry["partial"] = True
+    return entry
 
 
 def pack_document(pack: Pack) -> dict[str, Any]:
@@ -314,6 +406,11 @@ def pack_document(pack: Pack) -> dict[str, Any]:
         "checks": [check_document(c) for c in pack.checks],
         "inherited": {provider: dict(stmts) for provider, stmts in pack.inherited.items()},
         "not_applicable": dict(pack.not_applicable),
+        **(
+            {"parameters": {c: {p: list(v) for p, v in ps.items()} for c, ps in pack.parameters.items()}}
+            if pack.parameters
+            else {}
+        ),
     }
 
 
@@ -344,6 +441,10 @@ def overlay(base: Pack, extra: Pack) -> Pack:
         not_applicable={**base.not_applicable, **extra.not_applicable},
         remediation_days={**base.remediation_days, **extra.remediation_days},
         derived_window_days=extra.derived_window_days,
+        parameters={
+            ctl: {**base.parameters.get(ctl, {}), **extra.parameters.get(ctl, {})}
+            for ctl in {*base.parameters, *extra.parameters}
+        },
     )
 
 

@@ -203,6 +203,19 @@ def _parts(req: Mapping[str, Any], description: str) -> list[tuple[str, list[str
     return parts
 
 
+def _set_parameters(req: Mapping[str, Any], path: str, source: str) -> dict[str, tuple[str, ...]]:
+    """The `set-parameters` of an implemented requirement: parameter id -> values."""
+    found: dict[str, tuple[str, ...]] = {}
+    for j, entry in enumerate(req.get("set-parameters") or []):
+        if not isinstance(entry, dict) or not isinstance(entry.get("param-id"), str):
+            raise FieldError(f"{path}[{j}].param-id", "a parameter id", source=source)
+        values = entry.get("values")
+        if not isinstance(values, list) or not values or not all(isinstance(v, str) for v in values):
+            raise FieldError(f"{path}[{j}].values", "a list of values", source=source)
+        found[entry["param-id"]] = tuple(values)
+    return found
+
+
 def pack_from_component_definition(
     doc: Mapping[str, Any], *, source: str, base: Pack | None = None
 ) -> ConvertedPack:
@@ -227,6 +240,9 @@ def pack_from_component_definition(
     inherited: dict[str, dict[str, str]] = {}
     not_applicable: dict[str, str] = {}
     unchecked: dict[str, list[str]] = {}
+    parameters: dict[str, dict[str, tuple[str, ...]]] = {}
+    whys: dict[str, dict[str, str]] = {}  # check id -> control -> why its evidence counts
+    partials: dict[str, set[str]] = {}  # check id -> controls it shows only in part
     used: set[str] = set()
     problems: list[Problem] = []
     for i, comp in enumerate(components):
@@ -237,6 +253,11 @@ def pack_from_component_definition(
             if not control:
                 raise FieldError(f"components[{i}].{path}.control-id", "a control id", source=source)
             description = str(req.get("description") or "").strip()
+            params = _set_parameters(req, f"components[{i}].{path}.set-parameters", source)
+            if params:
+                parameters.setdefault(control, {}).update(params)
+                if prop_value(req, "parameters-only", NS):
+                    continue
             if provider:
                 inherited.setdefault(provider, {})[control] = description or f"Provided by {provider}."
                 continue
@@ -244,6 +265,8 @@ def pack_from_component_definition(
                 not_applicable[control] = description or "Not applicable."
                 continue
             parts = _parts(req, description)
+            why = str(req.get("remarks") or "").strip()
+            partial = prop_value(req, "partial", NS) == "true"
             if not any(rule_ids for _text, rule_ids in parts):
                 unchecked.setdefault(title, []).append(control)
                 continue
@@ -257,6 +280,10 @@ def pack_from_component_definition(
                     used.add(rule_id)
                     for check in found:
                         checks[check.id] = check
+                        if why:
+                            whys.setdefault(check.id, {})[control] = why
+                        if partial:
+                            partials.setdefault(check.id, set()).add(control)
                         statement = text or rule.description or check.title
                         controls = mappings.setdefault(check.id, {})
                         before = controls.get(control)
@@ -269,7 +296,19 @@ def pack_from_component_definition(
         )
     # the checks in the order the rules declare them
     order = list(dict.fromkeys(cid for ids in resolver.checks_by_rule.values() for cid in ids))
-    ordered = tuple(replace(checks[cid], controls=mappings[cid]) for cid in order if cid in mappings)
+    ordered = tuple(
+        replace(
+            checks[cid],
+            controls=mappings[cid],
+            why={
+                **{c: w for c, w in checks[cid].why.items() if c in mappings[cid]},
+                **whys.get(cid, {}),
+            },
+            partial=frozenset((checks[cid].partial & set(mappings[cid])) | partials.get(cid, set())),
+        )
+        for cid in order
+        if cid in mappings
+    )
     remediation = dict(SEVERITY_DEFAULTS)
     for j, p in enumerate(metadata.get("props") or []):
         if isinstance(p, dict) and p.get("name") == "remediation-days" and p.get("ns") == NS:
@@ -292,6 +331,7 @@ def pack_from_component_definition(
         derived_window_days=30
         if window is None
         else _days(window, "metadata.props.derived-window-days", source),
+        parameters=parameters,
     )
     every = {rule_id for rules in resolver.declared for rule_id in rules}
     return ConvertedPack(pack, len(used), unchecked, sorted(every - used))
@@ -333,19 +373,40 @@ def component_definition(pack: Pack, at: dt.datetime) -> dict[str, Any]:
 
     catalog = ids("catalog")
     party = ids("party")
-    by_control: dict[str, dict[str, list[str]]] = {}  # control -> statement -> check ids
+    # control -> (statement, why, partial) -> check ids
+    by_control: dict[str, dict[tuple[str, str, bool], list[str]]] = {}
     for check in pack.checks:
         for control, statement in check.controls.items():
-            by_control.setdefault(control, {}).setdefault(statement, []).append(check.id)
+            key = (statement, check.why.get(control, ""), control in check.partial)
+            by_control.setdefault(control, {}).setdefault(key, []).append(check.id)
     reqs: list[dict[str, Any]] = []
     for control, statements in by_control.items():
-        for n, (statement, check_ids) in enumerate(statements.items()):
+        for n, ((statement, why, partial), check_ids) in enumerate(statements.items()):
             reqs.append(
                 {
                     "uuid": ids("requirement", control, n),
                     "control-id": control,
                     "description": statement,
-                    "props": [_prop("Rule_Id", cid, ns=TRESTLE_NS) for cid in check_ids],
+                    "props": [
+                        *(_prop("Rule_Id", cid, ns=TRESTLE_NS) for cid in check_ids),
+                        *([_prop("partial", "true")] if partial else []),
+                    ],
+                    **({"remarks": why} if why else {}),
+                }
+            )
+    for control, params in pack.parameters.items():
+        values = [{"param-id": pid, "values": list(v)} for pid, v in params.items()]
+        first = next((r for r in reqs if r["control-id"] == control), None)
+        if first is not None:
+            first["set-parameters"] = values
+        else:
+            reqs.append(
+                {
+                    "uuid": ids("parameters", control),
+                    "control-id": control,
+                    "description": "Organization-defined parameter values.",
+                    "props": [_prop("parameters-only", "true")],
+                    "set-parameters": values,
                 }
             )
     for control, reason in pack.not_applicable.items():

@@ -11,7 +11,7 @@ import importlib
 import json
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -21,12 +21,13 @@ from sqlalchemy.orm import Session
 
 from missionos import config
 from missionos.compliance import evidence as parsers
-from missionos.compliance import signatures
+from missionos.compliance import signatures, trust
 from missionos.compliance.assess import (
     FINDING_KINDS,
     STATUSES,
     EvidenceRecord,
     Finding,
+    LeveragedAuthorization,
     Result,
     SystemSpec,
     assess,
@@ -46,6 +47,7 @@ from missionos.compliance.models import (
     Threshold,
 )
 from missionos.compliance.pack import SEVERITY_DEFAULTS, Pack, pack_for
+from missionos.compliance.trust import TrustPolicy
 from missionos.errors import ConflictError, FieldError, InputError, NotFoundError
 from missionos.measures import Window
 from missionos.store import utcnow
@@ -71,9 +73,17 @@ class SystemInfo:
     provider: str | None
     pack: str | None
     remediation_days: dict[str, int] | None = None  # where the system differs from its pack
+    authorization: LeveragedAuthorization | None = None
+    trust_policy: TrustPolicy | None = None
 
     def spec(self) -> SystemSpec:
-        return SystemSpec(self.name, self.services, self.provider, self.remediation_days)
+        return SystemSpec(
+            self.name,
+            self.services,
+            self.provider,
+            remediation_days=self.remediation_days,
+            authorization=self.authorization,
+        )
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -84,10 +94,13 @@ class SystemInfo:
             "provider": self.provider,
             "pack": self.pack,
             "remediation_days": self.remediation_days,
+            "provider_authorization": self.authorization.as_dict() if self.authorization else None,
+            "trust_policy": self.trust_policy.as_dict() if self.trust_policy else None,
         }
 
 
 def _info(row: System) -> SystemInfo:
+    lev = row.provider_authorization
     return SystemInfo(
         row.name,
         row.description,
@@ -96,6 +109,8 @@ def _info(row: System) -> SystemInfo:
         row.provider,
         row.pack,
         dict(row.remediation_days) if row.remediation_days else None,
+        LeveragedAuthorization(lev["title"], dt.date.fromisoformat(lev["date_authorized"])) if lev else None,
+        TrustPolicy.from_dict(row.trust_policy),
     )
 
 
@@ -125,12 +140,16 @@ def define_system(
     description: str = "",
     pack: str | None = None,
     remediation_days: dict[str, int] | None = None,
+    authorization: LeveragedAuthorization | None = None,
 ) -> SystemInfo:
     """Create or update the system `name` (idempotent); the baseline and pack are checked before storing.
     `remediation_days` sets the days a finding of a severity may stay open, where the system differs from
-    its pack (FedRAMP's defaults otherwise)."""
+    its pack (FedRAMP's defaults otherwise). `authorization` is the provider's leveraged authorization,
+    without which inherited controls are not relied on."""
     if not name.strip():
         raise FieldError("name", "a system name")
+    if authorization is not None and not provider:
+        raise FieldError("--provider-authorization", "a --provider whose authorization it is")
     load_baseline(baseline)
     if pack:
         pack_for(pack)
@@ -144,8 +163,18 @@ def define_system(
     row.description = description
     row.pack = pack
     row.remediation_days = dict(remediation_days) if remediation_days else None
+    row.provider_authorization = authorization.as_dict() if authorization else None
     session.flush()
     return _info(row)
+
+
+def set_trust_policy(session: Session, name: str, found: TrustPolicy) -> dict[str, Any]:
+    """Store who may build and sign system `name`'s artifacts; returns the policy before and after."""
+    row = _system_row(session, name)
+    before = row.trust_policy
+    row.trust_policy = found.as_dict()
+    session.flush()
+    return {"before": before, "after": row.trust_policy}
 
 
 def _system_row(session: Session, name: str) -> System:
@@ -380,7 +409,7 @@ SIGNED_KINDS = ("slsa-provenance",)
 
 def trusted_keys(session: Session) -> list[signatures.TrustedKey]:
     return [
-        signatures.TrustedKey(row.name, signatures.load_public_key(row.public_key.encode(), row.name))
+        signatures.load_trusted(row.public_key.encode(), row.name, row.name)
         for row in session.scalars(select(SigningKey).order_by(SigningKey.name))
     ]
 
@@ -389,12 +418,12 @@ def list_signing_keys(session: Session) -> list[dict[str, Any]]:
     """The trusted signing keys: name, key id (SHA-256 of the public key), type, when and by whom added."""
     out = []
     for row in session.scalars(select(SigningKey).order_by(SigningKey.name)):
-        key = signatures.load_public_key(row.public_key.encode(), row.name)
+        found = signatures.load_trusted(row.public_key.encode(), row.name, row.name)
         out.append(
             {
                 "name": row.name,
                 "key_id": row.key_id,
-                "type": signatures.describe(key),
+                "type": signatures.describe_trusted(found),
                 "added_at": aware(row.added_at),
                 "added_by": row.added_by,
             }
@@ -457,7 +486,7 @@ def add_signing_key(session: Session, name: str, pem: bytes, *, source: str, act
     """Trust `pem` as the public key `name`, and verify stored provenance again with it."""
     if not name.strip() or len(name) > 200:
         raise FieldError("name", "a key name of 1 to 200 characters")
-    key = signatures.load_public_key(pem, source)
+    key = signatures.load_trusted(pem, name, source).key
     if session.scalar(select(SigningKey).where(SigningKey.name == name)) is not None:
         raise ConflictError(f"a signing key named {name!r} already exists; remove it first to replace it")
     key_id = signatures.key_id(key)
@@ -485,6 +514,7 @@ def add_evidence_batch(
     out = []
     for path, kind, subject in items:
         try:
+            parsers.check_size(path.stat().st_size, str(path))
             raw = path.read_bytes()
         except OSError as exc:
             raise InputError(f"cannot read the file ({exc.strerror})", source=str(path)) from None
@@ -748,8 +778,11 @@ def assess_system(
     # Scanners' streams are read over the window of the checks that track open findings (each stream's
     # newest record in it says what is open); the newest record of every kind is read whatever its age.
     recent = max((c.max_age_days for c in mapping.checks if tracks_findings(c)), default=7)
-    records = _records_for(session, info, moment, recent)
-    provenance = [r for r in records if r.kind == "slsa-provenance"]
+    records = [
+        replace(r, facts=trust.judge(r.facts, info.trust_policy)) if r.kind in SIGNED_KINDS else r
+        for r in _records_for(session, info, moment, recent)
+    ]
+    provenance = [r for r in records if r.kind in SIGNED_KINDS and r.facts["trust"] == "verified"]
     records += derived_evidence(session, info, moment, mapping.derived_window_days, provenance)
     previous = _latest_row(session, row.id, before=moment)
     first_seen = (
@@ -1305,6 +1338,7 @@ __all__ = [
     "add_evidence",
     "add_evidence_batch",
     "assess_system",
+    "assessed_files",
     "attest",
     "compare",
     "controls",
@@ -1317,10 +1351,12 @@ __all__ = [
     "get_system",
     "history",
     "latest",
+    "latest_files",
     "list_evidence",
     "list_systems",
     "poam_items",
     "set_threshold",
+    "set_trust_policy",
 ]
 
 
@@ -1432,22 +1468,76 @@ def assess_result(stored: StoredAssessment) -> Result:
     return result_from_stored(stored.system, stored.baseline, stored.pack, stored.assessed_at, stored.results)
 
 
-def oscal_package(session: Session, name: str, document: str) -> dict[str, Any]:
-    """One OSCAL document of the latest assessment: `assessment-results`, `poam` or `ssp`."""
-    from missionos.compliance import oscal
+def _baseline_spec(info: SystemInfo, name: str) -> str:
+    """The baseline spec (a shipped name or a file path) behind an assessment's baseline `name`."""
+    if name in ("low", "moderate", "high", "privacy"):
+        return name
+    return info.baseline if Path(info.baseline).stem == name else name
 
+
+def _json_bytes(doc: Any) -> bytes:
+    return (json.dumps(doc, indent=2, ensure_ascii=False) + "\n").encode()
+
+
+def oscal_files(
+    session: Session, info: SystemInfo, chosen: Baseline, mapping: Pack, result: Result | None
+) -> dict[str, bytes]:
+    """The OSCAL package of an assessment, by relative path: the SSP, the baseline's profile and its catalog,
+    and (with a result) the assessment plan, assessment results, POA&M and every raw evidence file the
+    results link to, under `evidence/<sha[:2]>/<sha>` as the evidence store keeps them."""
+    from missionos.compliance import oscal
+    from missionos.compliance.catalog import baseline_package
+
+    at = result.assessed_at if result is not None else utcnow()
+    profile, catalog = baseline_package(_baseline_spec(info, chosen.name))
+    ssp = oscal.ssp(
+        info.name, info.description, info.services, info.provider, chosen, mapping, at, info.authorization
+    )
+    files = {
+        oscal.SSP_FILE: _json_bytes(ssp),
+        oscal.PROFILE_FILE: _json_bytes(profile),
+        oscal.CATALOG_FILE: catalog,
+    }
+    if result is None:
+        return files
+    controls = [c.control for c in result.controls]
+    files[oscal.AP_FILE] = _json_bytes(oscal.assessment_plan(info.name, chosen, mapping, controls, at))
+    files[oscal.AR_FILE] = _json_bytes(oscal.assessment_results(result, chosen, mapping, info.services))
+    files[oscal.POAM_FILE] = _json_bytes(oscal.poam(result, info.services))
+    wanted = sorted({ev["sha256"] for c in result.controls for ev in c.evidence if ev.get("sha256")})
+    for sha in wanted:
+        raw = _raw_by_sha(session, sha)
+        if raw is not None:
+            files[oscal.evidence_href(sha)] = raw
+    return files
+
+
+def _raw_by_sha(session: Session, sha: str) -> bytes | None:
+    stored = session.get(EvidenceFile, sha)
+    if stored is not None:
+        return stored.content
+    row = session.scalar(select(Evidence).where(Evidence.sha256 == sha).limit(1))
+    return _raw(session, row) if row is not None else None
+
+
+def assessed_files(session: Session, done: Assessed) -> dict[str, bytes]:
+    """The OSCAL package of an assessment just made (`assess --oscal-out`)."""
+    return oscal_files(session, done.system, done.baseline, done.pack, done.result)
+
+
+def latest_files(session: Session, name: str) -> dict[str, bytes]:
+    """The OSCAL package of the system's latest assessment (just the SSP and its baseline before one)."""
     info = get_system(session, name)
     current = latest(session, name)
-    mapping = pack_for(info.pack)
-    chosen = load_baseline(current.baseline if current else info.baseline)
-    if document == "ssp":
-        at = current.assessed_at if current else utcnow()
-        return oscal.ssp(info.name, info.description, info.services, info.provider, chosen, mapping, at)
-    if current is None:
-        raise NotFoundError("assessment of system", name)
-    result = assess_result(current)
-    if document == "assessment-results":
-        return oscal.assessment_results(result, chosen, mapping, info.services)
-    if document == "poam":
-        return oscal.poam(result, info.services)
-    raise NotFoundError("OSCAL document", document)
+    chosen = load_baseline(_baseline_spec(info, current.baseline) if current else info.baseline)
+    return oscal_files(
+        session, info, chosen, pack_for(info.pack), assess_result(current) if current else None
+    )
+
+
+def oscal_package(session: Session, name: str, document: str) -> bytes:
+    """One file of the OSCAL package of the latest assessment, by its path in the package."""
+    files = latest_files(session, name)
+    if document not in files:
+        raise NotFoundError("OSCAL package file", document)
+    return files[document]

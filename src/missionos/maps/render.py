@@ -236,7 +236,7 @@ def domain_svg(dmap: DomainMap) -> str:
         parts.append(_t(20, 26, dmap.title, font_size="16", font_weight="bold"))
     # Each box spreads its relationships' ends along its edge, so two lines never share an end.
     ends: dict[str, int] = {}
-    labels = []
+    labels: list[str] = []
     for r in dmap.relationships:
         (x1, y1), (x2, y2) = where[r.first], where[r.second]
         shift_a = (ends.get(r.first, 0) % 5 - 2) * 30

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-import json
+import io
+import zipfile
 from typing import Annotated, Any
 
 import anyio
@@ -12,6 +13,7 @@ from pydantic import BaseModel, Field
 
 from missionos.accounts import audit
 from missionos.compliance import service
+from missionos.compliance.evidence import check_size, max_bytes
 from missionos.compliance.evidence import kinds as evidence_kinds
 from missionos.errors import FieldError
 from missionos.web.charts import line_chart
@@ -20,7 +22,7 @@ from missionos.web.security import Principal, require
 
 router = APIRouter()
 Editor = Annotated[Principal, Depends(require("editor"))]
-DOCUMENTS = ("assessment-results", "poam", "ssp")
+DOCUMENTS = ("ssp", "assessment-plan", "assessment-results", "poam")
 
 
 @router.get("/compliance", include_in_schema=False)
@@ -54,13 +56,29 @@ def report(request: Request, session: DbSession, name: str) -> Any:
     return page(request, "compliance/report.html", "compliance", **_context(session, name))
 
 
-@router.get("/compliance/{name}/oscal/{document}.json", include_in_schema=False)
-def download(session: DbSession, name: str, document: str) -> Response:
-    doc = service.oscal_package(session, name, document)
+@router.get("/compliance/{name}/oscal/package.zip", include_in_schema=False)
+def download_package(session: DbSession, name: str) -> Response:
+    """The whole OSCAL package of the latest assessment, its files side by side as their imports name them."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for path, content in sorted(service.latest_files(session, name).items()):
+            archive.writestr(f"{name}-oscal/{path}", content)
     return Response(
-        json.dumps(doc, indent=2, ensure_ascii=False),
-        media_type="application/json",
-        headers={"Content-Disposition": f'attachment; filename="{name}-{document}.json"'},
+        buffer.getvalue(),
+        media_type="application/zip",
+        headers={"Content-Disposition": f'attachment; filename="{name}-oscal.zip"'},
+    )
+
+
+@router.get("/compliance/{name}/oscal/{document:path}", include_in_schema=False)
+def download(session: DbSession, name: str, document: str) -> Response:
+    """One file of the OSCAL package; relative imports and evidence links resolve beside it."""
+    content = service.oscal_package(session, name, document)
+    json_doc = document.endswith(".json")
+    return Response(
+        content,
+        media_type="application/json" if json_doc else "application/octet-stream",
+        headers={"Content-Disposition": f'attachment; filename="{document.rsplit("/", 1)[-1]}"'},
     )
 
 
@@ -175,7 +193,7 @@ async def api_add_evidence(
     if kind not in evidence_kinds():
         raise FieldError("kind", f"one of {', '.join(evidence_kinds())}")
     days = service.span_days(expires, field="expires") if expires else None
-    raw = await request.body()
+    raw = await _capped_body(request, name or f"{kind} upload")
 
     def store() -> dict[str, Any]:
         with db.session() as session:
@@ -201,6 +219,20 @@ async def api_add_evidence(
 
     body = await anyio.to_thread.run_sync(store)
     return JSONResponse(body, status_code=201 if body["new"] else 200)
+
+
+async def _capped_body(request: Request, source: str) -> bytes:
+    """The request body, refused (413) as soon as it is over the evidence size limit, before it is parsed."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit():
+        check_size(int(declared), source)
+    limit, total, chunks = max_bytes(), 0, []
+    async for chunk in request.stream():
+        total += len(chunk)
+        if total > limit:
+            check_size(total, source)
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 @router.get(
