@@ -9,7 +9,8 @@ import pytest
 from tests.datafiles import DATA
 
 NOTES = {"LICENSE", "NOTICE", "README.md"}
-ROW = re.compile(r"^[^`\n]*`([^`\n]+)`[^\n]*`([0-9a-f]{64})`", re.MULTILINE)  # first `path`, then its `sha256`
+# a row names its file first, then its SHA-256 later on the same line
+ROW = re.compile(r"^[^`\n]*`([^`\n]+)`[^\n]*`([0-9a-f]{64})`", re.MULTILINE)
 
 
 def _listed() -> dict[Path, str]:
