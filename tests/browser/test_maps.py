@@ -11,7 +11,7 @@ from tests.conftest import LiveServer
 pytestmark = pytest.mark.browser
 
 
-def test_the_program_map_is_drawn_and_a_component_opens_its_strategy(
+def test_the_program_map_is_drawn_and_a_component_links_to_its_strategy(
     page: Any, live_server: LiveServer
 ) -> None:
     page.goto(live_server.url + "/maps")
