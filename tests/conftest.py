@@ -50,6 +50,9 @@ def _isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """No test touches the developer's ./.missionos: each gets its own MISSIONOS_HOME."""
     monkeypatch.setenv("MISSIONOS_HOME", str(tmp_path / "home"))
     monkeypatch.delenv("MISSIONOS_DATABASE_URL", raising=False)
+    # What `missionos serve` hands its workers must not outlive a test that ran it in process.
+    for name in ("MISSIONOS_ALLOWED_HOSTS", "MISSIONOS_BIND_HOST"):
+        monkeypatch.delenv(name, raising=False)
 
 
 @pytest.fixture(scope="session")

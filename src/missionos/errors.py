@@ -100,6 +100,13 @@ class NotFoundError(MissionOSError):
         self.name = name
 
 
+class ForbiddenError(MissionOSError):
+    """The principal may not do this (its role or its teams do not reach the object)."""
+
+    title = "Forbidden"
+    status = 403
+
+
 class ConflictError(MissionOSError):
     """The request conflicts with what is stored."""
 

@@ -22,7 +22,8 @@ from tests.accounts.test_server import serving
 
 
 def _incoming(delivery_id: str) -> webhooks.Incoming:
-    body = h.dumps(h.github_deployment_status(1))
+    # Each delivery its own body: the same body under another id is a replay (tests/security).
+    body = h.dumps({**h.github_deployment_status(1), "delivery": delivery_id})
     return webhooks.Incoming("github", delivery_id, "deployment_status", {}, body)
 
 
@@ -80,12 +81,12 @@ def _post(client: httpx.Client, body: bytes, secret: str = h.SECRET) -> httpx.Re
 
 def _rotate_after_one_delivery(client: httpx.Client, db: Database, n: int) -> bytes:
     """Send one delivery (the worker now keeps the secret), then store a new secret as another worker or
-    `missionos hooks secret set` would; returns the body to send again."""
-    body = h.dumps(h.github_deployment_status(n))
-    assert _post(client, body).status_code == 202
+    `missionos hooks secret set` would; returns the next body to send (a new one: the same body again would
+    be a replay)."""
+    assert _post(client, h.dumps(h.github_deployment_status(n))).status_code == 202
     with db.session() as session:
         settings.set_hook_secret(session, "github", NEW_SECRET, actor="test")
-    return body
+    return h.dumps(h.github_deployment_status(n + 10_000))
 
 
 def test_a_rotated_secret_works_at_once_and_the_old_one_stops(

@@ -64,6 +64,21 @@ def test_revoked_token_is_refused_and_revoking_twice_is_harmless(db: Database) -
         assert listed[0].revoked_at is not None
 
 
+def test_a_prefix_of_decimal_digits_names_that_token_not_a_row_id(db: Database) -> None:
+    # One prefix in about 280 is twelve decimal digits; it must still name its own token.
+    with db.session() as session:
+        first, _ = tokens.create_token(session, name="first", scope="read", actor="a")
+        second, _ = tokens.create_token(session, name="second", scope="read", actor="a")
+        row = session.get(ApiToken, second.id)
+        assert row is not None
+        row.prefix = f"{first.id:012d}"
+    with db.session() as session:
+        revoked = tokens.revoke_token(session, f"{first.id:012d}", actor="a")
+    assert revoked.name == "second" and revoked.revoked_at is not None
+    with db.session() as session:
+        assert [t.name for t in tokens.list_tokens(session)] == ["first"]
+
+
 def test_last_used_time_is_recorded(db: Database, client: httpx.Client) -> None:
     with db.session() as session:
         info, secret = tokens.create_token(session, name="r", scope="read", actor="a")

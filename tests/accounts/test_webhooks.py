@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from missionos.accounts import ingest, settings, webhooks
-from missionos.accounts.hookmap import github_batch, gitlab_batch, parse_time
+from missionos.accounts.hookmap import event_batch, github_batch, gitlab_batch, parse_time
 from missionos.accounts.models import WebhookDelivery
 from missionos.delivery import service as delivery
 from missionos.delivery.models import PullRequest
@@ -273,6 +273,21 @@ def test_mapping_of_states_and_times() -> None:
         parse_time("2026-11-21T09:30:00", field_name="t")
 
 
+def test_a_deployment_payload_kind_is_explicit() -> None:
+    said = h.github_deployment_status(1)
+    said["deployment"]["payload"] = {"kind": "planned"}
+    said["deployment"]["task"] = "deploy:rollback"
+    (deployment,) = github_batch("deployment_status", said).deployments
+    assert (deployment.kind, deployment.kind_explicit) == ("planned", True)
+    (plain,) = github_batch("deployment_status", h.github_deployment_status(1)).deployments
+    assert (plain.kind, plain.kind_explicit) == ("planned", False)
+    data = {"id": "d1", "service": "web", "status": "success", "finished_at": "2026-11-20T10:15:00Z"}
+    (generic,) = event_batch(
+        {"type": "deployment", "data": {**data, "revision": "abc", "kind": "planned"}}
+    ).deployments
+    assert generic.kind_explicit is True
+
+
 def test_hooks_process_command_maps_received_deliveries(hooks_ready: Database, cli: Cli) -> None:
     body = h.dumps(h.github_deployment_status(7010))
     with hooks_ready.session() as session:
@@ -310,5 +325,9 @@ def test_secrets_are_sealed_at_rest_with_the_secret_key(
     with db.session() as session, pytest.raises(ConflictError, match="sealed with another"):
         settings.hook_secret(session, "github")
     monkeypatch.delenv("MISSIONOS_SECRET_KEY")
-    with db.session() as session, pytest.raises(ConflictError, match="set MISSIONOS_SECRET_KEY"):
+    # Without it: PostgreSQL has no key to unseal with; SQLite's generated key file is another key.
+    with (
+        db.session() as session,
+        pytest.raises(ConflictError, match=r"set MISSIONOS_SECRET_KEY|sealed with another"),
+    ):
         settings.hook_secret(session, "github")

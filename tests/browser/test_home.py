@@ -27,9 +27,14 @@ def test_home_page_is_the_demo_one_page_plan_with_its_chart(
     assert page.locator("#strategy-S4 [data-rule='wish']").count() == 1
     assert page.locator("#bet-B4 [data-rule='no-path-to-production']").count() == 1
     assert page.locator("#strategy-S3 [data-rule='overdue']").count() == 1
-    # The loop: the invalidated bet sends S2 back for re-planning.
+    # The change-failure guardrail rising toward its 5% limit: at risk, with its trend and crossing date.
+    g3 = page.locator("#goal-G3")
+    assert g3.get_attribute("data-status") == "at risk"
+    assert "points a week" in g3.inner_text() and "crosses its limit around" in g3.inner_text()
+    # The loop: the invalidated bet asks to stop its experiment, at the top; version 2 answered it with B3b.
     assert page.locator("#bet-B3").get_attribute("data-status") == "invalidated"
-    assert page.locator("#strategy-S2 .replan-flag").count() == 1
+    assert page.locator("#loop .loop-prompt[data-kind='stop'][data-bet='B3']").count() == 1
+    assert page.locator("#bet-B3b").get_attribute("data-status") == "open"
     # The cascade tree reaches both team plans.
     tree = page.locator(".cascade-tree").inner_text()
     assert "Intake team plan" in tree and "Eligibility team plan" in tree

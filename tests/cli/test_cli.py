@@ -21,7 +21,13 @@ def _all_commands(group: Any, path: tuple[str, ...] = ()) -> list[tuple[str, ...
     return found
 
 
-@pytest.mark.parametrize("path", _all_commands(get_command(app)), ids=lambda p: " ".join(p) or "missionos")
+def _tree() -> Any:
+    root = get_command(app)
+    root.load_all()  # type: ignore[attr-defined]  # the context groups are otherwise imported on demand
+    return root
+
+
+@pytest.mark.parametrize("path", _all_commands(_tree()), ids=lambda p: " ".join(p) or "missionos")
 def test_every_command_has_help(path: tuple[str, ...]) -> None:
     result = CliRunner().invoke(app, [*path, "--help"])
     assert result.exit_code == 0, result.output

@@ -270,8 +270,8 @@ def test_power_shows_an_unequal_split_costs_more(cli: Cli) -> None:
             "json",
         ).stdout
     )
-    assert even["per_arm"] == [14749, 14749]
-    assert skew["total"] > 5 * even["total"] and skew["days"] > 5 * even["days"]
+    assert even["per_arm"] == [16232, 16232]  # for the relative-lift test
+    assert skew["total"] > 5 * even["total"] and skew["days"] == -(-skew["total"] // 1000)
     table = cli("experiments", "power", "--baseline", "0.1", "--mde", "0.1", "--weights", "95,5")
     assert "× for this split" in table.stdout
     assert (

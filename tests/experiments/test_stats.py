@@ -91,11 +91,15 @@ def test_sequential_interval_is_the_confidence_sequence_formula() -> None:
     half = math.sqrt(s2 * 2 * (n * rho2 + 1) / (n**2 * rho2) * math.log(math.sqrt(n * rho2 + 1) / alpha))
     assert seq.absolute.ci == pytest.approx((seq.absolute.effect - half, seq.absolute.effect + half))
     assert seq.absolute.ci[1] - seq.absolute.ci[0] > fixed.absolute.ci[1] - fixed.absolute.ci[0]
-    # The sequential p-value is the α at which the sequence just touches 0.
+    # The sequential p-value is 1 / the e-value at the design's ρ: below α exactly when the interval at α
+    # excludes 0, and so on either side of α as the effect is scaled across the interval's edge.
     p = seq.absolute.p_value
     assert p is not None and 0 < p < 1
-    edge = stats.sequential_halfwidth(seq.absolute.se, n, p)
-    assert edge == pytest.approx(abs(seq.absolute.effect), rel=1e-6)
+    assert (p < alpha) == (seq.absolute.ci[0] > 0 or seq.absolute.ci[1] < 0)
+    se = seq.absolute.se
+    for scale in (0.999, 1.001):
+        effect = half * scale
+        assert (stats.sequential_p_value(effect, se, n, alpha, tau) < alpha) == (scale > 1)
 
 
 def test_cuped_theta_and_adjusted_effect_match_regression_adjustment() -> None:
@@ -166,17 +170,20 @@ def test_corrections_by_hand() -> None:
 def test_power_by_hand_and_unequal_splits_cost_more() -> None:
     result = stats.sample_size(0.10, 0.10)
     z = sps.norm.ppf(0.975) + sps.norm.ppf(0.8)
-    per_arm = math.ceil(z**2 * (0.1 * 0.9 + 0.11 * 0.89) / 0.01**2)
+    # The relative-lift test: Var = σt²/(n·b²) + t²·σc²/(n·b⁴), with b = 0.10 and t = 0.11.
+    var_t, var_c = 0.11 * 0.89 / 0.1**2, 0.11**2 * 0.1 * 0.9 / 0.1**4
+    per_arm = math.ceil(z**2 * (var_c + var_t) / 0.1**2)
     assert result.per_arm == (per_arm, per_arm)
-    assert per_arm == 14_749  # 7.849 × 0.1879 / 0.0001
+    assert per_arm == 16_232  # 7.849 × (10.89 + 9.79) / 0.01
     skewed = stats.sample_size(0.10, 0.10, weights=[95, 5], daily_traffic=1000)
-    # Var ∝ σc²/0.95 + σt²/0.05 against σc²/0.5 + σt²/0.5.
-    expected_cost = (0.09 / 0.95 + 0.0979 / 0.05) / (0.09 / 0.5 + 0.0979 / 0.5)
+    # Var ∝ σc'²/0.95 + σt'²/0.05 against σc'²/0.5 + σt'²/0.5.
+    expected_cost = (var_c / 0.95 + var_t / 0.05) / (var_c / 0.5 + var_t / 0.5)
     assert skewed.cost_vs_equal_split == pytest.approx(expected_cost, rel=1e-3)
     assert skewed.cost_vs_equal_split > 5
     assert skewed.days == math.ceil(skewed.total / 1000)
     mean = stats.sample_size(50.0, 0.02, sd=10.0)
-    assert mean.per_arm[0] == math.ceil(z**2 * 2 * 100 / 1.0**2)
+    rel_var = 100 / 50**2 + 51**2 * 100 / 50**4
+    assert mean.per_arm[0] == math.ceil(z**2 * rel_var / 0.02**2)
 
 
 @pytest.mark.parametrize(

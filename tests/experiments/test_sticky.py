@@ -20,6 +20,7 @@ from missionos.experiments.evaluation import gb_hash, sticky_attributes, sticky_
 from missionos.experiments.models import StickyBucket
 from missionos.store import Database
 from tests.conftest import Cli
+from tests.experiments import ofrep_schema
 
 EVEN = [0.5, 0.5]
 MOSTLY_A = [0.99, 0.01]
@@ -72,6 +73,7 @@ def one(client: TestClient, key: str, context: dict[str, Any]) -> dict[str, Any]
     answer = client.post(f"/ofrep/v1/evaluate/flags/{key}", json={"context": context})
     assert answer.status_code == 200, answer.text
     body: dict[str, Any] = answer.json()
+    ofrep_schema.check(ofrep_schema.SINGLE, 200, body)
     return body
 
 
@@ -125,7 +127,7 @@ def test_a_new_bucket_version_rebuckets_and_a_min_bucket_version_excludes_the_bu
     # experiment (GrowthBook's "exclude previously bucketed users"); users never bucketed are bucketed afresh.
     put(db, flag("checkout", EVEN, bucket_version=2, min_bucket_version=2))
     left_out = one(client, "checkout", {"targetingKey": user})
-    assert (left_out["value"], left_out["reason"]) == ("off", "DEFAULT")
+    assert (left_out["value"], left_out["reason"]) == ("off", "STATIC")
     fresh = user_between("checkout", 0.0, 0.5, skip=3)
     assert one(client, "checkout", {"targetingKey": fresh})["value"] == "a"
     assert stored(db)[f"id||{fresh}"] == {"checkout__2": "a"}
@@ -146,6 +148,7 @@ def test_bulk_evaluation_stores_every_sticky_flags_assignment_at_once(
         "/ofrep/v1/evaluate/flags", json={"context": {"targetingKey": "u-42", "plan": "pro"}}
     )
     assert answer.status_code == 200
+    ofrep_schema.check(ofrep_schema.BULK, 200, answer.json())
     values = {f["key"]: f["value"] for f in answer.json()["flags"]}
     assert stored(db) == {
         "id||u-42": {"one__0": values["one"], "two__0": values["two"], "three__4": values["three"]}
@@ -159,6 +162,7 @@ def test_bulk_etag_follows_the_stored_assignments(db: Database, client: TestClie
     user = user_between("checkout", 0.5, 0.99)
     body = {"context": {"targetingKey": user}}
     first = client.post("/ofrep/v1/evaluate/flags", json=body)
+    ofrep_schema.check(ofrep_schema.BULK, 200, first.json())
     etag = first.headers["etag"]
     assert (
         client.post("/ofrep/v1/evaluate/flags", json=body, headers={"If-None-Match": etag}).status_code == 304
@@ -417,9 +421,11 @@ def test_a_value_too_long_to_name_a_document_is_an_invalid_context(db: Database,
     single = client.post("/ofrep/v1/evaluate/flags/checkout", json={"context": {"targetingKey": long_id}})
     assert single.status_code == 400
     assert single.json()["errorCode"] == "INVALID_CONTEXT"
+    ofrep_schema.check(ofrep_schema.SINGLE, 400, single.json())
     assert single.json()["errorDetails"].startswith("targetingKey: at most 500 characters")
     bulk = client.post("/ofrep/v1/evaluate/flags", json={"context": {"targetingKey": long_id}})
     assert bulk.status_code == 400 and bulk.json()["errorCode"] == "INVALID_CONTEXT"
+    ofrep_schema.check(ofrep_schema.BULK, 400, bulk.json())
     assert stored(db) == {}
 
 

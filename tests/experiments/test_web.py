@@ -24,6 +24,7 @@ from missionos.experiments.openfeature import MissionOSProvider
 from missionos.experiments.payload import decrypt_payload
 from missionos.store import Database
 from missionos.web.app import create_app
+from tests.experiments import ofrep_schema
 from tests.experiments.seed import reminder_data
 
 TODAY = dt.date(2026, 11, 24)
@@ -97,6 +98,17 @@ def test_the_demo_tells_its_story(db: Database, tmp_path: Path) -> None:
         assert verdict is not None and verdict.status == status, (key, verdict)
         assert verdict.evidence_url == f"/experiments/{key}"
     assert measures.verdict_for(db, "no-such-bet") is None
+    # What the loop compares with the plan: the judged metric, the flag's real allocation, the effect.
+    guided = measures.verdict_for(db, "guided-intake")
+    assert guided is not None and guided.primary_metric == "claim-completed" and guided.allocation == 0.5
+    assert guided.effect is not None and guided.ci is not None and 0 < guided.ci[0] < guided.effect
+    assert guided.started_at is not None and guided.running is True
+    hints = measures.verdict_for(db, "auto-eligibility-hints")
+    assert hints is not None and hints.allocation == 1.0 and hints.effect is not None and hints.effect < 0
+    with db.session() as session:
+        service.set_rollout(session, "auto-eligibility-hints", 0.0, actor="test")
+    stopped = measures.verdict_for(db, "auto-eligibility-hints")
+    assert stopped is not None and stopped.allocation == 0.0  # a flag change is seen at once
     # The inconclusive bet's power view says how long it would take: far longer than it has run.
     reminder = service.analyze(db, "document-reminder")
     assert reminder.power is not None and reminder.power.days is not None and reminder.power.days > 180
@@ -148,7 +160,7 @@ def test_encrypted_payload_decrypts_to_the_features(small_db: Database) -> None:
     assert plain is not None and "guided-intake" in json.loads(plain)
     provider = MissionOSProvider.from_payload(payload, decryption_key=secret)
     assert provider.resolve_boolean_details("document-upload-v2", True).reason in {
-        "DEFAULT",
+        "STATIC",
         "TARGETING_MATCH",
     }
 
@@ -159,7 +171,8 @@ def test_ofrep_single_bulk_and_etag(small_client: TestClient) -> None:
     )
     assert one.status_code == 200
     body = one.json()
-    assert body["key"] == "guided-intake" and body["reason"] in {"SPLIT", "DEFAULT"}
+    ofrep_schema.check(ofrep_schema.SINGLE, 200, body)
+    assert body["key"] == "guided-intake" and body["reason"] in {"SPLIT", "STATIC"}
     expected = evaluate_feature(
         EvalContext(
             attributes={"id": "r-1"}, features=small_client.get("/api/features/sdk-intake").json()["features"]
@@ -170,7 +183,9 @@ def test_ofrep_single_bulk_and_etag(small_client: TestClient) -> None:
     missing = small_client.post("/ofrep/v1/evaluate/flags/nope", json={"context": {}})
     assert missing.status_code == 404 and missing.json()["errorCode"] == "FLAG_NOT_FOUND"
     bulk = small_client.post("/ofrep/v1/evaluate/flags", json={"context": {"targetingKey": "r-1"}})
+    ofrep_schema.check(ofrep_schema.SINGLE, 404, missing.json())
     assert bulk.status_code == 200 and {f["key"] for f in bulk.json()["flags"]} >= {"guided-intake"}
+    ofrep_schema.check(ofrep_schema.BULK, 200, bulk.json())
     etag = bulk.headers["etag"]
     again = small_client.post(
         "/ofrep/v1/evaluate/flags", json={"context": {"targetingKey": "r-1"}}, headers={"If-None-Match": etag}
@@ -298,6 +313,8 @@ def test_ofrep_unreadable_context_is_a_400_with_its_error_code(
     one = small_client.post("/ofrep/v1/evaluate/flags/guided-intake", json=body)
     assert one.status_code == 400
     assert one.json()["key"] == "guided-intake" and one.json()["errorCode"] == "INVALID_CONTEXT"
+    ofrep_schema.check(ofrep_schema.SINGLE, 400, one.json())
     bulk = small_client.post("/ofrep/v1/evaluate/flags", json=body)
+    ofrep_schema.check(ofrep_schema.BULK, 400, bulk.json())
     assert bulk.status_code == 400 and bulk.json()["errorCode"] == "INVALID_CONTEXT"
     assert bulk.json()["errorDetails"]

@@ -32,6 +32,7 @@ from missionos.flow.typemap import TypeMap
 from missionos.measures import Window
 from missionos.store import Database
 from tests.conftest import Cli
+from tests.datafiles import GITHUB_ANTS_ISSUES
 
 DATA = Path(__file__).parent / "data" / "github"
 REPO = "octo-org/benefits"
@@ -260,3 +261,43 @@ def test_bad_saved_page_is_rejected_whole_with_its_file(cli: Cli, db: Database, 
     (pages / "events-102.json").write_text("[{oops", encoding="utf-8")
     result = cli("flow", "import", "github-issues", str(pages))
     assert result.exit_code == 2 and "events-102.json:1" in result.stderr
+
+
+def test_real_closed_issues_without_events_are_closed_at_their_closed_at(cli: Cli, db: Database) -> None:
+    """panjf2000/ants's issues as GitHub returned them (no event pages): all 26 are closed, so all 26 end
+    closed at their own closed_at (before, every one of them stayed open)."""
+    page = json.loads(GITHUB_ANTS_ISSUES.read_text(encoding="utf-8"))
+    closed_at = {
+        f"panjf2000/ants#{i['number']}": github.parse_time(i["closed_at"], where="closed_at")
+        for i in page
+        if "pull_request" not in i
+    }
+    items, moves, notes = github.to_records(github.read_files([GITHUB_ANTS_ISSUES]), TypeMap())
+    assert len(items) == len(closed_at) == 26 and "16 pull requests skipped" in notes
+    last = {m.item: m for m in moves}
+    assert {k: (m.to_status, m.at) for k, m in last.items()} == {
+        k: ("closed", at) for k, at in closed_at.items()
+    }
+    result = cli("flow", "import", "github-issues", str(GITHUB_ANTS_ISSUES), "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["transitions_added"] == 52  # open, then closed, for each
+    with db.session() as s:
+        detail = service.item_detail(s, "github", "panjf2000/ants#5")
+    assert [t.to_status for t in detail.transitions] == ["open", "closed"]
+
+
+def test_events_that_reopen_after_closed_at_are_kept_with_a_note() -> None:
+    batch = github.GitHubBatch(repo="o/r")
+    issue = {
+        "number": 7,
+        "title": "x",
+        "state": "closed",
+        "created_at": "2026-03-01T09:00:00Z",
+        "closed_at": "2026-03-02T09:00:00Z",
+    }
+    batch.add_issue(issue, "p.json")
+    batch.add_event(7, {"id": 1, "event": "closed", "created_at": "2026-03-02T09:00:00Z"}, "e.json")
+    batch.add_event(7, {"id": 2, "event": "reopened", "created_at": "2026-03-03T09:00:00Z"}, "e.json")
+    _, moves, notes = github.to_records(batch, TypeMap())
+    assert [m.to_status for m in moves] == ["open", "closed", "open"]
+    assert any("closed on GitHub but its events end 'open'" in n for n in notes)

@@ -297,3 +297,16 @@ def test_csv_duplicates_across_chunks_of_one_file_are_stored_once(
     with db.session() as s:
         again = import_csv(s, items, moves)
     assert (again.transitions_added, again.transitions_present) == (0, 8)
+
+
+def test_a_latin1_csv_names_its_line_and_column_through_the_cli(
+    cli: Cli, db: Database, tmp_path: Path
+) -> None:
+    items, moves = write(tmp_path, ITEMS.replace("Fix address", "Fix the café address"))
+    items.write_bytes(items.read_text(encoding="utf-8").encode("latin-1"))
+    result = cli("flow", "import", "csv", str(items), str(moves))
+    assert result.exit_code == 2, result.stdout
+    assert "Traceback" not in result.stderr
+    line = 1 + ITEMS.splitlines().index(next(x for x in ITEMS.splitlines() if "Fix address" in x))
+    assert f"items.csv:{line}: title: expected UTF-8 text, found the byte 0xe9" in result.stderr
+    assert counts(db) == (0, 0)

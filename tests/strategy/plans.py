@@ -39,12 +39,15 @@ strategies:
   - id: S2
     statement: Automate eligibility hints
     serves: [G2]
+    assumptions:
+      - {id: A2, statement: Caseworkers trust the hints}
     bets:
       - id: B2
+        tests: A2
         service: intake-web
         experiment: {flag: toy-hints}
         primary_metric: {name: hours, direction: decrease, minimum_effect: 0.2}
-        decide_by: 2027-03-01
+        decide_by: 2027-02-01
 """
 
 

@@ -45,7 +45,7 @@ def test_unknown_key_wrong_type_missing_key_and_bad_date() -> None:
     text = (
         VALID.replace("owner: Program Executive Officer", "owner: Program Executive Officer\ncolour: red")
         .replace("target: {value: 20, by: 2027-09-30}", "target: {value: twenty, by: 2027-09-30}")
-        .replace("decide_by: 2027-03-01", "decide_by: next spring")
+        .replace("decide_by: 2027-02-01", "decide_by: next spring")
         .replace("    statement: Automate eligibility hints\n", "")
     )
     with pytest.raises(PlanInvalid) as caught:

@@ -50,7 +50,7 @@ def test_apply_stores_a_version_only_when_the_plan_changed(db: Database) -> None
 def test_diff_speaks_in_plan_terms(db: Database) -> None:
     service.apply_plan(db, VALID, actor="ann")
     edited = VALID.replace(
-        "decide_by: 2027-03-01\n", "decide_by: 2027-03-01\n      - {id: B3, service: intake-web}\n"
+        "decide_by: 2027-02-01\n", "decide_by: 2027-02-01\n      - {id: B3, service: intake-web}\n"
     )
     edited = edited.replace(
         "statement: Automate eligibility hints", "statement: Suggest eligibility outcomes"

@@ -57,11 +57,37 @@ def test_line_at_zero_uses_ten_percent_of_the_span() -> None:
 
 def test_flat_goal_follows_the_measure_direction() -> None:
     args = {"on": B, "baseline": 5.0, "baseline_at": B, "target": 5.0, "target_by": T}
-    # below a flat line of 5: on track when lower is better; 0.4 short (within 10% of 5) when higher is.
-    lower = assess_goal(value=4.6, measure_prefers_lower=True, **args)  # type: ignore[arg-type]
-    higher = assess_goal(value=4.6, measure_prefers_lower=False, **args)  # type: ignore[arg-type]
+    # below a flat line of 5: on track when lower is better; the wrong way when higher is.
+    lower = assess_goal(value=4.6, lower_is_better=True, **args)  # type: ignore[arg-type]
+    higher = assess_goal(value=4.6, lower_is_better=False, **args)  # type: ignore[arg-type]
     assert lower.status is GoalStatus.ON_TRACK
-    assert higher.status is GoalStatus.AT_RISK
+    assert higher.status is GoalStatus.OFF_TRACK and "wrong way" in higher.reason
+
+
+def test_a_move_the_wrong_way_is_off_track_whatever_its_distance() -> None:
+    # Lower is better, from 0.12 down to 0.05: 0.121 is only 0.001 worse than the baseline, but the wrong way.
+    # On the baseline date the line is at the baseline, so the old rule called this "at risk" (within 10%).
+    result = assess_goal(
+        value=0.121, on=B, baseline=0.12, baseline_at=B, target=0.05, target_by=T, lower_is_better=True
+    )
+    assert result.status is GoalStatus.OFF_TRACK
+    assert result.progress == pytest.approx(-0.001 / 0.07)  # a signed share: negative is the wrong way
+    assert result.direction == "lower"
+
+
+def test_the_declared_direction_wins_over_the_line() -> None:
+    # A target above the baseline on a lower-is-better measure (a stored plan from before the check): the
+    # measure's direction judges it, so a rise is the wrong way, not progress.
+    result = assess_goal(
+        value=0.047, on=T, baseline=0.026, baseline_at=B, target=0.05, target_by=T, lower_is_better=True
+    )
+    assert result.status is GoalStatus.OFF_TRACK
+
+
+def test_a_move_without_target_date_has_no_line_but_still_a_direction() -> None:
+    args = {"on": T, "baseline": 10.0, "baseline_at": B, "target": 5.0, "target_by": None}
+    assert assess_goal(value=8, lower_is_better=True, **args).status is GoalStatus.NO_TARGET_DATE  # type: ignore[arg-type]
+    assert assess_goal(value=11, lower_is_better=True, **args).status is GoalStatus.OFF_TRACK  # type: ignore[arg-type]
 
 
 def test_no_value_or_no_baseline() -> None:

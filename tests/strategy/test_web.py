@@ -87,7 +87,7 @@ def test_hand_verdict_and_manual_value_forms(client: httpx.Client, db: Database)
 def test_api_apply_check_plan_versions_diff(client: httpx.Client, db: Database) -> None:
     yaml_headers = {"content-type": "application/yaml"}
     created = client.post("/api/v1/strategy/plans", content=VALID, headers=yaml_headers).json()
-    assert created == {"plan": "benefits-2027", "version": 1, "changed": True, "changes": []}
+    assert created == {"plan": "benefits-2027", "version": 1, "changed": True, "changes": [], "cites": []}
     again = client.post("/api/v1/strategy/plans", content=VALID, headers=yaml_headers).json()
     assert again["changed"] is False
     bad = client.post(

@@ -26,6 +26,7 @@ UNGUARDED = {
     "/hooks/events": "authenticated by the X-MissionOS-Signature HMAC",
     # POSTs that read: they store nothing, so a viewer (or an SDK's read token) may call them.
     "/api/v1/strategy/check": "checks a plan document without storing it",
+    "/api/v1/platform/check": "checks a platform document without storing it",
     "/ofrep/v1/evaluate/flags": "OpenFeature remote evaluation of flags",
     "/ofrep/v1/evaluate/flags/{key}": "OpenFeature remote evaluation of one flag",
 }

@@ -7,7 +7,6 @@ services in the caller's transaction. A delivery whose event is not mapped is st
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
 from collections import defaultdict
 from collections.abc import Sequence
@@ -18,9 +17,11 @@ from urllib.parse import parse_qs
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from missionos import safeload
 from missionos.accounts.models import WebhookReview
 from missionos.accounts.webhooks import Delivery
 from missionos.delivery.records import (
+    KINDS,
     DeploymentRecord,
     IncidentRecord,
     PullRequestRecord,
@@ -90,7 +91,7 @@ def body_of(delivery: Delivery) -> dict[str, Any]:
     if delivery.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
         raw = parse_qs(raw.decode("utf-8", "replace")).get("payload", [""])[0].encode()
     try:
-        doc = json.loads(raw)
+        doc = safeload.loads_json(raw, source="payload")
     except (ValueError, UnicodeDecodeError) as exc:
         raise InputError(f"payload is not JSON: {exc}", source=f"{delivery.source} delivery") from None
     if not isinstance(doc, dict):
@@ -125,6 +126,7 @@ def github_batch(event: str, doc: dict[str, Any]) -> Batch:
         deployment = _get(doc, "deployment")
         payload = deployment.get("payload") if isinstance(deployment.get("payload"), dict) else {}
         task = str(deployment.get("task") or "")
+        said = str(payload.get("kind") or "")  # an explicit kind, as the REST import reads it
         batch.deployments.append(
             DeploymentRecord(
                 id=f"github:{_get(doc, 'deployment.id')}",
@@ -139,7 +141,14 @@ def github_batch(event: str, doc: dict[str, Any]) -> Batch:
                     field_name="deployment_status.created_at",
                 ),
                 revision=str(_get(doc, "deployment.sha")),
-                kind="rollback" if "rollback" in task else "hotfix" if "hotfix" in task else "planned",
+                kind=said
+                if said in KINDS
+                else "rollback"
+                if "rollback" in task
+                else "hotfix"
+                if "hotfix" in task
+                else "planned",
+                kind_explicit=said in KINDS,
             )
         )
     elif event in ("pull_request", "pull_request_review"):
@@ -316,6 +325,7 @@ def event_batch(doc: dict[str, Any]) -> Batch:
                 revision=str(_get(data, "revision")),
                 kind=str(data.get("kind") or "planned"),
                 remediates=tuple(str(r) for r in data.get("remediates") or ()),
+                kind_explicit=bool(data.get("kind")),
             )
         )
     elif kind == "incident":

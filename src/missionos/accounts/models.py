@@ -89,6 +89,7 @@ class WebhookDelivery(Base):
     __table_args__ = (
         UniqueConstraint("source", "delivery_id"),
         Index("ix_accounts_webhook_delivery_status", "status"),
+        Index("ix_accounts_webhook_delivery_body", "source", "body_sha256", "received_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -97,6 +98,8 @@ class WebhookDelivery(Base):
     event: Mapped[str] = mapped_column(String(100))
     headers: Mapped[Any] = mapped_column(JSON)  # the non-secret headers that processing needs
     payload: Mapped[bytes] = mapped_column(LargeBinary)
+    # The SHA-256 of the payload: a body seen within the replay window is a replay, whatever its delivery id.
+    body_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
     received_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     status: Mapped[str] = mapped_column(String(20), default="received")  # received|processed|ignored|failed
     attempts: Mapped[int] = mapped_column(Integer, default=0)

@@ -45,6 +45,7 @@ import yaml
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from missionos import safeload
 from missionos.accounts import webhooks
 from missionos.accounts.models import Setting, SyncRun
 from missionos.errors import FieldError, InputError, MissionOSError
@@ -167,7 +168,7 @@ def read_config(path: Path) -> SyncConfig:
     """Parse and check a sources file; errors name the file and the field (`sources[2].repo`)."""
     where = str(path)
     try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+        doc = safeload.load(path.read_text(encoding="utf-8"), source=where)
     except OSError as exc:
         raise InputError(f"cannot read: {exc.strerror}", source=where) from None
     except yaml.YAMLError as exc:

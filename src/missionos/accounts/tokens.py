@@ -16,9 +16,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from missionos.accounts import audit
+from missionos.accounts import audit, limits
 from missionos.accounts.identity import SCOPES, Principal
 from missionos.accounts.models import ApiToken
+from missionos.accounts.users import refuse_last_credential
 from missionos.errors import FieldError, NotFoundError
 from missionos.store import utcnow
 
@@ -84,15 +85,23 @@ def _digest(secret: str) -> str:
 
 
 def create_token(
-    session: Session, *, name: str, scope: str, actor: str, team: str | None = None
+    session: Session,
+    *,
+    name: str,
+    scope: str,
+    actor: str,
+    team: str | None = None,
+    by: Principal | None = None,
 ) -> tuple[TokenInfo, str]:
-    """Create a token; returns its record and the token itself, which is never available again."""
+    """Create a token; returns its record and the token itself, which is never available again. `by` (None:
+    the host) cannot create a token with more reach than its own."""
     name = name.strip()
     if not name or len(name) > 200:
         raise FieldError("name", "a token name of 1 to 200 characters")
     if scope not in SCOPES:
         raise FieldError("scope", f"one of {', '.join(SCOPES)}")
     team = team.strip() if team and team.strip() else None
+    limits.check_reach(by, role=SCOPES[scope], teams=[team] if team else None)
     prefix = secrets.token_hex(6)
     secret = secrets.token_urlsafe(32)
     token = ApiToken(
@@ -127,21 +136,25 @@ def list_tokens(session: Session, *, include_revoked: bool = False) -> list[Toke
 def _find(session: Session, ref: str) -> ApiToken:
     """A token by id or by its public prefix (`mos_abc123...` or `abc123...`)."""
     ref = ref.strip()
-    query = select(ApiToken)
-    if ref.isdigit():
-        query = query.where(ApiToken.id == int(ref))
-    else:
-        query = query.where(ApiToken.prefix == ref.removeprefix(PREFIX).split("_")[0])
-    token = session.scalar(query)
+    # A prefix is 12 hex digits and may be all decimal digits, so a number is tried as a prefix first.
+    token = session.scalar(select(ApiToken).where(ApiToken.prefix == ref.removeprefix(PREFIX).split("_")[0]))
+    if token is None and ref.isdigit() and len(ref) < 19:
+        token = session.get(ApiToken, int(ref))
     if token is None:
         raise NotFoundError("token", ref)
     return token
 
 
-def revoke_token(session: Session, ref: str, *, actor: str) -> TokenInfo:
-    """Revoke a token (by id or prefix); revoking twice changes nothing."""
+def revoke_token(
+    session: Session, ref: str, *, actor: str, keep_one: bool = False, by: Principal | None = None
+) -> TokenInfo:
+    """Revoke a token (by id or prefix); revoking twice changes nothing. With `keep_one` (a server not on
+    loopback), revoking the last credential that can sign in is refused."""
     token = _find(session, ref)
+    limits.check_reach(by, role=SCOPES[token.scope], teams=[token.team] if token.team else None)
     if token.revoked_at is None:
+        if keep_one:
+            refuse_last_credential(session, f"token {PREFIX}{token.prefix}")
         token.revoked_at = utcnow()
         audit.record(
             session,

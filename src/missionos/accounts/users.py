@@ -11,7 +11,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
-from missionos.accounts import audit
+from missionos.accounts import audit, limits
 from missionos.accounts.identity import Principal, check_role
 from missionos.accounts.models import ApiToken, User
 from missionos.errors import ConflictError, FieldError, NotFoundError
@@ -81,10 +81,13 @@ def create_user(
     actor: str,
     password: str | None = None,
     teams: list[str] | tuple[str, ...] | None = None,
+    by: Principal | None = None,
 ) -> UserInfo:
-    """Create a user; without a password the user can only arrive through a trusted proxy."""
+    """Create a user; without a password the user can only arrive through a trusted proxy. `by` (None: the
+    host) cannot create a user with more reach than its own."""
     name = _check_name(name)
     check_role(role)
+    limits.check_reach(by, role=role, teams=_teams(teams))
     if session.scalar(select(User).where(User.name == name)) is not None:
         raise ConflictError(f"a user named {name!r} already exists")
     user = User(
@@ -118,9 +121,18 @@ def update_user(
     teams: list[str] | tuple[str, ...] | None = None,
     all_teams: bool = False,
     disabled: bool | None = None,
+    keep_one: bool = False,
+    by: Principal | None = None,
 ) -> UserInfo:
-    """Change a user's role, teams or disabled flag; disabling ends the user's sessions."""
+    """Change a user's role, teams or disabled flag; disabling ends the user's sessions. With `keep_one`
+    (a server not on loopback), disabling the last credential that can sign in is refused."""
     user = _get(session, name)
+    # A limited principal may change only users within its reach, and only to within its reach.
+    limits.check_reach(by, role=user.role, teams=user.teams)
+    new_teams = None if all_teams else (_teams(teams) if teams is not None else user.teams)
+    limits.check_reach(by, role=role or user.role, teams=new_teams)
+    if keep_one and disabled and not user.disabled:
+        refuse_last_credential(session, f"user {name}")
     before = _snapshot(user)
     if role is not None:
         user.role = check_role(role)
@@ -182,10 +194,34 @@ def end_sessions(session: Session, name: str) -> None:
 
 
 def sign_in_configured(session: Session) -> bool:
-    """Whether anyone can sign in (an active user or token exists). Without it, the server runs open on
-    loopback only, with the local user as admin."""
-    return bool(
-        session.scalar(
-            select(exists().where(User.disabled.is_(False)) | exists().where(ApiToken.revoked_at.is_(None)))
-        )
+    """Whether sign-in is required: once any user or token has been created, even one since disabled or
+    revoked. Without it, the server runs open on loopback only, with the local user as admin. Read from the
+    database on every request, so revoking the last credential never opens the server again."""
+    return bool(session.scalar(select(exists().where(User.id.is_not(None)) | exists().select_from(ApiToken))))
+
+
+RECOVERY = (
+    "create a new admin on the host with `missionos auth user create NAME --role admin` "
+    "(or `missionos auth token create --name NAME --scope admin`)"
+)
+
+
+def active_credentials(session: Session) -> int:
+    """How many credentials can still sign in: active users plus unrevoked tokens."""
+    from sqlalchemy import func
+
+    active_users = session.scalar(select(func.count()).select_from(User).where(User.disabled.is_(False)))
+    active_tokens = session.scalar(
+        select(func.count()).select_from(ApiToken).where(ApiToken.revoked_at.is_(None))
     )
+    return int(active_users or 0) + int(active_tokens or 0)
+
+
+def refuse_last_credential(session: Session, what: str) -> None:
+    """Refuse to disable or revoke `what` when it is the last credential that can sign in (a server not on
+    loopback would then lock everyone out); says how to recover on the host."""
+    if active_credentials(session) <= 1:
+        raise ConflictError(
+            f"{what} is the last credential that can sign in, and this server does not listen on loopback "
+            f"only; first {RECOVERY}"
+        )

@@ -24,6 +24,9 @@ from missionos.store import utcnow
 
 # The generic event signature covers a timestamp; older (or further in the future) than this is a replay.
 EVENT_TOLERANCE = dt.timedelta(minutes=5)
+# A body already received from the same source within this window is a replay, whatever its delivery id (the
+# id is a header no signature covers).
+REPLAY_WINDOW = dt.timedelta(hours=24)
 STATUSES = ("received", "processed", "ignored", "failed")
 # Headers kept with the payload: what processing needs, never a secret (X-Gitlab-Token) or a signature.
 KEPT_HEADERS = (
@@ -98,6 +101,10 @@ class Incoming:
     headers: dict[str, str]
     payload: bytes
 
+    @property
+    def body_sha256(self) -> str:
+        return hashlib.sha256(self.payload).hexdigest()
+
     def row(self) -> dict[str, Any]:
         return {
             "source": self.source,
@@ -105,6 +112,7 @@ class Incoming:
             "event": self.event[:100],
             "headers": {k: v for k, v in self.headers.items() if k in KEPT_HEADERS},
             "payload": self.payload,
+            "body_sha256": self.body_sha256,
             "received_at": utcnow(),
             "status": "received",
             "attempts": 0,
@@ -114,26 +122,43 @@ class Incoming:
 
 
 def store_many(session: Session, items: Sequence[Incoming]) -> list[tuple[int, bool]]:
-    """Insert each delivery unless its (source, delivery id) is already stored, or comes earlier in `items`,
-    in the caller's transaction: one multi-row insert and, for the repeats, one select. Returns (row id,
-    whether it is new) for each item, in order."""
+    """Insert each delivery unless its (source, delivery id) is already stored or comes earlier in `items`, or
+    its body was received from the same source within `REPLAY_WINDOW` or comes earlier in `items` (a replay
+    under a new id), in the caller's transaction: one select of recent bodies, one multi-row insert and, for
+    the repeats, one select. Returns (row id, whether it is new) for each item, in order; a repeat or a replay
+    answers with the row first stored."""
     if not items:
         return []
-    firsts: dict[tuple[str, str], dict[str, Any]] = {}
-    for item in items:
-        firsts.setdefault((item.source, item.delivery_id), item.row())
     table = cast(Table, WebhookDelivery.__table__)
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    statement = (
-        insert(table)
-        .on_conflict_do_nothing(index_elements=["source", "delivery_id"])
-        .returning(table.c.id, table.c.source, table.c.delivery_id)
-    )
     connection = session.connection()
-    inserted = {
-        (r.source, r.delivery_id): int(r.id) for r in connection.execute(statement, list(firsts.values()))
-    }
-    repeated = [key for key in firsts if key not in inserted]
+    digests = sorted({item.body_sha256 for item in items})
+    recent: dict[tuple[str, str], int] = {}
+    for r in connection.execute(
+        select(table.c.id, table.c.source, table.c.body_sha256)
+        .where(table.c.body_sha256.in_(digests), table.c.received_at >= utcnow() - REPLAY_WINDOW)
+        .order_by(table.c.id)
+    ):
+        recent.setdefault((r.source, r.body_sha256), int(r.id))
+    firsts: dict[tuple[str, str], dict[str, Any]] = {}
+    owner_of_body: dict[tuple[str, str], tuple[str, str]] = {}
+    for item in items:
+        key, body = (item.source, item.delivery_id), (item.source, item.body_sha256)
+        if key in firsts or body in recent or body in owner_of_body:
+            continue
+        firsts[key] = item.row()
+        owner_of_body[body] = key
+    inserted: dict[tuple[str, str], int] = {}
+    if firsts:
+        insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+        statement = (
+            insert(table)
+            .on_conflict_do_nothing(index_elements=["source", "delivery_id"])
+            .returning(table.c.id, table.c.source, table.c.delivery_id)
+        )
+        inserted = {
+            (r.source, r.delivery_id): int(r.id) for r in connection.execute(statement, list(firsts.values()))
+        }
+    repeated = {(i.source, i.delivery_id) for i in items} - set(inserted)
     known: dict[tuple[str, str], int] = {}
     if repeated:
         rows = connection.execute(
@@ -144,12 +169,16 @@ def store_many(session: Session, items: Sequence[Incoming]) -> list[tuple[int, b
         known = {(r.source, r.delivery_id): int(r.id) for r in rows}
     out: list[tuple[int, bool]] = []
     for item in items:
-        key = (item.source, item.delivery_id)
+        key, body = (item.source, item.delivery_id), (item.source, item.body_sha256)
         if key in inserted:
             out.append((inserted.pop(key), True))
             known[key] = out[-1][0]
-        else:
+        elif key in known:
             out.append((known[key], False))
+        elif body in recent:
+            out.append((recent[body], False))
+        else:
+            out.append((known[owner_of_body[body]], False))
     return out
 
 

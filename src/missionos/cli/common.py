@@ -9,24 +9,60 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import json
+import os
 import re
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, cast
 
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-from rich.table import Table
 
 from missionos.errors import FieldError
-from missionos.measures import Window
-from missionos.store import Database, open_database
 
-console = Console()
-err_console = Console(stderr=True)
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from missionos.measures import Window
+    from missionos.store import Database
+
+
+class _LazyConsole:
+    """A Rich console made on first use, so that commands which print nothing through it (and `--help`)
+    don't pay for importing Rich."""
+
+    def __init__(self, **options: Any) -> None:
+        self._options = options
+        self._console: Console | None = None
+
+    def real(self) -> Console:
+        if self._console is None:
+            from rich.console import Console
+
+            made = Console(**self._options)
+            if not made.is_terminal and "COLUMNS" not in os.environ:
+                # Piped or redirected: lines as long as they need to be, never cut or wrapped at 80 columns.
+                made = Console(width=PIPED_WIDTH, **self._options)
+            self._console = made
+        return self._console
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.real(), name)
+
+
+PIPED_WIDTH = 100_000
+
+
+def real_console(which: Console) -> Console:
+    """The Rich console behind `console` or `err_console` (made now if it was not yet), for Rich objects
+    that need a console of their own, such as progress bars."""
+    lazy: Any = which
+    return lazy.real() if isinstance(lazy, _LazyConsole) else which
+
+
+console = cast("Console", _LazyConsole())
+err_console = cast("Console", _LazyConsole(stderr=True))
 
 
 class Format(StrEnum):
@@ -47,6 +83,8 @@ UntilOption = Annotated[
 
 def database() -> Database:
     """The configured database, upgraded to the current schema."""
+    from missionos.store import open_database
+
     return open_database()
 
 
@@ -65,6 +103,8 @@ def parse_moment(text: str, *, option: str) -> dt.datetime:
 
 def parse_window(since: str | None, until: str | None, *, default_days: int = 90) -> Window:
     """The window [since, until) from the shared options; `since` may be a span like `30d` or `12w`."""
+    from missionos.measures import Window
+
     end = parse_moment(until, option="--until") if until else dt.datetime.now(dt.UTC)
     if since is None:
         return Window(end - dt.timedelta(days=default_days), end)
@@ -76,6 +116,27 @@ def parse_window(since: str | None, until: str | None, *, default_days: int = 90
     if start > end:
         raise FieldError("--since", "a moment before --until")
     return Window(start, end)
+
+
+def note_empty_window(what: str, window: Window, covered: tuple[Any, Any] | None) -> None:
+    """On stderr, when a window holds no `what` although the data has some: say so, name the dates the
+    data covers, and the options that show it. Nothing when there is no data at all (`covered` None)."""
+    if covered is None or covered[0] is None or covered[1] is None:
+        return
+    first, last = (_utc_date(c) for c in covered)
+    after = last + dt.timedelta(days=1)
+    err_console.print(
+        f"note: no {what} from {window.since:%Y-%m-%d} to {window.until:%Y-%m-%d}, but the data covers "
+        f"{first:%Y-%m-%d} to {last:%Y-%m-%d}; to see it: --since {first:%Y-%m-%d} --until {after:%Y-%m-%d}",
+        highlight=False,
+        soft_wrap=True,
+    )
+
+
+def _utc_date(moment: dt.datetime | dt.date) -> dt.date:
+    if not isinstance(moment, dt.datetime):
+        return moment
+    return (moment if moment.tzinfo is None else moment.astimezone(dt.UTC)).date()
 
 
 def _plain(value: Any) -> Any:
@@ -98,13 +159,33 @@ def emit(
         writer.writerow(columns)
         for r in rows:
             writer.writerow(["" if r.get(c) is None else _plain(r.get(c)) for c in columns])
+    elif not console.is_terminal:
+        emit_text(rows, columns, title=title)
     else:
+        from rich.table import Table
+
         table = Table(title=title)
         for c in columns:
-            table.add_column(c)
+            # A value too long for its column folds onto the next line instead of being cut to "tag…".
+            table.add_column(c, overflow="fold")
         for r in rows:
             table.add_row(*("—" if r.get(c) is None else str(_plain(r.get(c))) for c in columns))
         console.print(table)
+
+
+def _text_cell(value: Any) -> str:
+    return "—" if value is None else " ".join(str(_plain(value)).split())
+
+
+def emit_text(rows: Sequence[dict[str, Any]], columns: Sequence[str], *, title: str | None = None) -> None:
+    """Rows as plain text for a pipe or a file: the title if any, a header line, then one line per row,
+    columns aligned with two spaces between them, every value whole (no box drawing, no colour, no cuts)."""
+    if title:
+        sys.stdout.write(f"{title}\n")
+    cells = [[_text_cell(r.get(c)) for c in columns] for r in rows]
+    widths = [max([len(c), *(len(row[i]) for row in cells)]) for i, c in enumerate(columns)]
+    for line in [list(columns), *cells]:
+        sys.stdout.write("  ".join(v.ljust(w) for v, w in zip(line, widths, strict=True)).rstrip() + "\n")
 
 
 def emit_json(document: Any) -> None:
@@ -116,12 +197,14 @@ def emit_json(document: Any) -> None:
 @contextmanager
 def progress_bar(description: str, total: int | None) -> Iterator[Any]:
     """A Rich progress bar on stderr; yields a function `advance(n=1)`."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
     with Progress(
         TextColumn("{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
         TimeRemainingColumn(),
-        console=err_console,
+        console=real_console(err_console),
         transient=True,
         disable=not err_console.is_terminal,
     ) as bar:

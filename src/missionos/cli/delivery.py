@@ -16,6 +16,7 @@ from missionos.cli.common import (
     database,
     emit,
     emit_json,
+    note_empty_window,
     parse_moment,
     parse_window,
     progress_bar,
@@ -104,6 +105,53 @@ def import_incidents(
     _report(summary.as_dict(), "incidents")
 
 
+@import_app.command("devlake")
+def import_devlake(
+    directory: Annotated[
+        Path,
+        typer.Argument(
+            help="A directory of DevLake domain-layer tables, one file each (.csv, .jsonl or .json): "
+            "cicd_deployment_commits, cicd_deployments, pull_requests, pull_request_commits, "
+            "pull_request_comments, pull_request_labels, incidents, issues, issue_changelogs, board_issues, "
+            "project_mapping."
+        ),
+    ],
+    service: Annotated[
+        str | None,
+        typer.Option(
+            "--service", "-s", help="Put everything in this service instead of one per DevLake project."
+        ),
+    ] = None,
+    create_services: Annotated[
+        bool,
+        typer.Option("--create-services", help="Create the services that do not exist yet (without a team)."),
+    ] = False,
+) -> None:
+    """Import DevLake exports: deployments, pull requests (commits, comments, labels), incidents, and issues
+    as flow work items with their status changes, mapped as docs/org.md describes; each DevLake project is a
+    service. The whole directory is rejected if any row is bad."""
+    from missionos.devlake import import_devlake as run
+    from missionos.devlake import read_devlake
+
+    data = read_devlake(directory, service=service)
+    console.print(f"Tables read: {', '.join(data.tables)}.")
+    with database().session() as session:
+        summary = run(session, data, create_services=create_services)
+    if summary["created_services"]:
+        console.print(f"Services created: {', '.join(summary['created_services'])}.")
+    for key in ("pull_requests", "deployments", "incidents"):
+        _report(summary[key], key.replace("_", " "))
+    work = summary["work_items"]
+    if work is not None:
+        console.print(
+            f"{len(data.items)} issues read as work items: {work['items_created']} new, "
+            f"{work['items_updated']} updated, {work['items_unchanged']} unchanged; "
+            f"{work['transitions_added']} status changes added."
+        )
+    for note in data.notes:
+        console.print(f"Note: {note}.")
+
+
 def _report(summary: dict[str, Any], what: str) -> None:
     console.print(
         f"{summary['read']} {what} read: {summary['inserted']} new, {summary['updated']} updated, "
@@ -124,11 +172,50 @@ def metrics(
 
     window = parse_window(since, until)
     with database().session() as session:
-        doc = delivery_metrics(session, scope_of(session, services=service or [], team=team), window)
+        selected = scope_of(session, services=service or [], team=team)
+        doc = delivery_metrics(session, selected, window)
+        empty = not (
+            doc["deployment_frequency"]["count"]
+            or doc["lead_time"]["count"]
+            or doc["incidents"]["attributed"]
+            or doc["incidents"]["unattributed"]
+        )
+        covered = _covered(session, selected, "deployments", "incidents") if empty else None
     if fmt is Format.json:
         emit_json(doc)
-        return
-    emit(_metric_rows(doc), ["metric", "value", "detail", "level"], fmt, title=_title(doc))
+    else:
+        emit(_metric_rows(doc), ["metric", "value", "detail", "level"], fmt, title=_title(doc))
+    note_empty_window("deployments, changes or incidents", window, covered)
+
+
+def _covered(session: Any, selected: Any, *kinds: str) -> tuple[Any, Any] | None:
+    """The first and last moment of the selected services' deployments and/or incidents; None if none."""
+    from sqlalchemy import func, select
+
+    from missionos.delivery.models import Deployment, Incident
+
+    columns = {
+        "deployments": (Deployment.service_id, Deployment.finished_at),
+        "incidents": (Incident.service_id, Incident.started_at),
+    }
+    moments = []
+    for kind in kinds:
+        service, column = columns[kind]
+        first, last = session.execute(
+            select(func.min(column), func.max(column)).where(service.in_(selected.ids))
+        ).one()
+        if first is not None:
+            moments += [first, last]
+    if not moments:
+        return None
+    return min(moments, key=_utc), max(moments, key=_utc)
+
+
+def _utc(moment: Any) -> Any:
+    import datetime as dt
+
+    # SQLite hands moments back without an offset (they are stored in UTC); PostgreSQL in its session's zone.
+    return moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment.astimezone(dt.UTC)
 
 
 def _title(doc: dict[str, Any]) -> str:
@@ -192,6 +279,61 @@ def _metric_rows(doc: dict[str, Any]) -> list[dict[str, Any]]:
     ]
 
 
+@app.command("settings")
+def settings(
+    rollback_pattern: Annotated[
+        str | None,
+        typer.Option(
+            help="Regular expression (case-insensitive) that makes a change message or label a rollback."
+        ),
+    ] = None,
+    hotfix_pattern: Annotated[
+        str | None,
+        typer.Option(
+            help="Regular expression (case-insensitive) that makes a change message or label a hotfix."
+        ),
+    ] = None,
+    infer_kinds: Annotated[
+        bool | None,
+        typer.Option(
+            "--infer-kinds/--no-infer-kinds",
+            help="Infer a deployment's kind from its changes; off, only explicit kinds and "
+            "Change-Kind: trailers count.",
+        ),
+    ] = None,
+    attribution_window: Annotated[
+        str | None,
+        typer.Option(
+            help="How long after a deployment an incident with no cause is attributed to it (7d, 36h)."
+        ),
+    ] = None,
+    reset: Annotated[bool, typer.Option("--reset", help="Go back to the defaults first.")] = False,
+    fmt: FormatOption = Format.table,
+) -> None:
+    """Show the delivery settings, or change them: the kind-inferring patterns, whether kinds are inferred
+    at all, and the incident attribution window. A change derives every production deployment's kind again."""
+    from missionos.delivery import settings as stored
+
+    changes = (rollback_pattern, hotfix_pattern, infer_kinds, attribution_window)
+    with database().session() as session:
+        if reset or any(c is not None for c in changes):
+            doc = stored.update(
+                session,
+                rollback_pattern=rollback_pattern,
+                hotfix_pattern=hotfix_pattern,
+                infer_kinds=infer_kinds,
+                attribution_window=attribution_window,
+                reset=reset,
+            ).as_dict()
+        else:
+            doc = stored.load(session).as_dict()
+    if fmt is Format.json:
+        emit_json(doc)
+        return
+    rows = [{"setting": k, "value": v} for k, v in doc.items() if k != "attribution_window_hours"]
+    emit(rows, ["setting", "value"], fmt, title="Delivery settings")
+
+
 @app.command("readiness")
 def readiness(fmt: FormatOption = Format.table) -> None:
     """Every service as shipping, stalled or never shipped, with its time to first production deployment."""
@@ -230,12 +372,15 @@ def deployments(
 
     window = parse_window(since, until)
     with database().session() as session:
-        rows = rows_of(session, scope_of(session, services=service or [], team=team), window)
+        selected = scope_of(session, services=service or [], team=team)
+        rows = rows_of(session, selected, window)
+        covered = None if rows else _covered(session, selected, "deployments")
     columns = ["id", "service", "environment", "status", "kind", "finished_at", "revision", "changes"]
     columns += ["failed", "incidents", "remediated_by", "recovered_at"]
     if fmt is not Format.json:
         rows = [{**r, "revision": r["revision"][:12], "incidents": ";".join(r["incidents"])} for r in rows]
     emit(rows, columns, fmt, title="Deployments")
+    note_empty_window("deployments", window, covered)
 
 
 @app.command("incidents")
@@ -252,7 +397,9 @@ def incidents(
 
     window = parse_window(since, until)
     with database().session() as session:
-        rows = rows_of(session, scope_of(session, services=service or [], team=team), window)
+        selected = scope_of(session, services=service or [], team=team)
+        rows = rows_of(session, selected, window)
+        covered = None if rows else _covered(session, selected, "incidents")
     emit(
         rows,
         [
@@ -269,6 +416,7 @@ def incidents(
         fmt,
         title="Incidents",
     )
+    note_empty_window("incidents", window, covered)
 
 
 RepoDir = Annotated[

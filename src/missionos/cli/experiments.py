@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
+from missionos import safeload
 from missionos.cli.common import Format, FormatOption, actor, console, database, emit, emit_json, progress_bar
 from missionos.errors import FieldError, InputError
 
@@ -50,8 +51,8 @@ def _load_document(path: Path) -> Any:
     text = _read(path)
     try:
         if path.suffix.lower() == ".json":
-            return json.loads(text)
-        return yaml.safe_load(text)
+            return safeload.loads_json(text, source=str(path))
+        return safeload.load(text, source=str(path))
     except json.JSONDecodeError as exc:
         raise InputError(f"expected JSON ({exc.msg})", source=str(path), line=exc.lineno) from None
     except yaml.YAMLError as exc:
@@ -209,10 +210,9 @@ def import_exposures(
     """Import exposures: experiment, unit_id, variation, timestamp (with offset). All or nothing."""
     from missionos.experiments import service
 
-    records = service.read_records(_read(file), source=str(file), fmt=input_format)
-    with progress_bar("Importing exposures", len(records)) as advance, database().session() as session:
-        counts = service.import_exposures(session, records, source=str(file))
-        advance(len(records))
+    records = service.iter_file_records(file, source=str(file), fmt=input_format)
+    with progress_bar("Importing exposures", None) as advance, database().session() as session:
+        counts = service.import_exposures(session, records, source=str(file), progress=advance)
     console.print(f"{counts['read']} exposures read, {counts['added']} new")
 
 
@@ -223,10 +223,9 @@ def import_events(
     """Import metric events: unit_id, event, value (default 1), timestamp (with offset), optional id."""
     from missionos.experiments import service
 
-    records = service.read_records(_read(file), source=str(file), fmt=input_format)
-    with progress_bar("Importing events", len(records)) as advance, database().session() as session:
-        counts = service.import_events(session, records, source=str(file))
-        advance(len(records))
+    records = service.iter_file_records(file, source=str(file), fmt=input_format)
+    with progress_bar("Importing events", None) as advance, database().session() as session:
+        counts = service.import_events(session, records, source=str(file), progress=advance)
     console.print(f"{counts['read']} events read, {counts['added']} new")
 
 
@@ -266,7 +265,13 @@ def analyze(
         Path | None, typer.Option("--stats", help="Sufficient statistics (JSON) to analyse alone.")
     ] = None,
     method: MethodOption = "",
-    alpha: AlphaOption = 0.05,
+    alpha: Annotated[
+        float | None,
+        typer.Option(
+            "--alpha",
+            help="Significance level (two-sided), strictly between 0 and 1; default: the experiment's.",
+        ),
+    ] = None,
     correction: Annotated[
         str | None,
         typer.Option(help="Multiple-comparison correction across metrics and variations: holm or bh."),
@@ -278,15 +283,32 @@ def analyze(
         str, typer.Option(help="Exposures table at --source.")
     ] = "experiments_exposure",
     events_table: Annotated[str, typer.Option(help="Metric events table at --source.")] = "experiments_event",
+    prior_mean: Annotated[
+        float | None,
+        typer.Option(help="Bayesian: mean of a proper Gaussian prior on the relative lift (e.g. 0)."),
+    ] = None,
+    prior_variance: Annotated[
+        float | None,
+        typer.Option(help="Bayesian: variance of that prior (e.g. 0.09); without it the prior is flat."),
+    ] = None,
     fmt: FormatOption = Format.table,
 ) -> None:
     """Analyse an experiment (SRM, metrics, guardrails, verdict), or sufficient statistics with --stats."""
     from missionos.experiments import service
 
+    if alpha is not None and not 0 < alpha < 1:
+        raise FieldError("--alpha", f"a number strictly between 0 and 1, e.g. 0.05; got {alpha:g}")
+    prior = None
+    if prior_variance is not None or prior_mean is not None:
+        if prior_variance is None or not prior_variance > 0:
+            raise FieldError("--prior-variance", "a positive variance of the relative lift, e.g. 0.09")
+        prior = (prior_mean or 0.0, prior_variance)
     if stats_file is not None:
         doc = _load_document(stats_file)
+        if prior is not None and isinstance(doc, dict):
+            doc = {**doc, "prior": {"mean": prior[0], "variance": prior[1]}}
         result = service.analyze_stats(
-            doc, method=method or "frequentist", alpha=alpha, source=str(stats_file)
+            doc, method=method or "frequentist", alpha=alpha or 0.05, source=str(stats_file)
         )
         if fmt is Format.json:
             emit_json(result)
@@ -308,7 +330,15 @@ def analyze(
     if key is None:
         raise FieldError("KEY", "an experiment key, or --stats FILE")
     src = service.Source(source, exposures_table, events_table) if source else None
-    analysis = service.analyze(database(), key, source=src, method=method or None, correction=correction)
+    analysis = service.analyze(
+        database(),
+        key,
+        source=src,
+        method=method or None,
+        correction=correction,
+        prior=prior,
+        alpha=alpha,
+    )
     if fmt is Format.json:
         emit_json(analysis.as_dict())
         return
@@ -326,9 +356,14 @@ def analyze(
                     "lift": f"{c.relative.effect:+.2%}",
                     "ci": f"[{lo:+.2%}, {hi:+.2%}]",
                     "p": c.relative.p_value,
+                    "chance_to_win": c.chance_to_win,
+                    "risk": c.risk,
                 }
             )
-    emit(rows, ["metric", "role", "variation", "control", "treatment", "lift", "ci", "p"], fmt, title=key)
+    columns = ["metric", "role", "variation", "control", "treatment", "lift", "ci", "p"]
+    if any(r["chance_to_win"] is not None for r in rows):
+        columns += ["chance_to_win", "risk"]
+    emit(rows, columns, fmt, title=key)
     if fmt is Format.table:
         if analysis.srm:
             state = "MISMATCH" if analysis.srm.mismatch else "ok"

@@ -18,6 +18,7 @@ from missionos.cli.common import (
     emit,
     emit_json,
     err_console,
+    note_empty_window,
     parse_window,
     progress_bar,
 )
@@ -230,7 +231,9 @@ def metrics_command(
     db = database()
     with db.session() as session:
         figures = stream_metrics(session, stream, window)
+        covered = None if figures.items_done else _covered(session, stream)
     doc = figures.as_dict()
+    note_empty_window("items done", window, covered)
     if fmt is Format.json:
         emit_json(doc)
         return
@@ -277,6 +280,23 @@ def metrics_command(
     if figures.unnamed_statuses:
         names = ", ".join(f"{k} ({v})" for k, v in figures.unnamed_statuses.items())
         err_console.print(f"note: statuses the stream does not name (counted as backlog): {names}")
+
+
+def _covered(session: Any, stream: str) -> tuple[Any, Any] | None:
+    """The first and last status change of the stream's team's items; None when it has none."""
+    from sqlalchemy import func, select
+
+    from missionos.flow.models import Transition, WorkItem
+    from missionos.flow.service import get_stream
+
+    team = get_stream(session, stream).team
+    query = select(func.min(Transition.at), func.max(Transition.at)).join(
+        WorkItem, WorkItem.id == Transition.item_id
+    )
+    if team:
+        query = query.where(func.lower(WorkItem.team) == team.lower())
+    first, last = session.execute(query).one()
+    return None if first is None else (first, last)
 
 
 def _days(value: float | None) -> str:

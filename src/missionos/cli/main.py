@@ -2,31 +2,126 @@
 
 from __future__ import annotations
 
-import ipaddress
-import sqlite3
+import os
 import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from typer.core import TyperGroup
 
-from missionos import __version__, config
-from missionos.cli import accounts, compliance, delivery, experiments, flow, friction, maps, strategy, sync
-from missionos.cli.common import Format, FormatOption, console, database, emit, err_console
+from missionos import config
+from missionos.cli.common import Format, FormatOption, console, database, emit, err_console, real_console
+from missionos.cli.lazy import Group, LazyGroup, markup_mode
 from missionos.errors import FieldError, InputError, MissionOSError
 
+# The context groups, each imported only when named on the command line: a new group is one row here.
+GROUPS = (
+    Group(
+        "org",
+        "missionos.cli.org:app",
+        "Your organization: teams, services (repositories, history start, production environments) and "
+        "value streams, declared in one YAML file.",
+    ),
+    Group(
+        "delivery",
+        "missionos.cli.delivery:app",
+        "Delivery: DORA metrics and the path to production, from git, deployments and incidents.",
+    ),
+    Group(
+        "flow", "missionos.cli.flow:app", "Flow: value-stream maps and flow metrics from the issue tracker."
+    ),
+    Group(
+        "experiments",
+        "missionos.cli.experiments:app",
+        "Experiments: feature flags, exposures, metric events and statistical verdicts.",
+    ),
+    Group(
+        "compliance",
+        "missionos.cli.compliance:app",
+        "Compliance: continuous ATO from pipeline evidence, with OSCAL in and out.",
+    ),
+    Group(
+        "strategy",
+        "missionos.cli.strategy:app",
+        "Strategy: OGSM plans as code, the litmus check, and the loop to live evidence.",
+    ),
+    Group(
+        "friction",
+        "missionos.cli.friction:app",
+        "Friction: blockers and red tape that slow a value stream, priced by cost of delay (CD3).",
+    ),
+    Group(
+        "maps",
+        "missionos.cli.maps:app",
+        "Strategic maps: Wardley maps (OWM text) and domain maps (YAML), versioned beside the plans.",
+    ),
+    Group(
+        "platform",
+        "missionos.cli.platform:app",
+        "Platform: advertised offers, verified only by the production deployments that used them.",
+    ),
+    Group(
+        "flags", "missionos.cli.experiments:flags_app", "Feature flags (as `missionos experiments flags`)."
+    ),
+    Group("auth", "missionos.cli.accounts:auth_app", "Sign-in: local users and API tokens."),
+    Group("audit", "missionos.cli.accounts:audit_app", "The append-only audit log of every write."),
+    Group("hooks", "missionos.cli.accounts:hooks_app", "Webhooks: secrets, stored deliveries and replay."),
+    Group(
+        "sync",
+        "missionos.cli.sync:app",
+        "Read the configured sources on a schedule, instead of a cron line per import command.",
+    ),
+)
 
-class MissionGroup(TyperGroup):
-    """Renders `MissionOSError`s as one line on stderr with exit status 2, never a traceback."""
+
+class MissionGroup(LazyGroup):
+    """Renders `MissionOSError`s as one line on stderr with exit status 2, never a traceback; loads the
+    context groups (`GROUPS`) by name."""
+
+    groups = GROUPS
 
     def invoke(self, ctx: Any) -> Any:
         try:
+            _refuse_special_files([*getattr(ctx, "_protected_args", []), *ctx.args])
             return super().invoke(ctx)
         except MissionOSError as exc:
             err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
             raise typer.Exit(2) from None
+        except OSError as exc:
+            if exc.filename is None:
+                raise
+            # A directory, an unreadable file, or anything else the system refuses to read as a file.
+            what = (
+                "a readable file, not a directory"
+                if isinstance(exc, IsADirectoryError)
+                else "a readable file"
+            )
+            problem = InputError(
+                f"cannot read ({exc.strerror or exc}); expected {what}", source=str(exc.filename)
+            )
+            err_console.print(f"[bold red]error:[/] {problem}", highlight=False, soft_wrap=True)
+            raise typer.Exit(2) from None
+
+
+def _refuse_special_files(args: list[str]) -> None:
+    """A FIFO or a socket given where a file is read would block the command forever or fail deep inside
+    it: refuse it up front, naming it (`/dev/stdin` and friends stay usable)."""
+    import stat
+
+    for arg in args:
+        value = arg.partition("=")[2] if arg.startswith("--") and "=" in arg else arg
+        if not value or value.startswith(("-", "/dev/", "/proc/")):
+            continue
+        try:
+            mode = os.stat(value).st_mode
+        except (OSError, ValueError):
+            continue
+        if stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode):
+            kind = "a FIFO" if stat.S_ISFIFO(mode) else "a socket"
+            raise InputError(f"is {kind}; expected a regular file or a directory", source=value)
 
 
 app = typer.Typer(
@@ -34,30 +129,21 @@ app = typer.Typer(
     help="Mission OS: think big, start small, scale fast.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    rich_markup_mode=markup_mode(),
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 db_app = typer.Typer(help="The database: migrations and backups.", no_args_is_help=True)
 measures_app = typer.Typer(
     help="The measures registry: every named measure the contexts publish.", no_args_is_help=True
 )
-app.add_typer(delivery.app, name="delivery")
-app.add_typer(flow.app, name="flow")
-app.add_typer(experiments.app, name="experiments")
-app.add_typer(compliance.app, name="compliance")
-app.add_typer(strategy.app, name="strategy")
-app.add_typer(friction.app, name="friction")
-app.add_typer(maps.app, name="maps")
-app.add_typer(experiments.flags_app, name="flags", help="Feature flags (as `missionos experiments flags`).")
-app.add_typer(accounts.auth_app, name="auth")
-app.add_typer(accounts.audit_app, name="audit")
-app.add_typer(accounts.hooks_app, name="hooks")
-app.add_typer(sync.app, name="sync")
 app.add_typer(measures_app, name="measures")
 app.add_typer(db_app, name="db")
 
 
 def _version(value: bool) -> None:
     if value:
+        from missionos import __version__
+
         console.print(f"missionos {__version__}")
         raise typer.Exit()
 
@@ -101,6 +187,13 @@ def serve(
     max_request_bytes: Annotated[
         int, typer.Option(min=1024, help="Refuse request bodies larger than this (413).")
     ] = 25 * 1024 * 1024,
+    allowed_host: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="A Host name this server answers to (repeatable), beside the bound address and localhost; "
+            "requests naming any other host get 400 (DNS rebinding)."
+        ),
+    ] = None,
     hooks_processor: Annotated[
         HooksProcessor,
         typer.Option(
@@ -123,14 +216,16 @@ def serve(
     Without sign-in set up (no user, no token, no proxy header) it listens on loopback only, where the local
     user is an admin; listening on another address then is refused.
     """
-    import os
+    import ipaddress
     import signal
     import subprocess
 
     import uvicorn
 
+    from missionos.accounts import settings
     from missionos.accounts.users import sign_in_configured
     from missionos.web import workers as web_workers
+    from missionos.web.security import default_allowed_hosts
 
     if auth_proxy_header and not trusted_proxy:
         raise FieldError("--trusted-proxy", "the address of the proxy that sets --auth-proxy-header")
@@ -142,15 +237,24 @@ def serve(
     db = database()
     with db.session() as session:
         configured = sign_in_configured(session) or bool(auth_proxy_header)
+        settings.master_key(session)  # generated on first start (SQLite) when MISSIONOS_SECRET_KEY is not set
+        key_file = None if os.environ.get("MISSIONOS_SECRET_KEY") else settings.key_file(session)
     db.dispose()
     if not configured and host not in LOOPBACK:
         raise InputError(
             f"refusing to listen on {host} without sign-in: create an admin with "
             "`missionos auth user create NAME --role admin`, or use --auth-proxy-header with --trusted-proxy"
         )
+    if sync_config is not None:
+        from missionos.accounts.sync import read_config
+
+        sync_config = sync_config.resolve()
+        read_config(sync_config)  # a bad file stops the server before it starts, naming the field
     web_workers.check_port(host, port)
     os.environ["MISSIONOS_DATABASE_URL"] = db.engine.url.render_as_string(hide_password=False)
     os.environ["MISSIONOS_MAX_REQUEST_BYTES"] = str(max_request_bytes)
+    os.environ["MISSIONOS_BIND_HOST"] = host
+    os.environ["MISSIONOS_ALLOWED_HOSTS"] = ",".join(sorted(default_allowed_hosts(host, allowed_host or ())))
     if auth_proxy_header:
         os.environ["MISSIONOS_AUTH_PROXY_HEADER"] = auth_proxy_header
     if trusted_proxy:
@@ -161,16 +265,14 @@ def serve(
         console.print(
             "No sign-in is configured: listening on loopback only, and everyone who can reach it is an admin."
         )
+    if key_file is not None:
+        console.print(f"Secrets are sealed with the key in {key_file} (keep it apart from database copies).")
     os.environ["MISSIONOS_HOOKS_PROCESSOR"] = (
         "worker" if hooks_processor is HooksProcessor.workers else "external"
     )
     processor = None
     reader = None
     if sync_config is not None:
-        from missionos.accounts.sync import read_config
-
-        sync_config = sync_config.resolve()
-        read_config(sync_config)  # a bad file stops the server before it starts, naming the field
         os.environ["MISSIONOS_SYNC_CONFIG"] = str(sync_config)
         reader = subprocess.Popen(
             [sys.executable, "-m", "missionos.cli", "sync", "run", "--follow", "--exit-with-parent"],
@@ -214,20 +316,56 @@ def demo(
     from missionos.demo import STEPS, load_demo
 
     db = database()
-    with err_console.status("Loading the demo organization…") as status:
-
-        def step(name: str) -> None:
-            status.update(
-                f"Loading the demo organization: {name} ({STEPS.index(name) + 1 if name in STEPS else 0}"
-                f"/{len(STEPS)})"
-            )
-
+    with demo_progress(("repositories", *STEPS)) as step:
         org = load_demo(db, seed=seed, home=config.home(), progress=step)
     console.print(f"Demo organization loaded (seed {seed}, {org.start} to {org.today}).")
     for note in org.notes:
         console.print(f"  {note}")
     if serve_after:
         serve(host=host, port=port)
+
+
+@contextmanager
+def demo_progress(steps: tuple[str, ...]) -> Iterator[Callable[[str], None]]:
+    """One progress row per context of the demo, on stderr; yields the `progress(step)` callback that
+    `load_demo` calls as each step starts. Not on a terminal: one line per finished step, with its time."""
+    import time
+
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    terminal = err_console.is_terminal
+    bar = Progress(
+        TextColumn("{task.description:<14}"),
+        BarColumn(bar_width=24),
+        TextColumn("{task.fields[state]}"),
+        TimeElapsedColumn(),
+        console=real_console(err_console),
+        disable=not terminal,
+    )
+    tasks = {name: bar.add_task(name, total=1, start=False, state="waiting") for name in steps}
+    current: list[Any] = [None, 0.0]
+
+    def finish() -> None:
+        name, started = current
+        if name is None:
+            return
+        bar.update(tasks[name], completed=1, state="done")
+        bar.stop_task(tasks[name])
+        if not terminal:
+            err_console.print(
+                f"demo: {name} loaded in {time.perf_counter() - started:.1f} s", highlight=False
+            )
+
+    def step(name: str) -> None:
+        finish()
+        current[:] = [name, time.perf_counter()]
+        if name in tasks:
+            bar.start_task(tasks[name])
+            bar.update(tasks[name], state="loading…")
+
+    with bar:
+        yield step
+        finish()
 
 
 @db_app.command("upgrade")
@@ -246,6 +384,8 @@ def db_backup(
     path: Annotated[Path, typer.Argument(help="The backup file to write (refuses to overwrite).")],
 ) -> None:
     """Copy the SQLite database to PATH, consistently, while the server runs (PostgreSQL: use pg_dump)."""
+    import sqlite3
+
     source = _sqlite_file()
     if path.exists():
         raise FieldError("PATH", f"a file that does not exist yet ({path} exists)")
@@ -261,6 +401,8 @@ def db_restore(
     force: Annotated[bool, typer.Option("--force", help="Replace the current database's contents.")] = False,
 ) -> None:
     """Replace the SQLite database with a backup (stop the server first; PostgreSQL: use pg_restore)."""
+    import sqlite3
+
     target = _sqlite_file()
     if not path.is_file():
         raise FieldError("PATH", f"a backup file ({path} does not exist)")

@@ -12,6 +12,7 @@ from typing import Any
 
 from typer.main import get_command
 
+from missionos.cli.lazy import LazyGroup
 from missionos.cli.main import app
 
 HEADER = """# Command reference
@@ -20,6 +21,12 @@ Every `missionos` command with its arguments and options, as `--help` shows them
 from the commands themselves (`python -m missionos.cli.reference > docs/cli.md`), and a test fails when it
 is out of date. The guides (`delivery.md`, `flow.md`, `experiments.md`, `compliance.md`, `strategy.md`,
 `server.md`) explain what the commands are for.
+
+Output: on a terminal, tables are drawn to its width and long values fold onto the next line; into a pipe or
+a file, they are plain text, one line per row, every value whole (or the `--format json|csv` chosen). When
+a window holds nothing although the data has some (`delivery metrics|deployments|incidents`, `flow
+metrics`), a note on stderr names the dates the data covers and the `--since/--until` that show it.
+`missionos` imports a context's commands only when they are run, so `--help` answers at once.
 """
 
 
@@ -36,7 +43,10 @@ def _cell(text: str) -> str:
 def render() -> str:
     """The whole reference as Markdown: each command's summary, usage and the rows `--help` shows."""
     out = [HEADER]
-    for path, command in _walk(get_command(app), ("missionos",)):
+    root = get_command(app)
+    if isinstance(root, LazyGroup):
+        root.load_all()
+    for path, command in _walk(root, ("missionos",)):
         if command.hidden:
             continue
         ctx = command.context_class(command, info_name=" ".join(path))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.panel import Panel
@@ -23,6 +23,10 @@ from missionos.cli.common import (
 )
 from missionos.errors import FieldError, InputError
 
+if TYPE_CHECKING:
+    from missionos.strategy.plan import Goal
+    from missionos.strategy.service import Applied
+
 app = typer.Typer(
     help="Strategy: OGSM plans as code, the litmus check, and the loop to live evidence.",
     no_args_is_help=True,
@@ -37,6 +41,7 @@ STATUS_STYLE = {
     "on track": "green",
     "at risk": "yellow",
     "off track": "red",
+    "breached": "red",
     "validated": "green",
     "invalidated": "red",
     "invalid": "magenta",
@@ -66,7 +71,8 @@ def _as_of(text: str | None) -> dt.date | None:
 def check(plan_file: PlanFile, as_of: AsOfOption = None, fmt: FormatOption = Format.table) -> None:
     """Run the litmus check on a plan file: exit 0 with no findings, 1 with findings, 2 on bad input.
 
-    Rules: wish, untestable, no-path-to-production, unmeasured, stale, orphan, overdue. The JSON output
+    Rules: wish, untestable, no-assumption, no-path-to-production, not-small, slow, unmeasured, stale, orphan,
+    unserved, no-baseline, no-target-date, overdue. The JSON output
     (`--format json`) is {"plan": id, "findings": [{"rule", "item", "message"}], "replan": [strategy ids]}.
     """
     from missionos.strategy.service import check_text
@@ -92,17 +98,150 @@ def check(plan_file: PlanFile, as_of: AsOfOption = None, fmt: FormatOption = For
 
 
 @app.command("apply")
-def apply(plan_file: PlanFile) -> None:
-    """Store the plan as a new version when it changed (nothing is stored when it did not)."""
+def apply(
+    plan_file: PlanFile,
+    as_of: AsOfOption = None,
+    reason: Annotated[
+        str,
+        typer.Option(
+            "--reason",
+            help="Why this version: recorded with it, beside the verdicts it rests on (in the history).",
+        ),
+    ] = "",
+) -> None:
+    """Store the plan as a new version when it changed (nothing is stored when it did not), then print the
+    litmus check of the stored version (its findings do not change the exit status).
+
+    A new version cites the verdicts learned since the last one (validated, invalidated, inconclusive bets of
+    the previous version) and records `--reason`.
+    """
     from missionos.strategy.service import apply_plan
 
-    applied = apply_plan(database(), _read(plan_file), source=str(plan_file), actor=actor())
+    applied = apply_plan(
+        database(),
+        _read(plan_file),
+        source=str(plan_file),
+        actor=actor(),
+        with_findings=True,
+        as_of=_as_of(as_of),
+        reason=reason,
+    )
+    if not applied.changed:
+        console.print(f"{applied.key}: unchanged (version {applied.version}).")
+    else:
+        console.print(f"{applied.key}: stored version {applied.version}.")
+        for line in applied.changes:
+            console.print(f"  {line}", highlight=False)
+        for cited in applied.evidence:
+            console.print(
+                f"  cites {cited['bet']} {cited['status']} ({cited['evidence_url']})", highlight=False
+            )
+    _print_findings(applied)
+
+
+@app.command("loop")
+def loop_(
+    plan: Annotated[str, typer.Argument(help="The plan id.")],
+    as_of: AsOfOption = None,
+    fmt: FormatOption = Format.table,
+) -> None:
+    """What the verdicts ask of a plan: scale, stop the experiment, re-plan; and where plan and experiment
+    disagree (primary metric, rollout). Exit 0 when nothing is open, 1 when an action or mismatch is.
+
+    The JSON output (`--format json`) is {"plan", "actions": [prompt], "mismatches": [prompt]}, each prompt
+    {"kind", "plan", "strategy", "bet", "message", "goals", "flag", "rollout_now", "next_rollout",
+    "evidence_url", "answered_by"}.
+    """
+    from missionos.strategy.loop import assess_plan
+
+    state = assess_plan(database(), plan, as_of=_as_of(as_of))
+    rows = [p.as_dict() for p in state.prompts]
+    if fmt is Format.json:
+        emit_json(state.as_dict())
+    elif not rows:
+        console.print(f"{plan}: no verdict asks anything of the plan, and plan and experiments agree.")
+    else:
+        for row in rows:
+            if row["answered_by"]:
+                row["message"] += f" (answered by version {row['answered_by']})"
+        emit(rows, ["kind", "bet", "message"], fmt, title=f"The loop on {plan}")
+    raise typer.Exit(1 if state.open_actions or state.mismatches else 0)
+
+
+@app.command("replan")
+def replan_(
+    plan: Annotated[str, typer.Argument(help="The plan id.")],
+    op: Annotated[str, typer.Argument(help="add-bet, retire-strategy or change-target.", show_default=False)],
+    field: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--field",
+            "-f",
+            help="NAME=VALUE, repeatable. add-bet: strategy, id, tests, hypothesis, service, flag or "
+            "deployment, rollout (%), metric, direction, minimum_effect, decide_by; retire-strategy: "
+            "strategy; change-target: goal, value, by.",
+        ),
+    ] = None,
+    reason: Annotated[str, typer.Option("--reason", help="Why: recorded with the new version.")] = "",
+) -> None:
+    """Re-plan without editing YAML: the operation is applied to the current version and stored as a new
+    version of its YAML (validated whole; nothing is stored on bad input)."""
+    from missionos.strategy.replan import replan
+
+    fields: dict[str, str] = {}
+    for item in field or []:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            raise FieldError("--field", f"NAME=VALUE (got {item!r})")
+        fields[name.strip()] = value
+    applied = replan(database(), plan, op, fields, actor=actor(), reason=reason)
     if not applied.changed:
         console.print(f"{applied.key}: unchanged (version {applied.version}).")
         return
     console.print(f"{applied.key}: stored version {applied.version}.")
     for line in applied.changes:
         console.print(f"  {line}", highlight=False)
+
+
+def _print_findings(applied: Applied) -> None:
+    if applied.findings:
+        emit(
+            [f.as_dict() for f in applied.findings],
+            ["rule", "item", "message"],
+            Format.table,
+            title=f"Litmus check of {applied.key} v{applied.version}: {len(applied.findings)} finding(s)",
+        )
+    else:
+        console.print(f"Litmus check of {applied.key} v{applied.version}: no findings.")
+
+
+@app.command("learning")
+def learning_(
+    plan: Annotated[str | None, typer.Option("--plan", help="Only this plan (default: every plan).")] = None,
+    as_of: AsOfOption = None,
+    fmt: FormatOption = Format.table,
+) -> None:
+    """Learning speed: days from each bet's start to its verdict, and the share of bets decided by their
+    decision date, per team plan and per strategy (metrics.md §4)."""
+    from missionos.strategy.learning import learning
+
+    found = learning(database(), plan=plan, as_of=_as_of(as_of))
+    if fmt is Format.json:
+        emit_json(found.as_dict())
+        return
+    columns = [
+        "group",
+        "bets",
+        "decided",
+        "median_days_to_verdict",
+        "decided_on_time",
+        "due",
+        "on_time_share",
+    ]
+    rows = [s.as_dict() for s in (*found.by_team, found.overall)]
+    emit(rows, columns, fmt, title=f"Learning speed per team plan, as of {found.as_of}")
+    if fmt is Format.table:
+        emit([s.as_dict() for s in found.by_strategy], columns, fmt, title="Per strategy")
 
 
 @app.command("list")
@@ -133,16 +272,26 @@ def history(
 
     with database().session() as session:
         versions = plan_history(session, plan)
+    from missionos.strategy.loop import history_line
+
     rows = [
         {
             "version": v.version,
             "saved_at": v.saved_at,
             "actor": v.actor,
             "changes": "; ".join(v.changes) if fmt is not Format.json else list(v.changes),
+            "rationale": v.rationale,
+            "cites": list(v.evidence)
+            if fmt is Format.json
+            else "; ".join(f"{e['bet']} {e['status']}" for e in v.evidence),
+            "summary": history_line(v.version, v.rationale, v.evidence, v.changes),
         }
         for v in versions
     ]
-    emit(rows, ["version", "saved_at", "actor", "changes"], fmt, title=f"Versions of {plan}")
+    columns = ["version", "saved_at", "actor", "changes", "rationale", "cites"]
+    if fmt is Format.json:
+        columns.append("summary")
+    emit(rows, columns, fmt, title=f"Versions of {plan}")
 
 
 @app.command("diff")
@@ -188,9 +337,12 @@ def show(
     head = Text(p.objective, style="bold")
     if view.parent:
         head.append(f"\ncascaded from {view.parent.key} / {p.parent_strategy}", style="dim")
-    console.print(Panel(head, title=f"{p.title} ({p.key} v{view.version})", subtitle=f"as of {view.as_of}"))
-    goals = Table(title="Goals", expand=True)
-    for column in ("goal", "statement", "measure", "baseline", "now", "target", "status"):
+    wide = console.is_terminal  # piped: as wide as the content, not padded to the (unbounded) width
+    console.print(
+        Panel(head, title=f"{p.title} ({p.key} v{view.version})", subtitle=f"as of {view.as_of}", expand=wide)
+    )
+    goals = Table(title="Goals", expand=wide)
+    for column in ("goal", "statement", "measure", "baseline", "now", "target", "status", "why"):
         goals.add_column(column)
     for g in view.goals:
         value = g.series.value() if g.series else None
@@ -202,8 +354,9 @@ def show(
             g.goal.measure.label if g.goal.measure else "—",
             "—" if g.goal.baseline_value is None else f"{g.goal.baseline_value:g} ({g.goal.baseline_at})",
             "—" if value is None or newest is None else f"{value:.3g} ({newest[0]})",
-            f"{g.goal.target_value:g} by {g.goal.target_by}",
+            _target(g.goal),
             Text(status, style=STATUS_STYLE.get(status, "")),
+            g.assessment.reason,
         )
     console.print(goals)
     for s in view.strategies:
@@ -211,7 +364,7 @@ def show(
             title=f"{s.strategy.id}: {s.strategy.statement}"
             + (f"  (serves {', '.join(s.strategy.serves)})" if s.strategy.serves else "")
             + ("  [RE-PLAN: every bet invalidated]" if s.replan else ""),
-            expand=True,
+            expand=wide,
             title_justify="left",
         )
         for column in ("bet", "hypothesis", "experiment", "verdict", "evidence"):
@@ -243,6 +396,15 @@ def show(
         )
     else:
         console.print("No findings.")
+
+
+def _target(goal: Goal) -> str:
+    """`limit 0.05 (lower is better) until 2027-09-30` for a guardrail, `3 by 2027-09-30` for a move."""
+    better = f" ({goal.better} is better)" if goal.better else ""
+    if goal.is_guardrail:
+        until = f" until {goal.target_by}" if goal.target_by else ""
+        return f"guardrail: limit {goal.target_value:g}{better}{until}"
+    return f"{goal.target_value:g} by {goal.target_by or '(no date)'}{better}"
 
 
 @app.command("record")

@@ -17,6 +17,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from missionos import safeload
 from missionos.errors import FieldError, InputError, NotFoundError
 
 DATA = Path(__file__).resolve().parent / "data"
@@ -237,7 +238,7 @@ def load_catalog_file(path: Path) -> Catalog:
 
 def _read_json(path: Path) -> dict[str, Any]:
     try:
-        doc = json.loads(path.read_bytes())
+        doc = safeload.loads_json(path.read_bytes(), source=str(path))
     except json.JSONDecodeError as exc:
         raise InputError(f"not JSON: {exc.msg}", source=str(path), line=exc.lineno) from None
     if not isinstance(doc, dict):

@@ -288,13 +288,25 @@ def _cyclonedx(name: str, version: str, sha: str, at: dt.datetime) -> bytes:
                 "type": "library",
                 "name": lib,
                 "version": ver,
-                "purl": f"pkg:generic/{lib}@{ver}",
+                "purl": _purl(name, lib, ver),
                 "licenses": [{"license": {"id": lic}}],
             }
             for lib, ver, lic in LIBRARIES[name]
         ],
     }
     return (json.dumps(doc, indent=2) + "\n").encode()
+
+
+# The package ecosystem of each demo service's SBOM, so the purls say which language a build used.
+PURL_TYPES = {"intake-web": "npm", "intake-api": "pypi", "eligibility-engine": "maven"}
+
+
+def _purl(service: str, lib: str, version: str) -> str:
+    kind = PURL_TYPES.get(service, "generic")
+    if kind == "maven" and ":" in lib:
+        group, artifact = lib.split(":", 1)
+        return f"pkg:maven/{group}/{artifact}@{version}"
+    return f"pkg:{kind}/{lib}@{version}"
 
 
 def _factory_key(org: DemoOrg) -> Ed25519PrivateKey:

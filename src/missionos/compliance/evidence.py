@@ -28,6 +28,7 @@ from xml.etree.ElementTree import Element, ParseError
 import defusedxml.ElementTree as SafeET
 from defusedxml import DefusedXmlException
 
+from missionos import safeload
 from missionos.compliance.trust import source_repository
 from missionos.errors import FieldError, InputError, TooLargeError
 
@@ -113,7 +114,7 @@ def load_json(raw: bytes, source: str) -> Any:
 
 def _json(raw: bytes, source: str) -> Any:
     try:
-        return json.loads(raw)
+        return safeload.loads_json(raw, source=source)
     except UnicodeDecodeError:
         raise InputError("not UTF-8 text; expected a JSON document", source=source) from None
     except json.JSONDecodeError as exc:
@@ -949,7 +950,7 @@ def parse_attestation(raw: bytes, source: str) -> Parsed:
     import yaml
 
     try:
-        doc = yaml.safe_load(raw)
+        doc = safeload.load(raw, source=source)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         raise InputError(

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from missionos import __version__
+from missionos import __version__, safeload
 from missionos.compliance.assess import ControlResult, Finding, LeveragedAuthorization, Result
 from missionos.compliance.catalog import Baseline, parse_catalog
 from missionos.compliance.pack import Pack
@@ -580,7 +580,7 @@ class ImportedComponent:
 def load(path: Path) -> dict[str, Any]:
     """One OSCAL JSON document, checked to hold one model at the top level."""
     try:
-        doc = json.loads(path.read_bytes())
+        doc = safeload.loads_json(path.read_bytes(), source=str(path))
     except FileNotFoundError:
         raise InputError("no such file", source=str(path)) from None
     except json.JSONDecodeError as exc:

@@ -18,6 +18,7 @@ from typing import Any
 
 import yaml
 
+from missionos import safeload
 from missionos.errors import FieldError, InputError
 
 DEFAULT_PACK = Path(__file__).resolve().parent / "packs" / "devsecops-factory.yaml"
@@ -326,7 +327,11 @@ def read_pack(path: Path) -> Pack:
     except FileNotFoundError:
         raise InputError("no such mapping pack file", source=str(path)) from None
     try:
-        doc = json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
+        doc = (
+            safeload.loads_json(text, source=str(path))
+            if path.suffix.lower() == ".json"
+            else safeload.load(text, source=str(path))
+        )
     except json.JSONDecodeError as exc:
         raise InputError(f"not valid JSON ({exc.msg})", source=str(path), line=exc.lineno) from None
     except yaml.YAMLError as exc:

@@ -28,7 +28,7 @@ from typing import Any
 
 import yaml
 
-from missionos import __version__
+from missionos import __version__, safeload
 from missionos.compliance import oscal
 from missionos.compliance.pack import (
     SEVERITY_DEFAULTS,
@@ -110,10 +110,12 @@ def _check_definitions(body: Mapping[str, Any], source: str) -> dict[str, Check]
         text = str(res.get("description") or "")
         fenced = _FENCE.match(text)
         try:
-            raw = yaml.safe_load(fenced.group(1) if fenced else text)
-        except yaml.YAMLError as exc:
+            raw = safeload.load(fenced.group(1) if fenced else text, source=f"{source}: {path}.description")
+        except (yaml.YAMLError, InputError) as exc:
             raise FieldError(
-                f"{path}.description", f"the check {cid!r} in the pack's YAML syntax ({exc})", source=source
+                f"{path}.description",
+                f"the check {cid!r} in the pack's YAML syntax ({getattr(exc, 'message', exc)})",
+                source=source,
             ) from None
         if not isinstance(raw, dict):
             raise FieldError(

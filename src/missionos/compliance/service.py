@@ -19,7 +19,9 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from missionos import config
+from missionos import config, safeload
+from missionos.accounts import limits
+from missionos.accounts.identity import Principal
 from missionos.compliance import evidence as parsers
 from missionos.compliance import signatures, trust
 from missionos.compliance.assess import (
@@ -597,6 +599,73 @@ def get_evidence(session: Session, evidence_id: int) -> EvidenceInfo:
     if row is None:
         raise NotFoundError("evidence", str(evidence_id))
     return _evidence_info(row)
+
+
+SBOM_KINDS = ("cyclonedx", "spdx")
+
+
+@dataclass(frozen=True)
+class RevisionEvidence:
+    """What the pipeline recorded about one build of a service (the subject `service@revision`): the kinds
+    of evidence it carries, the package URLs its SBOMs (and its provenance's materials) list, and the source
+    commits its build provenance names."""
+
+    revision: str
+    kinds: frozenset[str]
+    purls: tuple[str, ...]
+    sources: tuple[str, ...] = ()
+
+
+def revision_evidence(session: Session, service: str) -> list[RevisionEvidence]:
+    """Each `service@revision` subject of `service` with its evidence kinds, the purls its SBOMs list and its
+    provenance's materials name, and the git commits its provenance was built from (each sorted, each once),
+    by revision. Only SBOM and provenance facts are decoded; a subject without `@` names no build."""
+    heads = session.execute(
+        select(Evidence.id, Evidence.kind, Evidence.subject).where(Evidence.subject.like(f"{service}@%"))
+    ).all()
+    kinds: dict[str, set[str]] = {}
+    decoded: dict[int, str] = {}
+    for ev_id, kind, subject in heads:
+        owner, _, revision = str(subject).partition("@")
+        if owner != service or not revision:
+            continue  # LIKE treats `_` as a wildcard
+        kinds.setdefault(revision, set()).add(kind)
+        if kind in SBOM_KINDS or kind == "slsa-provenance":
+            decoded[ev_id] = revision
+    purls: dict[str, set[str]] = {r: set() for r in kinds}
+    sources: dict[str, set[str]] = {r: set() for r in kinds}
+    ids = sorted(decoded)
+    for start in range(0, len(ids), 500):
+        for ev_id, facts in session.execute(
+            select(Evidence.id, Evidence.facts).where(Evidence.id.in_(ids[start : start + 500]))
+        ):
+            revision = decoded[ev_id]
+            for package in (facts or {}).get("packages", ()):
+                purl = package.get("purl") if isinstance(package, dict) else None
+                if isinstance(purl, str) and purl.startswith("pkg:"):
+                    purls[revision].add(purl)
+            for material in (facts or {}).get("materials", ()):
+                uri = str(material.get("uri", "")) if isinstance(material, dict) else ""
+                if uri.startswith("pkg:"):
+                    purls[revision].add(uri)
+                digest = material.get("digest") if isinstance(material, dict) else None
+                commit = (digest or {}).get("gitCommit") or (digest or {}).get("sha1")
+                if isinstance(commit, str) and commit:
+                    sources[revision].add(commit.lower())
+    return [
+        RevisionEvidence(
+            revision,
+            frozenset(kinds[revision]),
+            tuple(sorted(purls[revision])),
+            tuple(sorted(sources[revision])),
+        )
+        for revision in sorted(kinds)
+    ]
+
+
+def evidence_kinds() -> list[str]:
+    """The kinds of evidence file the compliance context reads (`junit`, `sarif`, `cyclonedx`, ...)."""
+    return parsers.kinds()
 
 
 def _records_for(
@@ -1226,7 +1295,7 @@ def _read_assessment_file(path: Path) -> tuple[dict[str, str], float, list[dict[
     """Control statuses, the satisfied share and the open findings (None when the file does not list them)
     from `assess --format json` output or from OSCAL assessment results."""
     try:
-        doc = json.loads(path.read_bytes())
+        doc = safeload.loads_json(path.read_bytes(), source=str(path))
     except FileNotFoundError:
         raise InputError("no such file", source=str(path)) from None
     except json.JSONDecodeError as exc:
@@ -1331,6 +1400,7 @@ __all__ = [
     "ConflictError",
     "EvidenceInfo",
     "GateVerdict",
+    "RevisionEvidence",
     "StoredAssessment",
     "SystemInfo",
     "accept_baseline",
@@ -1344,6 +1414,7 @@ __all__ = [
     "controls",
     "define_system",
     "derived_evidence",
+    "evidence_kinds",
     "forget_assessments",
     "freshness",
     "gate",
@@ -1355,6 +1426,7 @@ __all__ = [
     "list_evidence",
     "list_systems",
     "poam_items",
+    "revision_evidence",
     "set_threshold",
     "set_trust_policy",
 ]
@@ -1541,3 +1613,50 @@ def oscal_package(session: Session, name: str, document: str) -> bytes:
     if document not in files:
         raise NotFoundError("OSCAL package file", document)
     return files[document]
+
+
+# --- team limits -------------------------------------------------------------------------------------------
+
+
+def system_teams(session: Session, info: SystemInfo, teams: dict[str, str | None] | None = None) -> set[str]:
+    """The teams that own a system: those of its services."""
+    from missionos.delivery.service import service_teams
+
+    teams = service_teams(session) if teams is None else teams
+    return {t for s in info.services if (t := teams.get(s)) is not None}
+
+
+def require_system(session: Session, who: Principal | None, name: str, role: str) -> None:
+    """ForbiddenError unless `who` holds `role` for every team of system `name` (NotFoundError if unknown)."""
+    if who is None:
+        return
+    info = get_system(session, name)
+    limits.require_team(who, None, role)
+    for team in sorted(system_teams(session, info)):
+        limits.require_team(who, team, role)
+
+
+def visible_systems(session: Session, who: Principal | None) -> list[SystemInfo]:
+    """The systems `who` may read: those whose every team is one of theirs."""
+    systems = list_systems(session)
+    if limits.team_filter(who) is None:
+        return systems
+    from missionos.delivery.service import service_teams
+
+    teams = service_teams(session)
+    return [s for s in systems if all(limits.sees(who, t) for t in system_teams(session, s, teams))]
+
+
+def require_subject(session: Session, who: Principal | None, subject: str, role: str) -> None:
+    """ForbiddenError unless `who` holds `role` for an evidence subject: a system (its teams), or a service
+    (`service` or `service@run`, its team)."""
+    if who is None:
+        return
+    owner = subject.partition("@")[0]
+    if session.scalar(select(System.id).where(System.name == owner)) is not None:
+        require_system(session, who, owner, role)
+        return
+    from missionos.delivery.service import require_services
+
+    require_services(session, who, [owner], role)
+    limits.require_team(who, None, role)

@@ -9,12 +9,13 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-import json
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
+from missionos import safeload
 from missionos.delivery.records import DeploymentRecord, IncidentRecord
+from missionos.encoding import not_utf8
 from missionos.errors import InputError
 
 T = TypeVar("T")
@@ -28,11 +29,15 @@ INCIDENT_FIELDS = ("id", "service", "started_at", "resolved_at", "severity", "ca
 def _rows(path: Path) -> Iterator[tuple[int, Mapping[str, Any]]]:
     source = str(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        raw = path.read_bytes()
     except FileNotFoundError:
         raise InputError("no such file", source=source) from None
+    except IsADirectoryError:
+        raise InputError("expected a file, not a directory", source=source) from None
+    try:
+        text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise InputError("expected UTF-8 text", source=source) from None
+        raise not_utf8(path, source=source) from None
     if path.suffix.lower() == ".csv":
         reader = csv.DictReader(io.StringIO(text))
         for row in reader:
@@ -41,15 +46,7 @@ def _rows(path: Path) -> Iterator[tuple[int, Mapping[str, Any]]]:
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
-        try:
-            value = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise InputError(
-                f"expected one JSON object per line ({exc.msg})", source=source, line=number
-            ) from None
-        if not isinstance(value, dict):
-            raise InputError("expected a JSON object", source=source, line=number)
-        yield number, value
+        yield number, safeload.json_object_line(line, source=source, line=number)
 
 
 def parse_time(value: Any, field: str, *, required: bool, source: str, line: int) -> dt.datetime | None:
@@ -106,6 +103,7 @@ def deployment_from(row: Mapping[str, Any], *, source: str, line: int) -> Deploy
         revision=_text(row, "revision", source=source, line=line),
         kind=_text(row, "kind", source=source, line=line, default="planned"),
         remediates=remediates,
+        kind_explicit=row.get("kind") not in (None, ""),
     )
 
 

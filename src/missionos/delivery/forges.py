@@ -16,13 +16,16 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-import httpx
-
+from missionos import safeload
 from missionos.delivery.files import parse_time
 from missionos.delivery.records import DeploymentRecord, IncidentRecord, PullRequestRecord, ReviewRecord
 from missionos.errors import InputError
+from missionos.ingest.http import SourceClient
+
+if TYPE_CHECKING:
+    import httpx
 
 CAUSE = re.compile(r"^\s*cause\s*:\s*(\S+)", re.IGNORECASE | re.MULTILINE)
 REMEDIATION = re.compile(r"^\s*remediation\s*:\s*(\S+)", re.IGNORECASE | re.MULTILINE)
@@ -109,13 +112,17 @@ def api_client(
     `token_env` if it is set: the token itself is never taken on a command line or written anywhere."""
     import os
 
-    headers = {"User-Agent": "missionos"}
+    credentials = {}
     token = os.environ.get(token_env)
     if token:
         header, scheme = _AUTH[forge]
-        headers[header] = scheme + token
-    return httpx.Client(
-        base_url=base_url, headers=headers, timeout=30.0, follow_redirects=True, transport=transport
+        credentials[header] = scheme + token
+    return SourceClient(
+        base_url,
+        headers={"User-Agent": "missionos"},
+        credentials=credentials,
+        timeout=30.0,
+        transport=transport,
     )
 
 
@@ -124,6 +131,7 @@ class SavedPages:
     """The pages an `ApiPages` saved, read back from a directory (no network)."""
 
     root: Path
+    current: str = ""  # the file of the page last read
 
     def pages(self, endpoint: str, params: dict[str, Any] | None = None) -> Iterator[Any]:
         folder = self.root / _slug(endpoint, params)
@@ -133,16 +141,60 @@ class SavedPages:
             )
         for page in sorted(folder.glob("*.json")):
             try:
-                yield json.loads(page.read_text())
+                body = safeload.loads_json(page.read_text(encoding="utf-8"), source=str(page))
+            except UnicodeDecodeError:
+                raise InputError("expected UTF-8 text", source=str(page)) from None
             except json.JSONDecodeError as exc:
                 raise InputError(f"expected JSON ({exc.msg})", source=str(page), line=exc.lineno) from None
+            self.current = str(page)
+            yield body
 
 
-def _items(source: Pages, endpoint: str, params: dict[str, Any] | None = None) -> Iterator[dict[str, Any]]:
+class Item(dict[str, Any]):
+    """An item of an API page that knows where it came from: the saved file (or the endpoint) and its
+    position in the page, so that a problem with one of its fields names both."""
+
+    where: str = ""
+
+    def need(self, path: str, what: str = "a value") -> Any:
+        """The value at the dotted `path` (e.g. `commit.author.date`); missing or null is an error naming
+        the item and the field."""
+        value: Any = self
+        for part in path.split("."):
+            value = value.get(part) if isinstance(value, dict) else None
+            if value is None:
+                raise InputError(f"{path}: expected {what}", source=self.where)
+        return value
+
+    def time(self, path: str, *, required: bool = False) -> dt.datetime | None:
+        """The ISO 8601 time at `path`; an unreadable one (or a missing one when `required`) is an error."""
+        value = self.need(path, "an ISO 8601 time") if required else self.get_path(path)
+        if value in (None, ""):
+            return None
+        try:
+            return parse_time(value, path, required=required, source=self.where, line=0)
+        except InputError as exc:
+            raise InputError(exc.message, source=self.where) from None
+
+    def get_path(self, path: str) -> Any:
+        value: Any = self
+        for part in path.split("."):
+            value = value.get(part) if isinstance(value, dict) else None
+        return value
+
+
+def _items(source: Pages, endpoint: str, params: dict[str, Any] | None = None) -> Iterator[Item]:
     for page in source.pages(endpoint, params):
+        origin = getattr(source, "current", "") or endpoint
         if not isinstance(page, list):
-            raise InputError(f"expected a JSON list of items from {endpoint}")
-        yield from page
+            raise InputError(f"expected a JSON list of items from {endpoint}", source=origin)
+        for k, entry in enumerate(page, start=1):
+            where = f"{origin} item {k}"
+            if not isinstance(entry, dict):
+                raise InputError("expected a JSON object", source=where)
+            item = Item(entry)
+            item.where = where
+            yield item
 
 
 def _time(value: Any, field: str, where: str) -> dt.datetime | None:
@@ -178,6 +230,13 @@ def _severity(labels: list[str]) -> str:
     )
 
 
+def _number(item: Item, path: str) -> int:
+    value = item.need(path, "a number")
+    if isinstance(value, bool) or not isinstance(value, int | str) or not str(value).isdigit():
+        raise InputError(f"{path}: expected a number, got {value!r}", source=item.where)
+    return int(value)
+
+
 # --- GitHub -----------------------------------------------------------------------------------------------
 
 
@@ -199,22 +258,19 @@ def read_github(
     pulls: list[PullRequestRecord] = []
     listing = {"state": "closed", **({"sort": "updated", "direction": "desc"} if since else {})}
     for pr in _items(source, f"{base}/pulls", listing):
-        if since is not None and _before(
-            pr.get("updated_at"), since, "updated_at", f"{repo}#{pr.get('number')}"
-        ):
+        if since is not None and _before(pr.get("updated_at"), since, "updated_at", pr.where):
             break
         if not pr.get("merged_at"):
             continue
-        where = f"{repo}#{pr['number']}"
-        number = int(pr["number"])
+        number = _number(pr, "number")
         commits = list(_items(source, f"{base}/pulls/{number}/commits"))
-        authored = [_time(c["commit"]["author"]["date"], "commit.author.date", where) for c in commits]
+        authored = [c.time("commit.author.date", required=True) for c in commits]
         reviews = [
-            ReviewRecord(r["user"]["login"], t, r.get("state", "").lower() or "commented")
+            ReviewRecord(str(r.need("user.login")), t, str(r.get("state") or "").lower() or "commented")
             for r in _items(source, f"{base}/pulls/{number}/reviews")
-            if r.get("user") and (t := _time(r.get("submitted_at"), "submitted_at", where)) is not None
+            if r.get("user") and (t := r.time("submitted_at")) is not None
         ]
-        created = _time(pr["created_at"], "created_at", where)
+        created = pr.time("created_at", required=True)
         assert created is not None
         pulls.append(
             PullRequestRecord(
@@ -223,42 +279,49 @@ def read_github(
                 title=pr.get("title") or "",
                 author=(pr.get("user") or {}).get("login", ""),
                 created_at=created,
-                merged_at=_time(pr["merged_at"], "merged_at", where),
+                merged_at=pr.time("merged_at"),
                 merge_commit_sha=pr.get("merge_commit_sha"),
-                commit_shas=tuple(c["sha"] for c in commits),
+                commit_shas=tuple(str(c.need("sha", "a commit sha")) for c in commits),
                 reviews=tuple(reviews),
-                labels=tuple(label["name"] for label in pr.get("labels", [])),
+                labels=tuple(
+                    str(label.get("name") or "")
+                    for label in pr.get("labels") or []
+                    if isinstance(label, dict)
+                ),
                 first_commit_at=min((a for a in authored if a is not None), default=None),
             )
         )
     deployments: list[DeploymentRecord] = []
     for d in _items(source, f"{base}/deployments"):
         if since is not None and _before(
-            d.get("created_at"), since - DEPLOYMENT_LOOKBACK, "created_at", f"{repo} deployment {d.get('id')}"
+            d.get("created_at"), since - DEPLOYMENT_LOOKBACK, "created_at", d.where
         ):
             break
-        where = f"{repo} deployment {d['id']}"
+        deployment_id = d.need("id", "a deployment id")
         statuses = sorted(
-            _items(source, f"{base}/deployments/{d['id']}/statuses"), key=lambda s: s.get("created_at", "")
+            _items(source, f"{base}/deployments/{deployment_id}/statuses"),
+            key=lambda s: str(s.get("created_at") or ""),
         )
         final = next((s for s in statuses if s.get("state") in ("success", "failure", "error")), None)
         if final is None:
             continue  # still running, queued or abandoned: not a finished deployment
-        finished = _time(final["created_at"], "statuses.created_at", where)
+        finished = final.time("created_at", required=True)
         assert finished is not None
         payload = d.get("payload") if isinstance(d.get("payload"), dict) else {}
         kind = str(payload.get("kind", "planned")) if payload else "planned"
         deployments.append(
             DeploymentRecord(
-                id=str(d["id"]),
+                id=str(deployment_id),
                 service=service,
                 environment=d.get("environment") or "",
                 status="success" if final["state"] == "success" else "failure",
-                started_at=_time(d.get("created_at"), "created_at", where),
+                started_at=d.time("created_at"),
                 finished_at=finished,
-                revision=d["sha"],
+                revision=str(d.need("sha", "a commit sha")),
                 kind=kind if kind in ("planned", "hotfix", "rollback") else "planned",
                 remediates=tuple(str(x) for x in payload.get("remediates", [])) if payload else (),
+                kind_explicit=isinstance(payload, dict)
+                and payload.get("kind") in ("planned", "hotfix", "rollback"),
             )
         )
     incidents: list[IncidentRecord] = []
@@ -266,16 +329,17 @@ def read_github(
     for issue in _items(source, f"{base}/issues", issue_query):
         if "pull_request" in issue:
             continue
-        where = f"{repo} issue {issue['number']}"
-        labels = [label["name"] for label in issue.get("labels", [])]
-        started = _time(issue["created_at"], "created_at", where)
+        labels = [
+            str(label.get("name") or "") for label in issue.get("labels") or [] if isinstance(label, dict)
+        ]
+        started = issue.time("created_at", required=True)
         assert started is not None
         incidents.append(
             IncidentRecord(
-                id=f"#{issue['number']}",
+                id=f"#{_number(issue, 'number')}",
                 service=service,
                 started_at=started,
-                resolved_at=_time(issue.get("closed_at"), "closed_at", where),
+                resolved_at=issue.time("closed_at"),
                 severity=_severity(labels),
                 cause=_named(CAUSE, issue.get("body")),
                 remediation=_named(REMEDIATION, issue.get("body")),
@@ -301,16 +365,15 @@ def read_gitlab(
     after = {"updated_after": _iso(since)} if since else {}
     pulls: list[PullRequestRecord] = []
     for mr in _items(source, f"{base}/merge_requests", {"state": "merged", **after}):
-        iid = int(mr["iid"])
-        where = f"{project}!{iid}"
+        iid = _number(mr, "iid")
         commits = list(_items(source, f"{base}/merge_requests/{iid}/commits"))
-        authored = [_time(c.get("authored_date"), "authored_date", where) for c in commits]
+        authored = [c.time("authored_date") for c in commits]
         notes = [
-            ReviewRecord(n["author"]["username"], t, "commented")
+            ReviewRecord(str(n.need("author.username")), t, "commented")
             for n in _items(source, f"{base}/merge_requests/{iid}/notes")
-            if not n.get("system") and (t := _time(n.get("created_at"), "created_at", where)) is not None
+            if not n.get("system") and (t := n.time("created_at")) is not None
         ]
-        created = _time(mr["created_at"], "created_at", where)
+        created = mr.time("created_at", required=True)
         assert created is not None
         pulls.append(
             PullRequestRecord(
@@ -319,9 +382,9 @@ def read_gitlab(
                 title=mr.get("title") or "",
                 author=(mr.get("author") or {}).get("username", ""),
                 created_at=created,
-                merged_at=_time(mr.get("merged_at"), "merged_at", where),
+                merged_at=mr.time("merged_at"),
                 merge_commit_sha=mr.get("squash_commit_sha") or mr.get("merge_commit_sha"),
-                commit_shas=tuple(c["id"] for c in commits),
+                commit_shas=tuple(str(c.need("id", "a commit sha")) for c in commits),
                 reviews=tuple(notes),
                 labels=tuple(mr.get("labels", [])),
                 first_commit_at=min((a for a in authored if a is not None), default=None),
@@ -331,35 +394,30 @@ def read_gitlab(
     for d in _items(source, f"{base}/deployments", after or None):
         if d.get("status") not in ("success", "failed"):
             continue  # created, running, canceled, blocked: never finished
-        where = f"{project} deployment {d['id']}"
-        job = d.get("deployable") or {}
-        finished = _time(
-            job.get("finished_at") or d.get("finished_at") or d.get("updated_at"), "finished_at", where
-        )
+        finished = d.time("deployable.finished_at") or d.time("finished_at") or d.time("updated_at")
         if finished is None:
-            raise InputError("expected finished_at on a finished deployment", source=where)
+            raise InputError("finished_at: expected a time on a finished deployment", source=d.where)
         deployments.append(
             DeploymentRecord(
-                id=str(d["id"]),
+                id=str(d.need("id", "a deployment id")),
                 service=service,
-                environment=(d.get("environment") or {}).get("name", ""),
+                environment=str(d.get_path("environment.name") or ""),
                 status="success" if d["status"] == "success" else "failure",
-                started_at=_time(d.get("created_at"), "created_at", where),
+                started_at=d.time("created_at"),
                 finished_at=finished,
-                revision=d["sha"],
+                revision=str(d.need("sha", "a commit sha")),
             )
         )
     incidents: list[IncidentRecord] = []
     for issue in _items(source, f"{base}/issues", {"labels": incident_label, **after}):
-        where = f"{project} issue {issue['iid']}"
-        started = _time(issue["created_at"], "created_at", where)
+        started = issue.time("created_at", required=True)
         assert started is not None
         incidents.append(
             IncidentRecord(
-                id=f"#{issue['iid']}",
+                id=f"#{_number(issue, 'iid')}",
                 service=service,
                 started_at=started,
-                resolved_at=_time(issue.get("closed_at"), "closed_at", where),
+                resolved_at=issue.time("closed_at"),
                 severity=_severity(list(issue.get("labels", []))),
                 cause=_named(CAUSE, issue.get("description")),
                 remediation=_named(REMEDIATION, issue.get("description")),

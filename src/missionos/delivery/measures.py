@@ -62,7 +62,7 @@ def _organization_production(db: Database, session: Session, window: Window) -> 
     return memoized(
         ("delivery.organization_production", id(db), window),
         lambda: queries.production(
-            session, queries.services_in(session, Scope("org")), window.since - metrics.ATTRIBUTION_WINDOW
+            session, queries.services_in(session, Scope("org")), window.since - queries.lookback_span(session)
         ),
     )
 

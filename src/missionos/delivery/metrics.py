@@ -20,15 +20,11 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from missionos.delivery import levels
-from missionos.delivery.records import DeploymentRecord, IncidentRecord
+from missionos.delivery.records import KINDS, DeploymentRecord, IncidentRecord
 from missionos.measures import Window
 
 PRODUCTION = re.compile(r"^(prod|production)$", re.IGNORECASE)
 REMEDIATION_KINDS = ("hotfix", "rollback")
-KIND_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("rollback", re.compile(r"rollback|revert", re.IGNORECASE)),
-    ("hotfix", re.compile(r"hotfix", re.IGNORECASE)),
-)
 ATTRIBUTION_WINDOW = dt.timedelta(days=7)
 HOUR = 3600.0
 
@@ -208,18 +204,80 @@ def is_production_deployment(deployment: DeploymentRecord, configured: Iterable[
     return deployment.status == "success" and is_production_environment(deployment.environment, configured)
 
 
-def kind_from_texts(kind: str, texts: Iterable[str], *, remediation: bool = False) -> str:
-    """A deployment's kind: its record's, else rollback/hotfix when a change message or PR label matches,
-    else hotfix when an incident names it as its remediation (`remediation`)."""
-    if kind != "planned":
+# A change says its own kind with a `Change-Kind:` line (a git trailer), which no pattern overrides.
+CHANGE_KIND = re.compile(r"^[ \t]*change-kind[ \t]*:[ \t]*(\w+)[ \t]*$", re.IGNORECASE | re.MULTILINE)
+
+
+@dataclass(frozen=True)
+class KindRules:
+    """How a deployment's kind is inferred from its changes: whether at all, and the patterns (searched
+    case-insensitively) that make a change message or pull-request label a rollback or a hotfix."""
+
+    rollback: str = r"rollback|revert"
+    hotfix: str = r"hotfix"
+    infer: bool = True
+
+    @classmethod
+    def of(cls, rollback: str, hotfix: str, *, infer: bool = True) -> KindRules:
+        return cls(rollback, hotfix, infer)
+
+    def patterns(self) -> tuple[tuple[str, re.Pattern[str]], ...]:
+        if not self.infer:
+            return ()
+        return _compiled(self.rollback, self.hotfix)
+
+
+_PATTERNS: dict[tuple[str, str], tuple[tuple[str, re.Pattern[str]], ...]] = {}
+
+
+def _compiled(rollback: str, hotfix: str) -> tuple[tuple[str, re.Pattern[str]], ...]:
+    found = _PATTERNS.get((rollback, hotfix))
+    if found is None:
+        found = (
+            ("rollback", re.compile(rollback, re.IGNORECASE)),
+            ("hotfix", re.compile(hotfix, re.IGNORECASE)),
+        )
+        _PATTERNS[(rollback, hotfix)] = found
+    return found
+
+
+DEFAULT_RULES = KindRules()
+
+
+def change_kind(text: str, rules: KindRules = DEFAULT_RULES) -> str:
+    """One change's kind: its `Change-Kind:` trailer when it names planned, hotfix or rollback, else the
+    first of rollback/hotfix whose pattern matches (when inference is on), else planned."""
+    said = [str(k).lower() for k in CHANGE_KIND.findall(text)]
+    explicit = [k for k in said if k in KINDS]
+    if explicit:
+        return str(explicit[-1])
+    for name, pattern in rules.patterns():
+        if pattern.search(text):
+            return name
+    return "planned"
+
+
+def kind_from_texts(
+    kind: str,
+    texts: Iterable[str],
+    *,
+    remediation: bool = False,
+    explicit: bool = False,
+    rules: KindRules = DEFAULT_RULES,
+) -> str:
+    """A deployment's kind: its record's when the record says it (`explicit`, or any kind but planned);
+    else rollback when one of its changes is a rollback, hotfix when one is a hotfix (`change_kind` of each
+    change message and pull-request label); else hotfix when an incident names it as its remediation
+    (`remediation`)."""
+    if explicit or kind != "planned":
         return kind
     found = "planned"
     for text in texts:
-        for name, pattern in KIND_PATTERNS:
-            if pattern.search(text):
-                if name == "rollback":
-                    return "rollback"
-                found = name
+        name = change_kind(text, rules)
+        if name == "rollback":
+            return "rollback"
+        if name == "hotfix":
+            found = name
     if found == "planned" and remediation:
         return "hotfix"
     return found

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Boolean, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from missionos.store import Base, utcnow
@@ -144,6 +144,8 @@ class Deployment(Base):
     finished_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     revision: Mapped[str] = mapped_column(String(64))
     kind: Mapped[str] = mapped_column(String(20), default="planned")
+    # Whether the record said its kind (an explicit `planned` wins over one inferred from the changes).
+    kind_explicit: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     # The kind the metrics use: the record's, or one inferred from its changes and pull-request labels.
     effective_kind: Mapped[str] = mapped_column(String(20), default="planned")
     remediates: Mapped[str] = mapped_column(String(2000), default="")
@@ -170,3 +172,17 @@ class Incident(Base):
     severity: Mapped[str] = mapped_column(String(50), default="")
     cause: Mapped[str | None] = mapped_column(String(200))
     remediation: Mapped[str | None] = mapped_column(String(200))
+
+
+class DeliverySettings(Base):
+    """The organization's delivery settings (metrics.md §1): how a deployment's kind is inferred from its
+    changes, and how far back an incident without a cause looks for its deployment. One row, id 1."""
+
+    __tablename__ = "delivery_settings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    infer_kinds: Mapped[bool] = mapped_column(Boolean, default=True)
+    rollback_pattern: Mapped[str] = mapped_column(String(1000), default="")
+    hotfix_pattern: Mapped[str] = mapped_column(String(1000), default="")
+    attribution_window_minutes: Mapped[int] = mapped_column(Integer, default=7 * 24 * 60)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

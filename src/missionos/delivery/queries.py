@@ -153,6 +153,14 @@ def production(session: Session, services: ScopeServices, since: dt.datetime) ->
     )
 
 
+def lookback_span(session: Session) -> dt.timedelta:
+    """How far before a window its records reach back: the attribution window, at least a week (an
+    incident or a remediation at the window's start finds its deployment)."""
+    from missionos.delivery.settings import load as settings
+
+    return max(ATTRIBUTION_WINDOW, settings(session).attribution_window)
+
+
 def load(
     session: Session, services: ScopeServices, window: Window, *, deployments: Deployments | None = None
 ) -> DeliveryRecords:
@@ -163,7 +171,7 @@ def load(
     `deployments`: those production deployments when already read (`production` of these services from a
     week before the window)."""
     ids = list(services.ids)
-    lookback = window.since - ATTRIBUTION_WINDOW
+    lookback = window.since - lookback_span(session)
     names = dict(zip(services.ids, services.names, strict=True))
     deployed = deployments if deployments is not None else production(session, services, lookback)
     # The change query can return millions of rows: they are read from the DBAPI cursor as plain tuples

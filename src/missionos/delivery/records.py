@@ -15,7 +15,9 @@ STATUSES = ("success", "failure")
 
 @dataclass(frozen=True)
 class DeploymentRecord:
-    """A deployment of `service` to `environment`; `remediates` names the deployment ids it repairs."""
+    """A deployment of `service` to `environment`; `remediates` names the deployment ids it repairs.
+
+    `kind_explicit`: the source said the kind (even `planned`), so no kind is inferred from its changes."""
 
     id: str
     service: str
@@ -26,6 +28,7 @@ class DeploymentRecord:
     revision: str
     kind: str = "planned"
     remediates: tuple[str, ...] = ()
+    kind_explicit: bool = False
 
 
 @dataclass(frozen=True)

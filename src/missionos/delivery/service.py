@@ -15,7 +15,10 @@ import numpy as np
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, selectinload
 
+from missionos.accounts import limits
+from missionos.accounts.identity import Principal
 from missionos.delivery import gitlog, levels, metrics, queries
+from missionos.delivery import settings as delivery_settings
 from missionos.delivery.forges import ForgeData
 from missionos.delivery.metrics import is_production_deployment, is_production_environment, kind_from_texts
 from missionos.delivery.models import (
@@ -156,7 +159,9 @@ def _known_service(services: dict[str, Service], name: str, where: dict[str, Any
     found = services.get(name)
     if found is None:
         raise InputError(
-            f"service: no service named {name!r} (add it with `missionos delivery import git`)", **where
+            f"service: no service named {name!r}; declare it in an organization file and run "
+            "`missionos org apply` (docs/org.md), or import its history with `missionos delivery import git`",
+            **where,
         )
     return found
 
@@ -425,6 +430,7 @@ def upsert_deployments(
             "finished_at": r.finished_at.astimezone(dt.UTC),
             "revision": revision,
             "kind": r.kind,
+            "kind_explicit": r.kind_explicit or r.kind != "planned",
             "remediates": " ".join(r.remediates),
             "is_production": is_production_deployment(r, _production_names(svc)),
         }
@@ -968,6 +974,17 @@ def relink_pull_requests(session: Session, service: Service, changed: Sequence[i
     session.flush()
 
 
+def refresh_all_kinds(session: Session) -> int:
+    """Derive again the effective kind of every production deployment (after the kind rules changed); the
+    number whose kind changed."""
+    ids = list(session.scalars(select(Deployment.id).where(Deployment.is_production.is_(True))))
+    before = {i: k for i, k in session.execute(select(Deployment.id, Deployment.effective_kind))}
+    _refresh_kinds(session, ids)
+    session.flush()
+    after = {i: k for i, k in session.execute(select(Deployment.id, Deployment.effective_kind))}
+    return sum(1 for k, v in after.items() if before.get(k) != v)
+
+
 def _refresh_kinds(session: Session, deployment_ids: Sequence[int]) -> None:
     """The effective kind of these deployments from the changes they carry and their pull requests' labels."""
     texts: dict[int, list[str]] = defaultdict(list)
@@ -997,9 +1014,12 @@ def _set_kinds(
     inferred from `texts` (their changes' messages and pull-request labels), else hotfix for a production
     deployment that an incident of its service names as its remediation. Other deployments keep their kind."""
     named = _named_remediations(session, [d.id for d in deployments if d.is_production])
+    rules = delivery_settings.load(session).kind_rules
     for d in deployments:
         kind = (
-            kind_from_texts(d.kind, texts.get(d.id, ()), remediation=d.id in named)
+            kind_from_texts(
+                d.kind, texts.get(d.id, ()), remediation=d.id in named, explicit=d.kind_explicit, rules=rules
+            )
             if d.is_production
             else d.kind
         )
@@ -1062,13 +1082,27 @@ def _walk(parents: dict[str, list[str]], start: str, stop: set[str], target: str
 # --- metrics and the path to production -------------------------------------------------------------------
 
 
-def scope_of(session: Session, *, services: Sequence[str] = (), team: str | None = None) -> ScopeServices:
-    """The services selected by `--service` names, else by `--team`, else the whole organization."""
+def scope_of(
+    session: Session,
+    *,
+    services: Sequence[str] = (),
+    team: str | None = None,
+    who: Principal | None = None,
+) -> ScopeServices:
+    """The services selected by `--service` names, else by `--team`, else the whole organization; for a
+    team-limited `who`, a named team or service must be theirs, and the organization is cut to their teams."""
     if services:
+        require_services(session, who, services, "viewer")
         return queries.services_named(session, services)
     if team:
+        limits.require_team(who, team, "viewer")
         return queries.services_in(session, Scope("team", team))
-    return queries.services_in(session, Scope("org"))
+    found = queries.services_in(session, Scope("org"))
+    if limits.team_filter(who) is None:
+        return found
+    teams = service_teams(session)
+    kept = [(i, n) for i, n in zip(found.ids, found.names, strict=True) if limits.sees(who, teams.get(n))]
+    return ScopeServices(found.scope, tuple(i for i, _ in kept), tuple(n for _, n in kept))
 
 
 @dataclass(frozen=True)
@@ -1105,7 +1139,12 @@ def scope_records(
     `deployments`: their production deployments from a week before the window, when already read
     (`queries.production`)."""
     data = queries.load(session, selected, window, deployments=deployments)
-    found = metrics.failures(data.production, data.incidents, commit_deployments=data.commit_deployments)
+    found = metrics.failures(
+        data.production,
+        data.incidents,
+        commit_deployments=data.commit_deployments,
+        window=delivery_settings.load(session).attribution_window,
+    )
     return ScopeRecords(selected, window, data, found)
 
 
@@ -1388,3 +1427,22 @@ def changes(
             }
         )
     return result
+
+
+# --- team limits -------------------------------------------------------------------------------------------
+
+
+def service_teams(session: Session) -> dict[str, str | None]:
+    """Each service's team (None: no team), by service name."""
+    rows = session.execute(select(Service.name, Team.name).outerjoin(Team, Service.team_id == Team.id))
+    return {service: team for service, team in rows}
+
+
+def require_services(session: Session, who: Principal | None, names: Iterable[str], role: str) -> None:
+    """ForbiddenError unless `who` holds `role` for the team of every service named (an unknown service has
+    no team yet)."""
+    if who is None:
+        return
+    teams = service_teams(session)
+    for name in sorted(set(names)):
+        limits.require_team(who, teams.get(name), role)

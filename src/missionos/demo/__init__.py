@@ -17,7 +17,7 @@ from missionos.store import Database
 
 # Each context's demo step, in the order the story needs them: delivery first (services and deployments),
 # strategy last (the plan binds the others' measures).
-STEPS = ("delivery", "flow", "friction", "experiments", "compliance", "strategy", "maps")
+STEPS = ("delivery", "flow", "friction", "experiments", "compliance", "platform", "strategy", "maps")
 
 
 def load_demo(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 from typing import Any
 
@@ -18,7 +19,7 @@ def _fingerprint(db: Database, experiment_key: str) -> Any | None:
     from sqlalchemy import func, select
 
     from missionos.experiments import service
-    from missionos.experiments.models import Experiment, Exposure, MetricEvent
+    from missionos.experiments.models import Experiment, Exposure, Flag, MetricEvent
 
     with db.session() as session:
         if session.scalar(select(Experiment.id).where(Experiment.key == experiment_key)) is None:
@@ -28,7 +29,35 @@ def _fingerprint(db: Database, experiment_key: str) -> Any | None:
             select(func.count(), func.max(Exposure.id)).where(Exposure.experiment_key == experiment_key)
         ).one()
         events = session.scalar(select(func.max(MetricEvent.id)))
-    return (repr(sorted(design.items())), tuple(exposures), events)
+        flag = session.execute(
+            select(Flag.version, Flag.archived).where(Flag.key == (design["flag"] or experiment_key))
+        ).one_or_none()
+    return (repr(sorted(design.items())), tuple(exposures), events, tuple(flag) if flag else None)
+
+
+def _allocation(db: Database, flag_key: str) -> float | None:
+    """The share of units the flag exposes now: its first rollout or experiment rule's coverage (0 once
+    archived); None when there is no such flag or it has no such rule."""
+    from missionos.errors import NotFoundError
+    from missionos.experiments import service
+
+    with db.session() as session:
+        try:
+            flag = service.get_flag(session, flag_key)
+        except NotFoundError:
+            return None
+    return 0.0 if flag.archived else flag.rollout
+
+
+def _newest_exposure(db: Database, experiment_key: str) -> Any:
+    from sqlalchemy import func, select
+
+    from missionos.experiments.models import Exposure
+
+    with db.session() as session:
+        return session.scalar(
+            select(func.max(Exposure.exposed_at)).where(Exposure.experiment_key == experiment_key)
+        )
 
 
 def experiment_verdict(db: Database, experiment_key: str) -> Verdict | None:
@@ -44,12 +73,25 @@ def experiment_verdict(db: Database, experiment_key: str) -> Verdict | None:
     if cached is not None and cached[0] == fingerprint:
         return cached[1]
     analysis = service.analyze(db, experiment_key)
+    design = analysis.experiment
+    primary = analysis.metrics[0] if analysis.metrics else None
+    first = primary.comparisons[0] if primary is not None and primary.comparisons else None
+    newest = _newest_exposure(db, experiment_key)
+    if newest is not None and newest.tzinfo is None:
+        newest = newest.replace(tzinfo=dt.UTC)
     verdict = Verdict(
         experiment=experiment_key,
         status=analysis.verdict.status,
         evidence_url=f"/experiments/{experiment_key}",
-        decided_at=analysis.analyzed_at,
+        # the verdict rests on the exposures up to the newest one: that is when the evidence was in
+        decided_at=newest or analysis.analyzed_at,
         summary=analysis.verdict.reason,
+        primary_metric=design.primary_metric,
+        allocation=_allocation(db, design.flag_key or experiment_key),
+        effect=first.relative.effect if first is not None else None,
+        ci=first.relative.ci if first is not None else None,
+        started_at=design.started_at,
+        running=design.status == "running",
     )
     with _lock:
         _cache[key] = (fingerprint, verdict)

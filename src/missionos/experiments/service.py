@@ -13,19 +13,23 @@ import io
 import json
 import math
 import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from pathlib import Path
+from typing import Any, TypeVar
 
-from sqlalchemy import Connection, create_engine, delete, select
+from sqlalchemy import Connection, create_engine, delete, inspect, make_url, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import TableClause
 
-from missionos.accounts import audit
+from missionos import safeload
+from missionos.accounts import audit, limits
+from missionos.accounts.identity import Principal
 from missionos.errors import ConflictError, FieldError, InputError, NotFoundError
-from missionos.experiments import ofrep, stats, sticky, warehouse
+from missionos.experiments import conditions, ofrep, stats, sticky, warehouse
 from missionos.experiments.evaluation import (
     EvalContext,
     evaluate_feature,
@@ -160,8 +164,7 @@ def validate_rule(rule: Any, where: str, *, source: str | None = None) -> dict[s
         raise FieldError(
             f"{where}.{unknown[0]}", f"one of the rule fields {', '.join(sorted(RULE_FIELDS))}", source=source
         )
-    if "condition" in rule and not isinstance(rule["condition"], Mapping):
-        raise FieldError(f"{where}.condition", "a condition object", source=source)
+    _check_conditions(rule, where, source=source)
     if "coverage" in rule:
         cov = rule["coverage"]
         if not isinstance(cov, int | float) or isinstance(cov, bool) or not 0 <= cov <= 1:
@@ -212,6 +215,28 @@ def validate_rule(rule: Any, where: str, *, source: str | None = None) -> dict[s
         if not isinstance(ns, list) or len(ns) != 3 or not isinstance(ns[0], str):
             raise FieldError(f"{where}.namespace", "[name, start, end]", source=source)
     return dict(rule)
+
+
+def _check_conditions(rule: Mapping[str, Any], where: str, *, source: str | None) -> None:
+    """The rule's `condition` and its `parentConditions`' conditions, each checked before it is stored; the
+    error names the rule (by its id when it has one) and the JSON path."""
+    named = f"rule {rule['id']!r}" if isinstance(rule.get("id"), str) else "the rule"
+    try:
+        if "condition" in rule:
+            conditions.check(rule["condition"], f"{where}.condition", source=source)
+        parents = rule.get("parentConditions")
+        if parents is not None:
+            if not isinstance(parents, list):
+                raise FieldError(f"{where}.parentConditions", "a list of {id, condition}", source=source)
+            for i, parent in enumerate(parents):
+                path = f"{where}.parentConditions[{i}]"
+                if not isinstance(parent, Mapping) or not isinstance(parent.get("id"), str):
+                    raise FieldError(
+                        path, "an object with the prerequisite flag's id and a condition", source=source
+                    )
+                conditions.check(parent.get("condition", {}), f"{path}.condition", source=source)
+    except FieldError as exc:
+        raise FieldError(exc.field, f"{exc.expected} (in {named})", source=source) from None
 
 
 def validate_flag(doc: Any, where: str, *, source: str | None = None) -> dict[str, Any]:
@@ -822,7 +847,7 @@ def read_records(text: str, *, source: str, fmt: str | None = None) -> list[tupl
         if not line.strip():
             continue
         try:
-            value = json.loads(line)
+            value = safeload.loads_json(line, source=source, first_line=number)
         except json.JSONDecodeError as exc:
             raise InputError(
                 f"expected one JSON object per line ({exc.msg})", source=source, line=number
@@ -831,6 +856,51 @@ def read_records(text: str, *, source: str, fmt: str | None = None) -> list[tupl
             raise InputError("expected a JSON object", source=source, line=number)
         out.append((number, value))
     return out
+
+
+def iter_file_records(
+    path: Path, *, source: str, fmt: str | None = None
+) -> Iterator[tuple[int, dict[str, Any]]]:
+    """The records of a JSON Lines or CSV file read one line at a time (the file is never held whole), each
+    with its line number; the format is told by `fmt` or the file name's extension."""
+    kind = fmt or ("csv" if source.lower().endswith(".csv") else "jsonl")
+    if kind not in ("csv", "jsonl"):
+        raise FieldError("--input-format", "jsonl or csv")
+    try:
+        handle = path.open(encoding="utf-8", newline="" if kind == "csv" else None)
+    except FileNotFoundError:
+        raise InputError("no such file", source=source) from None
+    except IsADirectoryError:
+        raise InputError("expected a file, not a folder", source=source) from None
+    number = 0
+    try:
+        with handle:
+            if kind == "csv":
+                reader = csv.DictReader(handle)
+                for row in reader:
+                    number = reader.line_num
+                    yield reader.line_num, {k: v for k, v in row.items() if k is not None}
+                return
+            for number, line in enumerate(handle, 1):
+                if not line.strip():
+                    continue
+                yield number, safeload.json_object_line(line, source=source, line=number)
+    except UnicodeDecodeError:
+        raise InputError("expected UTF-8 text", source=source, line=number + 1) from None
+
+
+CHUNK = 5000
+
+
+def _chunks(rows: Iterable[dict[str, Any]], size: int = CHUNK) -> Iterator[list[dict[str, Any]]]:
+    chunk: list[dict[str, Any]] = []
+    for row in rows:
+        chunk.append(row)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
 
 
 def _text(
@@ -844,32 +914,37 @@ def _text(
 
 
 def import_exposures(
-    session: Session, records: Iterable[tuple[int | None, Mapping[str, Any]]], *, source: str
+    session: Session,
+    records: Iterable[tuple[int | None, Mapping[str, Any]]],
+    *,
+    source: str,
+    progress: Callable[[int], None] | None = None,
 ) -> dict[str, int]:
     """Store exposures `{experiment, unit_id, variation, timestamp}`; the whole batch, or none of it.
 
-    Every record is checked first: the experiment must exist and the variation must be one of its own.
-    Re-importing the same exposures adds nothing.
-    """
+    Every record is checked: the experiment must exist and the variation must be one of its own. Records are
+    stored in chunks as they are read (a bad one raises, and the caller's transaction drops the batch), so a
+    large file is never held in memory. Re-importing the same exposures adds nothing. `progress(n)` is told
+    after each chunk."""
     designs = {e.key: e for e in list_experiments(session)}
-    rows = []
-    for line, rec in records:
-        experiment = _text(rec, "experiment", source=source, line=line, aliases=("experiment_key",))
-        design = designs.get(experiment)
-        if design is None:
-            raise InputError(
-                f"field 'experiment': no experiment named {experiment!r}", source=source, line=line
-            )
-        variation = _text(rec, "variation", source=source, line=line)
-        if variation not in design.variations:
-            raise InputError(
-                f"field 'variation': expected one of {', '.join(design.variations)} for {experiment}, "
-                f"got {variation!r}",
-                source=source,
-                line=line,
-            )
-        rows.append(
-            {
+
+    def rows() -> Iterator[dict[str, Any]]:
+        for line, rec in records:
+            experiment = _text(rec, "experiment", source=source, line=line, aliases=("experiment_key",))
+            design = designs.get(experiment)
+            if design is None:
+                raise InputError(
+                    f"field 'experiment': no experiment named {experiment!r}", source=source, line=line
+                )
+            variation = _text(rec, "variation", source=source, line=line)
+            if variation not in design.variations:
+                raise InputError(
+                    f"field 'variation': expected one of {', '.join(design.variations)} for {experiment}, "
+                    f"got {variation!r}",
+                    source=source,
+                    line=line,
+                )
+            yield {
                 "experiment_key": experiment,
                 "unit_id": _text(rec, "unit_id", source=source, line=line, aliases=("unit", "user_id", "id")),
                 "variation": variation,
@@ -880,11 +955,16 @@ def import_exposures(
                     line=line,
                 ),
             }
+
+    read = added = 0
+    for chunk in _chunks(rows()):
+        read += len(chunk)
+        added += _insert_ignoring_duplicates(
+            session, Exposure.__table__, chunk, ["experiment_key", "unit_id", "variation", "exposed_at"]
         )
-    added = _insert_ignoring_duplicates(
-        session, Exposure.__table__, rows, ["experiment_key", "unit_id", "variation", "exposed_at"]
-    )
-    return {"read": len(rows), "added": added}
+        if progress is not None:
+            progress(len(chunk))
+    return {"read": read, "added": added}
 
 
 def event_key(unit_id: str, event: str, at: dt.datetime, value: float, external_id: str | None = None) -> str:
@@ -894,42 +974,52 @@ def event_key(unit_id: str, event: str, at: dt.datetime, value: float, external_
 
 
 def import_events(
-    session: Session, records: Iterable[tuple[int | None, Mapping[str, Any]]], *, source: str
+    session: Session,
+    records: Iterable[tuple[int | None, Mapping[str, Any]]],
+    *,
+    source: str,
+    progress: Callable[[int], None] | None = None,
 ) -> dict[str, int]:
-    """Store metric events `{unit_id, event, value?, timestamp, id?}`; the whole batch, or none of it."""
-    rows = []
-    for line, rec in records:
-        unit = _text(rec, "unit_id", source=source, line=line, aliases=("unit", "user_id"))
-        name = _text(rec, "event", source=source, line=line, aliases=("metric",))
-        raw_value = rec.get("value", 1.0)
-        if raw_value in (None, ""):
-            raw_value = 1.0
-        try:
-            value = float(raw_value)
-        except (TypeError, ValueError):
-            value = math.nan
-        if isinstance(raw_value, bool) or not math.isfinite(value):
-            raise InputError(
-                f"field 'value': expected a finite number, got {raw_value!r}", source=source, line=line
+    """Store metric events `{unit_id, event, value?, timestamp, id?}`; the whole batch, or none of it. Stored
+    in chunks as they are read, as `import_exposures`."""
+
+    def rows() -> Iterator[dict[str, Any]]:
+        for line, rec in records:
+            unit = _text(rec, "unit_id", source=source, line=line, aliases=("unit", "user_id"))
+            name = _text(rec, "event", source=source, line=line, aliases=("metric",))
+            raw_value = rec.get("value", 1.0)
+            if raw_value in (None, ""):
+                raw_value = 1.0
+            try:
+                value = float(raw_value)
+            except (TypeError, ValueError):
+                value = math.nan
+            if isinstance(raw_value, bool) or not math.isfinite(value):
+                raise InputError(
+                    f"field 'value': expected a finite number, got {raw_value!r}", source=source, line=line
+                )
+            at = _parse_time(
+                _text(rec, "timestamp", source=source, line=line, aliases=("occurred_at", "at")),
+                "field 'timestamp'",
+                source=source,
+                line=line,
             )
-        at = _parse_time(
-            _text(rec, "timestamp", source=source, line=line, aliases=("occurred_at", "at")),
-            "field 'timestamp'",
-            source=source,
-            line=line,
-        )
-        ext = rec.get("id")
-        rows.append(
-            {
+            ext = rec.get("id")
+            yield {
                 "key": event_key(unit, name, at, value, str(ext) if ext not in (None, "") else None),
                 "unit_id": unit,
                 "event": name,
                 "value": value,
                 "occurred_at": at,
             }
-        )
-    added = _insert_ignoring_duplicates(session, MetricEvent.__table__, rows, ["key"])
-    return {"read": len(rows), "added": added}
+
+    read = added = 0
+    for chunk in _chunks(rows()):
+        read += len(chunk)
+        added += _insert_ignoring_duplicates(session, MetricEvent.__table__, chunk, ["key"])
+        if progress is not None:
+            progress(len(chunk))
+    return {"read": read, "added": added}
 
 
 def _insert_ignoring_duplicates(
@@ -965,7 +1055,13 @@ class Source:
     events_table: str = "experiments_event"
 
     def tables(self) -> tuple[TableClause, TableClause]:
-        return warehouse.exposures_table(self.exposures_table), warehouse.events_table(self.events_table)
+        """The two tables; a name may be qualified by its schema (`analytics.exposures`)."""
+        ex_schema, _, ex_name = self.exposures_table.rpartition(".")
+        ev_schema, _, ev_name = self.events_table.rpartition(".")
+        return (
+            warehouse.exposures_table(ex_name, ex_schema or None),
+            warehouse.events_table(ev_name, ev_schema or None),
+        )
 
 
 @dataclass(frozen=True)
@@ -1020,17 +1116,83 @@ class Analysis:
         }
 
 
+WAREHOUSE_COLUMNS = {
+    "exposures": ("experiment_key", "unit_id", "variation", "exposed_at"),
+    "events": ("unit_id", "event", "value", "occurred_at"),
+}
+
+
+def _safe_url(url: str) -> str:
+    """The URL as it may be shown: without its password."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return url
+
+
 def _connect(db: Database, source: Source) -> Iterator[Connection]:
-    if source.url:
-        engine = create_engine(source.url)
-        try:
-            with engine.connect() as conn:
-                yield conn
-        finally:
-            engine.dispose()
-    else:
+    """A connection to the source's database; a URL that cannot be read or reached is a `FieldError` on
+    `--source` naming it (without its password), never a traceback."""
+    if not source.url:
         with db.engine.connect() as conn:
             yield conn
+        return
+    try:
+        engine = create_engine(source.url)
+    except (ArgumentError, NoSuchModuleError, ImportError) as exc:
+        raise FieldError(
+            "--source",
+            "a SQLAlchemy URL such as postgresql://user@host/db, sqlite:///path/file.db or "
+            f"duckdb:///path/file.duckdb; got {source.url!r} ({exc})",
+        ) from None
+    try:
+        try:
+            conn = engine.connect()
+        except DBAPIError as exc:
+            reason = str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__
+            raise FieldError(
+                "--source",
+                f"a warehouse that answers; {_safe_url(source.url)} could not be reached ({reason})",
+            ) from None
+        with conn:
+            _check_tables(conn, source)
+            yield conn
+    finally:
+        engine.dispose()
+
+
+def _check_tables(conn: Connection, source: Source) -> None:
+    """Each source table exists and has the columns the analysis reads; otherwise a `FieldError` on the
+    `--exposures-table` or `--events-table` option that names what is missing."""
+    inspector = inspect(conn)
+    for option, kind, name in (
+        ("--exposures-table", "exposures", source.exposures_table),
+        ("--events-table", "events", source.events_table),
+    ):
+        schema, _, bare = name.rpartition(".")
+        try:
+            present = inspector.has_table(bare, schema=schema or None)
+            found = (
+                {c["name"].lower() for c in inspector.get_columns(bare, schema=schema or None)}
+                if present
+                else set()
+            )
+        except DBAPIError as exc:
+            reason = str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__
+            raise FieldError(
+                option, f"a {kind} table that can be read at {_safe_url(source.url or '')} ({reason})"
+            ) from None
+        if not present:
+            raise FieldError(
+                option, f"a {kind} table at {_safe_url(source.url or '')}; there is no table {name!r}"
+            )
+        missing = [c for c in WAREHOUSE_COLUMNS[kind] if c not in found]
+        if missing:
+            raise FieldError(
+                option,
+                f"the {kind} table, with the columns {', '.join(WAREHOUSE_COLUMNS[kind])}; "
+                f"{name!r} lacks {', '.join(missing)}",
+            )
 
 
 def analyze(
@@ -1041,6 +1203,8 @@ def analyze(
     method: str | None = None,
     correction: str | None = None,
     until: dt.datetime | None = None,
+    prior: tuple[float, float] | None = None,
+    alpha: float | None = None,
 ) -> Analysis:
     """The whole pipeline on a stored experiment: exposure counts and SRM, every metric, the guardrails, and
     the verdict on its bet (metrics.md §3)."""
@@ -1050,6 +1214,9 @@ def analyze(
         metrics = list_metrics(session)
     exposures, events = src.tables()
     method = method or design.method
+    if alpha is not None and not 0 < alpha < 1:
+        raise FieldError("--alpha", f"a number strictly between 0 and 1, e.g. 0.05; got {alpha:g}")
+    alpha = alpha or design.alpha
     if correction is not None and correction not in stats.CORRECTIONS:
         raise FieldError("--correction", f"one of {', '.join(stats.CORRECTIONS)}")
     roles = (
@@ -1077,7 +1244,14 @@ def analyze(
             per_var = [_variation_stats(v, raw.get(v), metric.type) for v in design.variations]
             comparisons: list[stats.Comparison] = []
             if enough and all(v.n >= 2 for v in per_var) and (per_var[0].sum != 0):
-                comparisons = stats.compare(metric.type, per_var, method=method, alpha=design.alpha)
+                comparisons = stats.compare(
+                    metric.type,
+                    per_var,
+                    method=method,
+                    alpha=alpha,
+                    direction=metric.direction,
+                    prior=prior,
+                )
             harmed = role == "guardrail" and any(_harmed(c, metric.direction) for c in comparisons)
             results.append(
                 MetricResult(
@@ -1120,7 +1294,7 @@ def analyze(
             power = stats.sample_size(
                 baseline,
                 design.mme if design.direction == "higher" else -design.mme,
-                alpha=design.alpha,
+                alpha=alpha,
                 weights=design.weights,
                 daily_traffic=traffic,
             )
@@ -1176,12 +1350,22 @@ def analyze_stats(
 ) -> dict[str, Any]:
     """`missionos experiments analyze --stats FILE`: the statistics alone, on sufficient statistics."""
     kind, variations = stats.parse_stats_document(doc, source=source)
+    direction = doc["metric"].get("direction", "higher")
+    if direction not in stats.DIRECTIONS:
+        raise FieldError(
+            "metric.direction", "higher or lower (which way the metric is better)", source=source
+        )
     for v in variations:
         if v.n < 2:
             raise FieldError(f"variations[{v.name}].n", "at least 2 units in every variation", source=source)
-    comparisons = stats.compare(kind, variations, method=method, alpha=alpha)
+    if not 0 < alpha < 1:
+        raise FieldError("--alpha", f"a number strictly between 0 and 1, e.g. 0.05; got {alpha:g}")
+    prior = _prior_of(doc.get("prior"), source=source)
+    comparisons = stats.compare(
+        kind, variations, method=method, alpha=alpha, direction=direction, prior=prior
+    )
     out: dict[str, Any] = {
-        "metric": {"type": kind},
+        "metric": {"type": kind, "direction": direction},
         "method": method,
         "alpha": alpha,
         "results": [c.as_dict() for c in comparisons],
@@ -1190,3 +1374,58 @@ def analyze_stats(
     if weights is not None:
         out["srm"] = stats.srm([v.n for v in variations], weights).as_dict()
     return out
+
+
+# --- team limits: a flag or an experiment belongs to the team of its service --------------------------------
+
+_Owned = TypeVar("_Owned", "FlagInfo", "ExperimentInfo")
+
+
+def require_flag(
+    session: Session, who: Principal | None, key: str, role: str, *, new_service: str | None = None
+) -> None:
+    """ForbiddenError unless `who` holds `role` for the team of flag `key`'s service (an unknown flag: of
+    `new_service`, the service it is being created or moved to)."""
+    if who is None:
+        return
+    from missionos.delivery.service import require_services
+
+    stored = session.scalar(select(Flag.service).where(Flag.key == key))
+    require_services(session, who, [s for s in (stored, new_service) if s], role)
+    limits.require_team(who, None, role)
+
+
+def require_experiment(session: Session, who: Principal | None, key: str, role: str) -> None:
+    """ForbiddenError unless `who` holds `role` for the team of experiment `key`'s service."""
+    if who is None:
+        return
+    from missionos.delivery.service import require_services
+
+    stored = session.scalar(select(Experiment.service).where(Experiment.key == key))
+    require_services(session, who, [stored] if stored else [], role)
+    limits.require_team(who, None, role)
+
+
+def visible(session: Session, who: Principal | None, items: Iterable[_Owned]) -> list[_Owned]:
+    """The flags or experiments whose service belongs to one of `who`'s teams (or to no team)."""
+    items = list(items)
+    if limits.team_filter(who) is None:
+        return items
+    from missionos.delivery.service import service_teams
+
+    teams = service_teams(session)
+    return [i for i in items if limits.sees(who, teams.get(i.service) if i.service else None)]
+
+
+def _prior_of(raw: Any, *, source: str) -> tuple[float, float] | None:
+    """A stats document's `prior`: `{"mean": m, "variance": v}` on the relative lift (None when absent)."""
+    if raw is None:
+        return None
+    if not isinstance(raw, Mapping):
+        raise FieldError("prior", 'an object such as {"mean": 0, "variance": 0.09}', source=source)
+    mean, variance = raw.get("mean", 0.0), raw.get("variance")
+    if not isinstance(mean, int | float) or isinstance(mean, bool) or not math.isfinite(mean):
+        raise FieldError("prior.mean", "a finite number (the expected relative lift, e.g. 0)", source=source)
+    if not isinstance(variance, int | float) or isinstance(variance, bool) or not 0 < variance < math.inf:
+        raise FieldError("prior.variance", "a positive number (e.g. 0.09 for a 30% spread)", source=source)
+    return float(mean), float(variance)

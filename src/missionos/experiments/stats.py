@@ -8,11 +8,15 @@ Choices where metrics.md leaves one open (also in docs/experiments.md):
 - the relative lift's standard error comes from the delta method, with the Welch–Satterthwaite degrees of
   freedom of the absolute difference;
 - the sequential interval is the asymptotic confidence sequence of Waudby-Smith et al. with the
-  normal-mixture boundary (tuning parameter 5000); its p-value is the smallest α whose sequence excludes 0;
-- the Bayesian model is a flat-prior Gaussian on the lift; `risk` is the expected relative loss of shipping
-  the variation, `risk_control` that of keeping the control;
-- CUPED's θ is pooled over all variations, and each variation's mean is adjusted toward the pooled covariate
-  mean.
+  normal-mixture boundary (tuning parameter 5000); its p-value is 1 / the e-value with ρ tuned at the
+  design's α (as gbstats), below α exactly when the interval excludes 0;
+- the relative lift divides the (CUPED-adjusted) difference by the control's observed mean (as gbstats);
+- the Bayesian model is a Gaussian on the relative lift, with a flat prior or a proper Gaussian one;
+  `chance_to_win` is the chance the variation is better in the metric's direction (a lift below 0 wins for a
+  lower-is-better metric); `risk` is the expected relative loss of shipping the variation, `risk_control`
+  that of keeping the control, both in that direction;
+- CUPED's θ is pooled over the two arms of each comparison (the control and that variation, as gbstats), so
+  adding an arm does not change another arm's result.
 """
 
 from __future__ import annotations
@@ -22,13 +26,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from scipy import optimize
 from scipy import stats as sps
 
 from missionos.errors import FieldError
 
 METRIC_TYPES = ("mean", "proportion", "ratio")
 METHODS = ("frequentist", "sequential", "bayesian")
+DIRECTIONS = ("higher", "lower")
 SEQUENTIAL_TUNING = 5000.0
 SRM_THRESHOLD = 0.001
 
@@ -203,7 +207,8 @@ def _mean_var(kind: str, v: VariationStats) -> tuple[float, float]:
 
 
 def cuped_theta(variations: Sequence[VariationStats]) -> float:
-    """θ = cov(x, y) / var(y) over the pooled variations (metrics.md §3, CUPED)."""
+    """θ = cov(x, y) / var(y) over the pooled variations given (metrics.md §3, CUPED); `compare` pools the
+    control and the one variation it compares, so a comparison does not depend on the other arms."""
     n = sum(v.n for v in variations)
     sx = sum(v.sum for v in variations)
     sy = sum(v.covariate_sum or 0.0 for v in variations)
@@ -215,21 +220,37 @@ def cuped_theta(variations: Sequence[VariationStats]) -> float:
     return ((sxy - sx * sy / n) / (n - 1)) / var_y
 
 
-def _moments(kind: str, variations: Sequence[VariationStats], cuped: bool) -> list[tuple[float, float, int]]:
-    """(mean, per-unit variance, n) of each variation, CUPED-adjusted when asked and possible."""
-    plain = [(*_mean_var(kind, v), v.n) for v in variations]
-    if not cuped or kind == "ratio" or not all(v.has_covariate for v in variations):
-        return plain
-    theta = cuped_theta(variations)
-    pooled_y = sum(v.covariate_sum or 0.0 for v in variations) / sum(v.n for v in variations)
+@dataclass(frozen=True)
+class _Moments:
+    """One variation's per-unit mean and variance, CUPED-adjusted when asked (`mean` and `var`), and its
+    unadjusted mean (`raw_mean`), which the relative lift divides by."""
+
+    mean: float
+    var: float
+    n: int
+    raw_mean: float
+
+
+def _pair_moments(
+    kind: str, control: VariationStats, treatment: VariationStats, cuped: bool
+) -> tuple[_Moments, _Moments]:
+    """The control's and the treatment's moments for their comparison. With CUPED, θ is pooled over these
+    two arms only (as gbstats does), each mean becomes x̄ − θȳ and each variance
+    var(x) + θ²var(y) − 2θcov(x, y)."""
+    pair = (control, treatment)
+    plain = [_mean_var(kind, v) for v in pair]
+    if not cuped or kind == "ratio" or not all(v.has_covariate for v in pair):
+        return _Moments(*plain[0], control.n, plain[0][0]), _Moments(*plain[1], treatment.n, plain[1][0])
+    theta = cuped_theta(pair)
     out = []
-    for (mean, var, n), v in zip(plain, variations, strict=True):
+    for (mean, var), v in zip(plain, pair, strict=True):
+        n = v.n
         my = (v.covariate_sum or 0.0) / n
         var_y = ((v.covariate_sum_squares or 0.0) - (v.covariate_sum or 0.0) ** 2 / n) / (n - 1)
         cov = ((v.cross_sum or 0.0) - v.sum * (v.covariate_sum or 0.0) / n) / (n - 1)
         adj_var = max(var + theta * theta * var_y - 2 * theta * cov, 0.0)
-        out.append((mean - theta * (my - pooled_y), adj_var, n))
-    return out
+        out.append(_Moments(mean - theta * my, adj_var, n, mean))
+    return out[0], out[1]
 
 
 # --- the three analyses ------------------------------------------------------------------------------------
@@ -265,22 +286,25 @@ def sequential_halfwidth(se: float, n_total: int, alpha: float, tuning: float = 
     return math.sqrt(s2 * inner)
 
 
+def sequential_p_value(effect: float, se: float, n_total: int, alpha: float, tuning: float) -> float:
+    """The always-valid p-value of the normal-mixture confidence sequence: 1 / its e-value, with the mixing
+    parameter ρ tuned at the design's `alpha` (Waudby-Smith et al., eq. 155; gbstats' convention). It is below
+    `alpha` exactly when the sequence at `alpha` excludes 0."""
+    if se == 0:
+        return 1.0 if effect == 0 else 0.0
+    rho2 = (-2 * math.log(alpha) + math.log(-2 * math.log(alpha) + 1)) / tuning
+    st2 = effect * effect / (se * se)  # (estimate / se)², that is effect² · N / per-unit variance
+    tr2p1 = n_total * rho2 + 1
+    log_e = rho2 * n_total * st2 / (2 * tr2p1) - 0.5 * math.log(tr2p1)
+    return 1.0 if log_e <= 0 else math.exp(-log_e)
+
+
 def _sequential_estimate(effect: float, se: float, n_total: int, alpha: float, tuning: float) -> Estimate:
-    half = sequential_halfwidth(se, n_total, alpha, tuning)
     if se == 0:
         return Estimate(effect, (effect, effect), 1.0 if effect == 0 else 0.0, 0.0)
-
-    def gap(log_a: float) -> float:
-        return sequential_halfwidth(se, n_total, math.exp(log_a), tuning) - abs(effect)
-
-    lo, hi = math.log(1e-300), math.log(1.0 - 1e-12)
-    if gap(hi) >= 0:
-        p = 1.0
-    elif gap(lo) <= 0:
-        p = 0.0
-    else:
-        p = math.exp(optimize.brentq(gap, lo, hi, xtol=1e-12))
-    return Estimate(effect, (effect - half, effect + half), min(p, 1.0), se)
+    half = sequential_halfwidth(se, n_total, alpha, tuning)
+    p = sequential_p_value(effect, se, n_total, alpha, tuning)
+    return Estimate(effect, (effect - half, effect + half), p, se)
 
 
 def compare(
@@ -291,25 +315,41 @@ def compare(
     alpha: float = 0.05,
     cuped: bool = True,
     tuning: float = SEQUENTIAL_TUNING,
+    direction: str = "higher",
+    prior: tuple[float, float] | None = None,
 ) -> list[Comparison]:
-    """Each non-control variation (the first is the control) against the control, by `method`."""
+    """Each non-control variation (the first is the control) against the control, by `method`.
+
+    `direction` is which way the metric is better (`higher` or `lower`); the Bayesian chance to win and risks
+    follow it. `prior` is an optional proper Gaussian prior (mean, variance) on the relative lift for the
+    Bayesian method; without it the prior is flat."""
     if method not in METHODS:
         raise FieldError("method", f"one of {', '.join(METHODS)}")
+    if direction not in DIRECTIONS:
+        raise FieldError("direction", "higher or lower (which way the metric is better)")
     if not 0 < alpha < 1:
         raise FieldError("alpha", "a number between 0 and 1, e.g. 0.05")
-    moments = _moments(kind, variations, cuped)
-    mc, vc, nc = moments[0]
+    if prior is not None:
+        prior_mean, prior_variance = prior
+        if not math.isfinite(prior_mean) or not (prior_variance > 0 and math.isfinite(prior_variance)):
+            raise FieldError("prior", "a finite mean and a positive variance of the relative lift")
     results = []
-    for v, (mt, vt, nt) in zip(variations[1:], moments[1:], strict=True):
+    for v in variations[1:]:
+        control, treatment = _pair_moments(kind, variations[0], v, cuped)
+        mc, vc, nc, rc = control.mean, control.var, control.n, control.raw_mean
+        mt, vt, nt, rt = treatment.mean, treatment.var, treatment.n, treatment.raw_mean
         diff = mt - mc
         se_abs = math.sqrt(vt / nt + vc / nc)
         dof = welch_dof(vt, nt, vc, nc)
-        if mc == 0:
+        if rc == 0:
             raise FieldError(
                 f"variations[{variations[0].name}]", "a control mean other than 0 for a relative lift"
             )
-        lift = mt / mc - 1
-        se_rel = math.sqrt(vt / (nt * mc * mc) + mt * mt * vc / (nc * mc**4))
+        # The relative lift divides the (adjusted) difference by the control's observed mean; its standard
+        # error is the delta method's, on the observed means and the (adjusted) variances.
+        lift = diff / rc
+        se_rel = math.sqrt(vt / (nt * rc * rc) + rt * rt * vc / (nc * rc**4))
+        mc, mt = rc, rt  # the values reported are the observed means
         extra: dict[str, Any] = {}
         if method == "frequentist":
             absolute = _t_estimate(diff, se_abs, dof, alpha)
@@ -322,16 +362,27 @@ def compare(
         else:
             z = float(sps.norm.ppf(1 - alpha / 2))
             absolute = Estimate(diff, (diff - z * se_abs, diff + z * se_abs), None, se_abs)
-            relative = Estimate(lift, (lift - z * se_rel, lift + z * se_rel), None, se_rel)
-            ctw, risk, risk_control = bayesian_summary(lift, se_rel)
+            post_mean, post_sd = lift, se_rel
+            if prior is not None:
+                # A proper Gaussian prior on the relative lift: precision-weighted, as gbstats does.
+                precision = 1 / (se_rel * se_rel) + 1 / prior_variance
+                post_mean = (lift / (se_rel * se_rel) + prior_mean / prior_variance) / precision
+                post_sd = math.sqrt(1 / precision)
+                extra["prior"] = {"mean": prior_mean, "variance": prior_variance}
+            relative = Estimate(post_mean, (post_mean - z * post_sd, post_mean + z * post_sd), None, post_sd)
+            # In the metric's direction, a gain is a lift above 0 (higher is better) or below 0 (lower).
+            gain = post_mean if direction == "higher" else -post_mean
+            ctw, risk, risk_control = bayesian_summary(gain, post_sd)
             extra["credible_level"] = 1 - alpha
+            extra["direction"] = direction
             results.append(Comparison(v.name, mc, mt, absolute, relative, ctw, risk, risk_control, extra))
     return results
 
 
 def bayesian_summary(mu: float, sigma: float) -> tuple[float, float, float]:
-    """For a lift ~ N(mu, sigma²): the chance it is above 0, and the expected loss of shipping the variation
-    (E[max(0, −lift)]) and of keeping the control (E[max(0, lift)])."""
+    """For a gain ~ N(mu, sigma²) (the lift signed so that positive is better): the chance it is above 0, and
+    the expected loss of shipping the variation (E[max(0, −gain)]) and of keeping the control
+    (E[max(0, gain)])."""
     if sigma <= 0:
         return (1.0 if mu > 0 else 0.0 if mu < 0 else 0.5), max(-mu, 0.0), max(mu, 0.0)
     z = mu / sigma
@@ -476,7 +527,8 @@ def sample_size(
     sd: float | None = None,
     daily_traffic: float | None = None,
 ) -> PowerResult:
-    """Units needed for a two-sided test to detect a relative lift `mde` on `baseline` (metrics.md §3, power).
+    """Units needed for the two-sided relative-lift test to detect a lift `mde` on `baseline` (metrics.md §3,
+    power).
 
     Without `sd` the baseline is a proportion (variance p(1 − p) in each arm); with `sd` it is a mean whose
     per-unit standard deviation is `sd`. `weights` (control first) split the traffic; unequal splits need more
@@ -503,11 +555,16 @@ def sample_size(
     else:
         if sd <= 0:
             raise FieldError("--sd", "a positive standard deviation")
+        if baseline == 0 or not math.isfinite(baseline):
+            raise FieldError("--baseline", "a non-zero mean (the lift is relative to it)")
         var_c = var_t = sd * sd
     z = float(sps.norm.ppf(1 - alpha / 2) + sps.norm.ppf(power))
-    delta = target - baseline
-    total = _total_sample(var_c, var_t, delta, ws, z)
-    equal = _total_sample(var_c, var_t, delta, [1 / len(ws)] * len(ws), z)
+    # Planned for the test the verdict uses, on the relative lift: by the delta method its variance is
+    # σt²/(n_t·b²) + t²·σc²/(n_c·b⁴) for a baseline b and a target t = b(1 + mde).
+    rel_var_c = target * target * var_c / baseline**4
+    rel_var_t = var_t / (baseline * baseline)
+    total = _total_sample(rel_var_c, rel_var_t, mde, ws, z)
+    equal = _total_sample(rel_var_c, rel_var_t, mde, [1 / len(ws)] * len(ws), z)
     per_arm = tuple(math.ceil(total * w) for w in ws)
     return PowerResult(
         baseline,

@@ -20,6 +20,9 @@ import yaml
 from sqlalchemy import CursorResult, DateTime, Table, bindparam, func, insert, select, text, update
 from sqlalchemy.orm import Session
 
+from missionos import safeload
+from missionos.accounts import limits
+from missionos.accounts.identity import Principal
 from missionos.errors import FieldError, InputError, NotFoundError
 from missionos.flow import metrics
 from missionos.flow.models import Stream, Transition, WorkItem
@@ -283,7 +286,7 @@ def parse_stream(doc: Any, *, source: str | None = None) -> StreamDefinition:
 def read_stream_file(path: Path) -> StreamDefinition:
     """Parse a stream file (YAML); errors name the file and the field."""
     try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+        doc = safeload.load(path.read_text(encoding="utf-8"), source=str(path))
     except OSError as exc:
         raise InputError(f"cannot read: {exc.strerror}", source=str(path)) from None
     except yaml.YAMLError as exc:
@@ -643,3 +646,18 @@ def item_detail(session: Session, source: str, key: str) -> ItemDetail:
 
 def streams_of_team(session: Session, team: str) -> list[StreamDefinition]:
     return [s for s in list_streams(session) if s.team is not None and s.team.lower() == team.lower()]
+
+
+# --- team limits -------------------------------------------------------------------------------------------
+
+
+def require_stream(session: Session, who: Principal | None, name: str, role: str = "viewer") -> None:
+    """ForbiddenError unless `who` holds `role` for the team of value stream `name` (NotFoundError: none)."""
+    if who is None:
+        return
+    limits.require_team(who, get_stream(session, name).team, role)
+
+
+def visible_streams(session: Session, who: Principal | None) -> list[StreamDefinition]:
+    """The value streams of `who`'s teams (and those of no team)."""
+    return limits.filter_teams(who, list_streams(session))

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import yaml
 
+from missionos import safeload
 from missionos.errors import FieldError, InputError
 from missionos.flow.records import WORK_TYPES
 
@@ -50,7 +51,7 @@ class TypeMap:
     @classmethod
     def from_file(cls, path: Path) -> TypeMap:
         try:
-            doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+            doc = safeload.load(path.read_text(encoding="utf-8"), source=str(path))
         except (OSError, yaml.YAMLError) as exc:
             raise InputError(f"cannot read type mapping: {exc}", source=str(path)) from None
         if doc is not None and not isinstance(doc, dict):

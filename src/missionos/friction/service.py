@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from missionos import safeload
 from missionos.accounts import audit
 from missionos.errors import ConflictError, FieldError, InputError, NotFoundError, Problem
 from missionos.flow import service as flow
@@ -357,22 +358,8 @@ def set_stream_value(
 
 def read_register_file(path: Path) -> Any:
     """The document of a register file (YAML or JSON), with the file named in any error."""
-    import yaml
-
-    try:
-        if not path.is_file():
-            raise InputError("expected a readable register file", source=str(path))
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"cannot read the file ({exc.__class__.__name__})", source=str(path)) from None
-    if len(text) > 5_000_000:
-        raise InputError("expected a register file of at most 5 MB", source=str(path))
-    try:
-        return yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else None
-        raise InputError("expected YAML or JSON", source=str(path), line=line) from None
+    text = safeload.read_text(path, what="a readable register file (YAML or JSON)", limit=5_000_000)
+    return safeload.load_document(text, source=str(path), expected="YAML or JSON")[0]
 
 
 def apply_register(session: Session, doc: Any, *, actor: str, source: str | None = None) -> dict[str, int]:

@@ -117,7 +117,13 @@ def wardley_svg(wmap: WardleyMap) -> str:
             )
         group = f'<g class="component" data-name="{escape(c.name)}">{node}</g>'
         if c.name in hrefs:
-            group = f'<a href="{escape(hrefs[c.name])}">{group}</a>'
+            # An unseen area over the dot and its label takes the click, so the gaps between them (where the
+            # plot frame lies underneath) open the link too.
+            hit = (
+                f'<rect class="hit" x="{x - 9:.1f}" y="{y - 22:.1f}" width="{18 + 7 * len(c.name):.1f}" '
+                'height="31" fill="#fff" fill-opacity="0"/>'
+            )
+            group = f'<a href="{escape(hrefs[c.name])}">{hit}{group}</a>'
         parts.append(group)
     for n in wmap.notes:
         parts.append(_t(_x(n.evolution), _y(n.visibility), n.text, font_weight="bold", fill="#333"))

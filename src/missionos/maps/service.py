@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from missionos import safeload
 from missionos.accounts import audit
 from missionos.errors import FieldError, InputError, NotFoundError
 from missionos.maps import domain, owm, render
@@ -92,7 +93,7 @@ def parse(kind: str, source: str, *, where: str | None = None) -> owm.WardleyMap
         import yaml
 
         try:
-            doc = yaml.safe_load(source)
+            doc = safeload.load(source, source=where or "map")
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             raise InputError(
@@ -103,14 +104,7 @@ def parse(kind: str, source: str, *, where: str | None = None) -> owm.WardleyMap
 
 
 def read_file(path: Path) -> str:
-    try:
-        if not path.is_file():
-            raise InputError("expected a readable map file", source=str(path))
-        if path.stat().st_size > MAX_BYTES:
-            raise InputError(f"expected a map of at most {MAX_BYTES:,} bytes", source=str(path))
-        return path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"cannot read the file ({exc.__class__.__name__})", source=str(path)) from None
+    return safeload.read_text(path, what="a readable map file", limit=MAX_BYTES)
 
 
 def save(

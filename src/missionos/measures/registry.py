@@ -175,6 +175,13 @@ class Verdict:
     evidence_url: str
     decided_at: dt.datetime | None = None
     summary: str = ""
+    # What the loop compares the plan with (docs/loop.md); None where the publisher does not know.
+    primary_metric: str | None = None  # the metric the experiment judges the bet on
+    allocation: float | None = None  # the share of units the flag exposes now (0..1)
+    effect: float | None = None  # the primary metric's relative lift of the first treatment
+    ci: tuple[float, float] | None = None  # its confidence (or credible) interval
+    started_at: dt.datetime | None = None  # when the experiment started
+    running: bool | None = None  # whether the experiment is still running
 
 
 VerdictSource = Callable[["Database", str], "Verdict | None"]
@@ -231,6 +238,7 @@ PUBLISHERS = (
     "missionos.experiments.measures",
     "missionos.compliance.measures",
     "missionos.strategy.measures",
+    "missionos.platform.measures",
 )
 
 

@@ -5,7 +5,17 @@ Alembic revisions in `<context>/migrations/` as its own branch. `Database.open()
 use, so no command needs a separate set-up step.
 """
 
+from typing import Any
+
 from missionos.store.database import Base, Database, open_database, utcnow
-from missionos.store.migrate import CONTEXTS, current_heads, upgrade
 
 __all__ = ["CONTEXTS", "Base", "Database", "current_heads", "open_database", "upgrade", "utcnow"]
+
+
+def __getattr__(name: str) -> Any:
+    # The migration helpers bring Alembic in, so they are imported only when asked for.
+    if name in ("CONTEXTS", "current_heads", "upgrade"):
+        from missionos.store import migrate
+
+        return getattr(migrate, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

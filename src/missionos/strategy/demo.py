@@ -11,6 +11,7 @@ holds these plans as of 2026-11-24 with the default baselines.
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import random
 import statistics
@@ -67,9 +68,10 @@ def plan_documents(today: dt.date) -> list[dict[str, Any]]:
             },
             {
                 "id": "G3",
+                "kind": "guardrail",
                 "statement": "Fewer than 1 in 20 production changes needs remediation",
                 "measure": {"name": "delivery.change_failure_rate", "scope": {"org": None}, "stat": "mean"},
-                "baseline": {"value": 0.08, "at": _d(start)},
+                "baseline": {"value": 0.03, "at": _d(start)},
                 "target": {"value": 0.05, "by": _d(horizon)},
             },
             {
@@ -100,7 +102,7 @@ def plan_documents(today: dt.date) -> list[dict[str, Any]]:
                         "service": "intake-web",
                         "experiment": {"flag": "guided-intake", "rollout": 0.05},
                         "primary_metric": {
-                            "name": "intake_completed",
+                            "name": "claim_completed",
                             "direction": "increase",
                             "minimum_effect": 0.02,
                         },
@@ -276,7 +278,7 @@ def plan_documents(today: dt.date) -> list[dict[str, Any]]:
                         "service": "intake-web",
                         "experiment": {"flag": "guided-intake", "rollout": 0.5},
                         "primary_metric": {
-                            "name": "intake_completed",
+                            "name": "claim_completed",
                             "direction": "increase",
                             "minimum_effect": 0.02,
                         },
@@ -370,6 +372,39 @@ def plan_documents(today: dt.date) -> list[dict[str, Any]]:
     return [program, intake, eligibility]
 
 
+REPLAN_REASON = (
+    "hints shown to residents while they apply lowered completions; the engine's suggestion may still help "
+    "caseworkers once the application is in, so A3b tests that instead"
+)
+
+
+def replanned_program(program: dict[str, Any], today: dt.date) -> dict[str, Any]:
+    """Version 2 of the program plan, the turn of the loop: B3 was invalidated, so strategy S2 keeps the
+    engine but moves its hints from the resident's form to the caseworker's queue (assumption A3b, bet
+    B3b)."""
+    doc = copy.deepcopy(program)
+    s2 = next(s for s in doc["strategies"] if s["id"] == "S2")
+    s2["assumptions"].append(
+        {
+            "id": "A3b",
+            "statement": "Hints help caseworkers once the application is in, not residents applying",
+        }
+    )
+    s2["bets"].append(
+        {
+            "id": "B3b",
+            "tests": "A3b",
+            "hypothesis": "Hints in the caseworker's queue cut the time to a determination by 20%",
+            "service": "eligibility-engine",
+            "experiment": {"flag": "caseworker-hints", "rollout": 0.1},
+            "primary_metric": {"name": "determination_hours", "direction": "decrease", "minimum_effect": 0.2},
+            "guardrails": [{"name": "appeals", "direction": "decrease"}],
+            "decide_by": _d(today + dt.timedelta(days=60)),
+        }
+    )
+    return doc
+
+
 def call_centre_values(org: DemoOrg) -> list[tuple[dt.datetime, float]]:
     """Weekly call-centre wait minutes over the demo's 180 days: from about 38 down towards 25, with noise."""
     rng = random.Random(f"{org.seed}:strategy:{CALL_CENTRE}")
@@ -410,7 +445,11 @@ def load(org: DemoOrg) -> None:
     """Add this context's demo records to `org.db`; idempotent for a given seed."""
     documents = plan_documents(org.today)
     measured_baselines(org, documents)
+    with org.db.session() as session:
+        turned = any(p.key == PROGRAM and p.version >= 2 for p in service.list_plans(session))
     for doc in documents:
+        if doc["plan"] == PROGRAM and turned:
+            continue  # loaded before: version 2 is current, and re-applying version 1 would undo the turn
         service.apply_plan(org.db, to_yaml(doc), source=f"demo:{doc['plan']}", actor=ACTOR)
     for at, value in call_centre_values(org):
         service.record_value(org.db, CALL_CENTRE, value, at, actor=ACTOR)
@@ -431,6 +470,17 @@ def load(org: DemoOrg) -> None:
                 actor=ACTOR,
             )
             org.notes.append(f"strategy: verdict of {plan_key}/{bet_id} ({flag}) recorded by hand")
+    # One full turn of the loop: version 1 above, B3's verdict in, then version 2 with its reason. It cites
+    # the verdicts learned since version 1 (B1 validated, B3 invalidated).
+    v2 = service.apply_plan(
+        org.db,
+        to_yaml(replanned_program(documents[0], org.today)),
+        source=f"demo:{PROGRAM}",
+        actor=ACTOR,
+        reason=REPLAN_REASON,
+    )
+    if v2.changed:
+        org.notes.append(f"strategy: {PROGRAM} re-planned as version {v2.version} after B3's verdict")
     view = service.evaluate(org.db, PROGRAM, as_of=org.today)
     rules = sorted({f.rule for f in view.findings})
     org.notes.append(

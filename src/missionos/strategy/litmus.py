@@ -5,12 +5,38 @@ a wish". Pure: it takes a plan and the evidence gathered for it, and returns fin
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cache
 
 from missionos.strategy.plan import Bet, MeasureRef, Plan
 
-RULES = ("wish", "untestable", "no-path-to-production", "unmeasured", "stale", "orphan", "overdue")
+RULES = (
+    "wish",
+    "untestable",
+    "no-assumption",
+    "no-path-to-production",
+    "not-small",
+    "slow",
+    "unmeasured",
+    "stale",
+    "orphan",
+    "unserved",
+    "no-baseline",
+    "no-target-date",
+    "overdue",
+)
+# Deployment texts that admit no path to production (case-insensitive regular expressions). A plan's
+# `litmus.no_path_to_production` replaces this list; an empty list turns the rule off.
+NO_PATH_PATTERNS = (
+    r"\bcan(?:not|'t|’t| not)\b",
+    r"\bafter\b",
+    r"\bonce the\b",
+    r"\bFY ?[0-9]{2,4}\b",
+    r"\bfull cut-?over\b",
+)
+DECIDE_WITHIN_WEEKS = 12
 # Verdicts that decide a bet: once one is in, its decision date no longer makes it overdue.
 DECIDED = frozenset({"validated", "invalidated", "inconclusive", "invalid"})
 
@@ -62,14 +88,91 @@ def untestable_gaps(bet: Bet) -> list[str]:
     return gaps
 
 
+@cache
+def _compiled(patterns: tuple[str, ...]) -> tuple[re.Pattern[str], ...]:
+    return tuple(re.compile(p, re.IGNORECASE) for p in patterns)
+
+
+def no_path_reason(deployment: str, patterns: Sequence[str] = NO_PATH_PATTERNS) -> str | None:
+    """The words of a deployment text that admit no path to production, or None."""
+    for pattern in _compiled(tuple(patterns)):
+        found = pattern.search(deployment)
+        if found:
+            return found.group(0)
+    return None
+
+
+def bet_findings(bet: Bet, plan: Plan, as_of: dt.date, verdict: str | None) -> list[Finding]:
+    """What the bet says, read: no assumption named, a deployment with no way to production, a rollout that is
+    not small, and a decision too far away (past the plan's horizon or more than N weeks from `as_of`)."""
+    found: list[Finding] = []
+    if bet.tests is None:
+        found.append(Finding("no-assumption", bet.id, f"bet {bet.id} names no assumption it tests (tests:)"))
+    patterns = plan.litmus.no_path_patterns
+    words = (
+        no_path_reason(bet.deployment, NO_PATH_PATTERNS if patterns is None else patterns)
+        if (bet.deployment)
+        else None
+    )
+    if words is not None:
+        found.append(
+            Finding(
+                "no-path-to-production",
+                bet.id,
+                f'bet {bet.id}\'s deployment "{bet.deployment}" admits no path to production (it says '
+                f'"{words}")',
+            )
+        )
+    if bet.rollout is not None and bet.rollout >= 1:
+        found.append(
+            Finding(
+                "not-small",
+                bet.id,
+                f"bet {bet.id} starts at a 100% rollout: that is a launch, not a small experiment",
+            )
+        )
+    if bet.decide_by is not None and verdict not in DECIDED:
+        weeks = plan.litmus.decide_within_weeks or DECIDE_WITHIN_WEEKS
+        if plan.horizon is not None and bet.decide_by > plan.horizon:
+            found.append(
+                Finding(
+                    "slow",
+                    bet.id,
+                    f"bet {bet.id} is to be decided by {bet.decide_by}, "
+                    f"after the plan's horizon {plan.horizon}",
+                )
+            )
+        elif (bet.decide_by - as_of).days > 7 * weeks:
+            found.append(
+                Finding(
+                    "slow",
+                    bet.id,
+                    f"bet {bet.id} is to be decided by {bet.decide_by}, "
+                    f"more than {weeks} weeks from {as_of}: not the fastest experiment",
+                )
+            )
+    return found
+
+
 def check(plan: Plan, evidence: Evidence, as_of: dt.date) -> list[Finding]:
     """Every finding of the litmus check, in plan order (goals, then strategies and their items)."""
     findings: list[Finding] = []
+    served = {goal_id for s in plan.strategies for goal_id in s.serves}
     for goal in plan.goals:
         if goal.measure is None:
             findings.append(Finding("unmeasured", goal.id, f"goal {goal.id} is bound to no measure"))
         else:
             findings += _measure_findings(goal.id, goal.measure, plan, evidence, as_of, what="goal")
+        if goal.baseline_value is None:
+            findings.append(
+                Finding("no-baseline", goal.id, f"goal {goal.id} has no baseline to measure progress from")
+            )
+        if goal.target_by is None and not goal.is_guardrail:
+            findings.append(
+                Finding("no-target-date", goal.id, f"goal {goal.id} has no target date (target.by)")
+            )
+        if goal.id not in served:
+            findings.append(Finding("unserved", goal.id, f"goal {goal.id} is served by no strategy"))
     for strat in plan.strategies:
         if not strat.bets:
             findings.append(
@@ -104,6 +207,7 @@ def check(plan: Plan, evidence: Evidence, as_of: dt.date) -> list[Finding]:
                         )
                     )
             verdict = evidence.verdicts.get(bet.id)
+            findings += bet_findings(bet, plan, as_of, verdict)
             if bet.decide_by is not None and bet.decide_by < as_of and verdict not in DECIDED:
                 findings.append(
                     Finding(

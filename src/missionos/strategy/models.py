@@ -44,6 +44,9 @@ class PlanVersion(Base):
     source: Mapped[str] = mapped_column(Text)
     actor: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # Why this version was made, and the verdicts it rests on (docs/loop.md): [{bet, status, effect, ...}].
+    rationale: Mapped[str] = mapped_column(Text, default="", server_default="")
+    evidence: Mapped[Any] = mapped_column(JSON, nullable=True)
 
     plan: Mapped[Plan] = relationship(back_populates="versions")
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
@@ -18,6 +18,7 @@ from typing import Any
 
 import yaml
 
+from missionos import safeload
 from missionos.errors import FieldError, InputError
 from missionos.measures import Scope
 
@@ -71,15 +72,28 @@ class MeasureRef:
         return self.name if self.scope.kind == "org" else f"{self.name} ({self.scope})"
 
 
+GOAL_KINDS = ("move", "guardrail")
+DEFAULT_GOAL_KIND = "move"  # plans written before goals had a kind
+
+
 @dataclass(frozen=True)
 class Goal:
+    """A goal: a *move* from its baseline to its target by a date, or a *guardrail* that holds its measure
+    on the better side of a limit (`target_value`) until `target_by` (else the plan's horizon)."""
+
     id: str
     statement: str
     measure: MeasureRef | None
     baseline_value: float | None
     baseline_at: dt.date | None
     target_value: float
-    target_by: dt.date
+    target_by: dt.date | None
+    kind: str = DEFAULT_GOAL_KIND
+    better: str | None = None  # "lower" | "higher" as the plan states it (needed for manual series only)
+
+    @property
+    def is_guardrail(self) -> bool:
+        return self.kind == "guardrail"
 
 
 @dataclass(frozen=True)
@@ -142,6 +156,15 @@ class Strategy:
 
 
 @dataclass(frozen=True)
+class LitmusSettings:
+    """The plan's `litmus:` block: settings of the rules that read what a bet says (defaults in
+    `missionos.strategy.litmus`)."""
+
+    no_path_patterns: tuple[str, ...] | None = None  # replaces the default deployment patterns when given
+    decide_within_weeks: int | None = None
+
+
+@dataclass(frozen=True)
 class Plan:
     """A validated plan; `document` is its canonical JSON form (dates as ISO strings)."""
 
@@ -156,6 +179,7 @@ class Plan:
     goals: tuple[Goal, ...]
     strategies: tuple[Strategy, ...]
     document: dict[str, Any] = field(compare=False, repr=False)
+    litmus: LitmusSettings = field(default_factory=LitmusSettings)
 
     @property
     def digest(self) -> str:
@@ -198,38 +222,39 @@ def _validator() -> Any:
     return jsonschema_rs.validator_for(schema())
 
 
-# libyaml's loader when PyYAML has it; one pass gives the nodes (for line numbers) and the data.
-_Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+Directions = Callable[[str], str | None]
 
 
-def parse_plan(text: str, *, source: str = "plan") -> Plan:
-    """Read plan YAML: raises `InputError` for bad YAML and `PlanInvalid` naming each bad field's path."""
-    try:
-        loader = _Loader(text)
-        try:
-            node = loader.get_single_node()
-            raw = loader.construct_document(node) if node is not None else None
-        finally:
-            loader.dispose()
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        raise InputError(
-            f"not valid YAML: {exc.problem or exc}", source=source, line=mark.line + 1 if mark else None
-        ) from None
-    except yaml.YAMLError as exc:
-        raise InputError(f"not valid YAML: {exc}", source=source) from None
+def parse_plan(text: str, *, source: str = "plan", directions: Directions | None = None) -> Plan:
+    """Read plan YAML: raises `InputError` for bad YAML (or YAML over the safe loader's limits) and
+    `PlanInvalid` naming each bad field's path.
+
+    With `directions` (a published measure's name -> "lower" | "higher" | None), goals are also checked
+    against their measure's direction (`missionos.strategy.goals.direction_problems`)."""
+    raw, node = safeload.load_with_node(text, source=source)
     if not isinstance(raw, dict):
         raise InputError("expected a mapping with plan, objective, goals and strategies", source=source)
-    return plan_from_document(_plain_dates(raw), source=source, node=node)
+    return plan_from_document(_plain_dates(raw), source=source, node=node, directions=directions)
 
 
 def plan_from_document(
-    document: dict[str, Any], *, source: str = "plan", node: yaml.Node | None = None
+    document: dict[str, Any],
+    *,
+    source: str = "plan",
+    node: yaml.Node | None = None,
+    directions: Directions | None = None,
 ) -> Plan:
     """Validate a plan document (the JSON form) and read it into records."""
     problems = [(p, expected, _line(node, p)) for p, expected in schema_problems(document)]
     if not problems:
-        problems = [(p, expected, _line(node, p)) for p, expected in reference_problems(document)]
+        found = reference_problems(document)
+        if directions is not None:
+            from missionos.strategy.goals import direction_problems
+
+            found = sorted(
+                found + direction_problems(document, directions), key=lambda item: _sort_key(item[0])
+            )
+        problems = [(p, expected, _line(node, p)) for p, expected in found]
     if problems:
         raise PlanInvalid([(format_path(p), e, line) for p, e, line in problems], source=source)
     return _read(document)
@@ -367,24 +392,7 @@ def _duplicates(ids: list[str], base: Path, kind: str) -> list[tuple[Path, str]]
     return problems
 
 
-def _line(node: yaml.Node | None, path: Path) -> int | None:
-    """The 1-based line of the YAML node at `path` (or of its nearest existing parent)."""
-    if node is None:
-        return None
-    current = node
-    for part in path:
-        child: yaml.Node | None = None
-        if isinstance(current, yaml.MappingNode) and isinstance(part, str):
-            child = next((v for k, v in current.value if getattr(k, "value", None) == part), None)
-            if child is None:
-                key = next((k for k, _v in current.value if getattr(k, "value", None) == part), None)
-                child = key
-        elif isinstance(current, yaml.SequenceNode) and isinstance(part, int) and part < len(current.value):
-            child = current.value[part]
-        if child is None:
-            break
-        current = child
-    return int(current.start_mark.line) + 1
+_line = safeload.line_of
 
 
 def _date(text: str | None) -> dt.date | None:
@@ -426,7 +434,9 @@ def _read(doc: dict[str, Any]) -> Plan:
             baseline_value=g["baseline"]["value"] if "baseline" in g else None,
             baseline_at=_date(g["baseline"]["at"]) if "baseline" in g else None,
             target_value=g["target"]["value"],
-            target_by=dt.date.fromisoformat(g["target"]["by"]),
+            target_by=_date(g["target"].get("by")),
+            kind=g.get("kind", DEFAULT_GOAL_KIND),
+            better=g.get("better"),
         )
         for g in doc.get("goals", [])
     )
@@ -476,6 +486,7 @@ def _read(doc: dict[str, Any]) -> Plan:
             )
         )
     parent = doc.get("parent") or {}
+    settings = doc.get("litmus") or {}
     return Plan(
         key=doc["plan"],
         title=doc.get("title", doc["plan"]),
@@ -488,6 +499,10 @@ def _read(doc: dict[str, Any]) -> Plan:
         goals=goals,
         strategies=tuple(strategies),
         document=doc,
+        litmus=LitmusSettings(
+            tuple(settings["no_path_to_production"]) if "no_path_to_production" in settings else None,
+            settings.get("decide_within_weeks"),
+        ),
     )
 
 
@@ -504,7 +519,9 @@ _ORDER = (
     "owner",
     "horizon",
     "freshness_days",
+    "litmus",
     "id",
+    "kind",
     "statement",
     "what",
     "serves",
@@ -521,6 +538,7 @@ _ORDER = (
     "scope",
     "stat",
     "measure",
+    "better",
     "baseline",
     "target",
     "goals",

@@ -10,7 +10,7 @@ from typing import Any
 import jinja2
 from markupsafe import Markup
 
-from missionos.strategy.plan import MeasureRef
+from missionos.strategy.plan import Goal, MeasureRef
 from missionos.strategy.service import GoalView, PlanSummary, PlanView
 from missionos.strategy.status import expected_on_line
 
@@ -21,6 +21,19 @@ def _measure_json(ref: MeasureRef | None) -> dict[str, Any] | None:
     if ref.manual:
         return {"manual": ref.scope.name, "stat": ref.stat}
     return {"name": ref.name, "scope": ref.scope.as_dict(), "stat": ref.stat}
+
+
+def target_text(goal: Goal) -> str:
+    """A goal's target in words: `guardrail: limit 0.05 until 2027-09-30`, `move to 3 by 2027-09-30`."""
+    if goal.is_guardrail:
+        return f"guardrail: limit {goal.target_value:g}" + (
+            f" until {goal.target_by}" if goal.target_by else ""
+        )
+    return f"move to {goal.target_value:g} by {goal.target_by or '(no target date)'}"
+
+
+def direction_text(direction: str | None) -> str:
+    return f"{direction} is better" if direction else "direction unknown"
 
 
 def _summary(p: PlanSummary) -> dict[str, Any]:
@@ -42,12 +55,26 @@ def plan_json(view: PlanView) -> dict[str, Any]:
                 "baseline": None
                 if g.goal.baseline_value is None
                 else {"value": g.goal.baseline_value, "at": str(g.goal.baseline_at)},
-                "target": {"value": g.goal.target_value, "by": str(g.goal.target_by)},
+                "target": {
+                    "value": g.goal.target_value,
+                    "by": str(g.goal.target_by) if g.goal.target_by else None,
+                },
+                "kind": g.assessment.kind,
+                "direction": g.assessment.direction,
                 "value": g.assessment.value,
                 "at": str(newest[0]) if newest else None,
                 "expected": g.assessment.expected,
                 "progress": g.assessment.progress,
                 "status": g.assessment.status.value,
+                "reason": g.assessment.reason,
+                "trend": None
+                if g.assessment.trend is None
+                else {
+                    "per_week": g.assessment.trend.per_week,
+                    "since": str(g.assessment.trend.since),
+                    "points": g.assessment.trend.points,
+                },
+                "crosses": str(g.assessment.crosses) if g.assessment.crosses else None,
                 "problem": g.series.problem if g.series else "no measure",
                 "points": [[str(d), v] for d, v in (g.series.points if g.series else ())],
             }
@@ -123,6 +150,7 @@ STATUS_COLOURS = {
     "on track": "#1a7f37",
     "at risk": "#9a6700",
     "off track": "#cf222e",
+    "breached": "#cf222e",
     "no data": "#6e7781",
     "no baseline": "#6e7781",
 }
@@ -143,7 +171,9 @@ def sparkline_svg(goal: GoalView, *, width: int = 180, height: int = 40) -> str:
     first, last = points[0][0], points[-1][0]
     g = goal.goal
     line: list[tuple[dt.date, float]] = []
-    if g.baseline_value is not None and g.baseline_at is not None:
+    if g.is_guardrail:
+        line = [(first, g.target_value), (last, g.target_value)]
+    elif g.baseline_value is not None and g.baseline_at is not None and g.target_by is not None:
         line = [
             (d, expected_on_line(g.baseline_value, g.baseline_at, g.target_value, g.target_by, d))
             for d in (first, last)
@@ -180,6 +210,8 @@ def _env() -> jinja2.Environment:
     env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
     env.globals["sparkline"] = lambda goal: Markup(sparkline_svg(goal))
     env.globals["colours"] = STATUS_COLOURS
+    env.globals["target_text"] = target_text
+    env.globals["direction_text"] = direction_text
     return env
 
 

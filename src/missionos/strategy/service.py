@@ -7,6 +7,7 @@ dashboards, `delivery.production_deployments` for the path to production, and `v
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import itertools
 import json
@@ -25,6 +26,7 @@ from missionos.accounts import audit
 from missionos.errors import ConflictError, FieldError, MissionOSError, NotFoundError
 from missionos.measures import Direction, Scope, Series, Window
 from missionos.store import Database, utcnow
+from missionos.strategy import goals as goals_mod
 from missionos.strategy import litmus, models
 from missionos.strategy.litmus import Evidence, Finding, Reading
 from missionos.strategy.plan import (
@@ -39,7 +41,7 @@ from missionos.strategy.plan import (
     plan_from_document,
     to_yaml,
 )
-from missionos.strategy.status import Assessment, GoalStatus, assess_goal
+from missionos.strategy.status import Assessment, GoalStatus
 
 VERDICT_STATUSES = ("validated", "invalidated", "inconclusive", "invalid", "too early")
 PRODUCTION_DEPLOYMENTS = "delivery.production_deployments"
@@ -79,6 +81,8 @@ class VersionInfo:
     actor: str
     digest: str
     changes: tuple[str, ...]  # against the version before it
+    rationale: str = ""  # why it was made (`apply --reason`)
+    evidence: tuple[dict[str, Any], ...] = ()  # the verdicts it cites (strategy.loop.citations)
 
 
 @dataclass(frozen=True)
@@ -97,6 +101,8 @@ class Applied:
     version: int
     changed: bool
     changes: tuple[str, ...]
+    findings: tuple[Finding, ...] = ()  # the litmus check of the stored version, as of today
+    evidence: tuple[dict[str, Any], ...] = ()  # the verdicts a new version cites
 
 
 def _row(session: Session, key: str) -> models.Plan | None:
@@ -194,13 +200,40 @@ def validate_parent(session: Session, plan: Plan) -> None:
 
 
 def apply_plan(
-    db: Database, text: str, *, source: str = "plan", actor: str, expect_key: str | None = None
+    db: Database,
+    text: str,
+    *,
+    source: str = "plan",
+    actor: str,
+    expect_key: str | None = None,
+    with_findings: bool = False,
+    as_of: dt.date | None = None,
+    reason: str = "",
 ) -> Applied:
     """Store `text` as a new version of its plan when the plan changed; store nothing when it did not.
 
-    The whole document is validated first (schema, references, cascade), so bad input stores nothing.
+    The whole document is validated first (schema, references, goal directions, cascade), so bad input stores
+    nothing. A new version records `reason` and cites the verdicts it rests on (`strategy.loop.citations`).
+    With `with_findings`, the answer carries the litmus check of the stored plan as of `as_of`.
     """
-    plan = parse_plan(text, source=source)
+    applied = _apply_plan(db, text, source=source, actor=actor, expect_key=expect_key, reason=reason)
+    if not with_findings:
+        return applied
+    with db.session() as session:
+        stored = get_plan(session, applied.key)
+    view = evaluate_plan(db, stored.plan, as_of=as_of, version=stored.version, with_cascade=False)
+    return dataclasses.replace(applied, findings=view.findings)
+
+
+def _apply_plan(
+    db: Database, text: str, *, source: str, actor: str, expect_key: str | None, reason: str
+) -> Applied:
+    from missionos.strategy import loop
+
+    reason = reason.strip()
+    if len(reason) > 4000:
+        raise FieldError("reason", "a text of at most 4000 characters")
+    plan = parse_plan(text, source=source, directions=measure_direction)
     if expect_key is not None and plan.key != expect_key:
         raise FieldError("plan", f"{expect_key} (this page edits that plan; create others with apply)")
     with db.session() as session:
@@ -218,6 +251,7 @@ def apply_plan(
             session.add(row)
             session.flush()
         version = row.current_version + 1
+        cited = loop.citations(db, session, plan.key, before)
         session.add(
             models.PlanVersion(
                 plan_id=row.id,
@@ -227,6 +261,8 @@ def apply_plan(
                 source=text,
                 actor=actor,
                 created_at=utcnow(),
+                rationale=reason,
+                evidence=cited or None,
             )
         )
         row.current_version = version
@@ -244,7 +280,7 @@ def apply_plan(
             before=before,
             after=plan.document,
         )
-    return Applied(plan.key, version, True, changes)
+    return Applied(plan.key, version, True, changes, evidence=tuple(cited))
 
 
 def _refuse_orphaning_children(session: Session, plan: Plan) -> None:
@@ -267,7 +303,17 @@ def history(session: Session, key: str) -> list[VersionInfo]:
     previous: dict[str, Any] | None = None
     for v in row.versions:
         changes = tuple(diff_documents(previous, v.document)) if previous is not None else ("created",)
-        out.append(VersionInfo(v.version, _aware(v.created_at), v.actor, v.digest, changes))
+        out.append(
+            VersionInfo(
+                v.version,
+                _aware(v.created_at),
+                v.actor,
+                v.digest,
+                changes,
+                v.rationale or "",
+                tuple(v.evidence or ()),
+            )
+        )
         previous = v.document
     return out
 
@@ -506,6 +552,7 @@ class LiveSeries:
     points: tuple[tuple[dt.date, float], ...] = ()
     problem: str | None = None
     prefers_lower: bool = False
+    direction: str | None = None  # the measure's declared direction, "lower" | "higher"
 
     @property
     def newest(self) -> tuple[dt.date, float] | None:
@@ -605,14 +652,25 @@ class PlanView:
         return [s.strategy.id for s in self.strategies if s.replan]
 
 
+def measure_direction(name: str) -> str | None:
+    """A published measure's declared direction ("lower" | "higher"), or None when nobody publishes it."""
+    try:
+        return measures.get(name).direction.value
+    except NotFoundError:
+        return None
+
+
 def read_measure(db: Database, ref: MeasureRef, *, since: dt.datetime, as_of: dt.date) -> LiveSeries:
     """A bound measure's points in [since, end of as_of], read through the registry."""
     try:
         found = measures.get(ref.name)
-        series: Series = measures.query(db, ref.name, ref.scope, Window(since, _end_of(as_of)))
     except NotFoundError:
         return LiveSeries(ref, problem=f"{ref.name} is not published")
-    except MissionOSError as exc:  # the publisher refused this scope or this name
+    try:
+        series: Series = measures.query(db, ref.name, ref.scope, Window(since, _end_of(as_of)))
+    except NotFoundError as exc:  # the measure is published; what its scope names does not exist
+        return LiveSeries(ref, problem=f"unknown {exc.kind} {exc.name!r}")
+    except MissionOSError as exc:  # the publisher refused this scope
         return LiveSeries(ref, problem=str(exc))
     points = tuple(
         (_aware(p.at).date(), float(p.value))
@@ -622,7 +680,9 @@ def read_measure(db: Database, ref: MeasureRef, *, since: dt.datetime, as_of: dt
     if not ref.manual:
         points = drop_period_in_progress(points, as_of)
     prefers_lower = found.direction is Direction.LOWER_IS_BETTER
-    return LiveSeries(ref, series.unit, points, None if points else "no values", prefers_lower)
+    return LiveSeries(
+        ref, series.unit, points, None if points else "no values", prefers_lower, found.direction.value
+    )
 
 
 def drop_period_in_progress(
@@ -727,14 +787,14 @@ def _evaluate_plan(
     for goal in plan.goals:
         series = live.get(goal.measure.key) if goal.measure else None
         newest = series.newest if series else None
-        assessment = assess_goal(
+        assessment = goals_mod.assess(
+            goal,
             value=series.value() if series else None,
             on=newest[0] if newest else None,
-            baseline=goal.baseline_value,
-            baseline_at=goal.baseline_at,
-            target=goal.target_value,
-            target_by=goal.target_by,
-            measure_prefers_lower=series.prefers_lower if series else False,
+            points=series.points if series else (),
+            measure_direction=series.direction if series else None,
+            horizon=plan.horizon,
+            unit=series.unit if series else "",
         )
         goals.append(GoalView(goal, series, assessment, of(goal.id)))
 
@@ -847,7 +907,7 @@ class CheckResult:
 
 def check_text(db: Database, text: str, *, source: str, as_of: dt.date | None = None) -> CheckResult:
     """The litmus check of a plan file (validated, cascade included) against live evidence."""
-    plan = parse_plan(text, source=source)
+    plan = parse_plan(text, source=source, directions=measure_direction)
     with db.session() as session:
         validate_parent(session, plan)
     view = evaluate_plan(db, plan, as_of=as_of, with_cascade=False)

@@ -1,12 +1,17 @@
-"""Goal status (metrics.md §4): the measure's latest value against the straight line from baseline to target.
+"""Move-goal status (metrics.md §4): the measure's latest value against the straight line from baseline to
+target.
 
 Choices the definition leaves open (documented in docs/strategy.md):
 - the line runs from (baseline date, baseline value) to (target date, target value); before the baseline date
   it is the baseline, after the target date it is the target;
-- which way is better follows the line: a target below the baseline means lower is better; when target equals
-  baseline, the measure's own direction decides;
+- which way is better is given (the measure's declared direction, `missionos.strategy.goals`); only when
+  nothing declares it does the line decide (a target below the baseline means lower is better);
+- progress is a signed share of the way from baseline to target: a value on the worse side of the baseline
+  is a negative share, and the goal is *off track* whatever its distance;
 - *on track*: the value is on the line or on its better side; *at risk*: on the worse side by at most 10% of
-  the line's value there (10% of |target - baseline| when the line is at zero); *off track*: further.
+  the line's value there (10% of |target - baseline| when the line is at zero); *off track*: further;
+- a move without a target date has no line: *no target date*, unless it is moving the wrong way.
+Guardrails (hold under or over a limit) are judged in `missionos.strategy.goals`.
 """
 
 from __future__ import annotations
@@ -14,6 +19,10 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from missionos.strategy.goals import Trend
 
 AT_RISK_TOLERANCE = 0.10
 
@@ -22,8 +31,11 @@ class GoalStatus(StrEnum):
     ON_TRACK = "on track"
     AT_RISK = "at risk"
     OFF_TRACK = "off track"
+    BREACHED = "breached"
     NO_DATA = "no data"
     NO_BASELINE = "no baseline"
+    NO_TARGET_DATE = "no target date"
+    NO_DIRECTION = "no direction"
 
 
 @dataclass(frozen=True)
@@ -31,8 +43,13 @@ class Assessment:
     status: GoalStatus
     expected: float | None = None  # the line's value at the moment of the latest value
     value: float | None = None
-    progress: float | None = None  # share of the way from baseline to target covered (may be <0 or >1)
+    progress: float | None = None  # signed share of the way from baseline to target covered (<0: wrong way)
     expected_progress: float | None = None  # share the line says should be covered by then
+    kind: str = "move"
+    direction: str | None = None  # "lower" | "higher": which way is better
+    trend: Trend | None = None  # guardrails: the recent slope
+    crosses: dt.date | None = None  # guardrails: when the trend reaches the limit
+    reason: str = ""
 
 
 def expected_on_line(
@@ -46,12 +63,8 @@ def expected_on_line(
     return baseline + (target - baseline) * share
 
 
-def lower_is_better(baseline: float, target: float, *, measure_prefers_lower: bool) -> bool:
-    if target < baseline:
-        return True
-    if target > baseline:
-        return False
-    return measure_prefers_lower
+def _fmt(value: float) -> str:
+    return f"{value:.3g}"
 
 
 def assess_goal(
@@ -61,21 +74,67 @@ def assess_goal(
     baseline: float | None,
     baseline_at: dt.date | None,
     target: float,
-    target_by: dt.date,
-    measure_prefers_lower: bool = False,
+    target_by: dt.date | None,
+    lower_is_better: bool | None = None,
 ) -> Assessment:
-    """The status of a goal whose measure reads `value` on `on`."""
+    """The status of a move goal whose measure reads `value` on `on` (`lower_is_better` None: as the line)."""
     if value is None or on is None:
-        return Assessment(GoalStatus.NO_DATA)
+        return Assessment(GoalStatus.NO_DATA, reason="no value yet")
     if baseline is None or baseline_at is None:
-        return Assessment(GoalStatus.NO_BASELINE, value=value)
-    expected = expected_on_line(baseline, baseline_at, target, target_by, on)
-    lower = lower_is_better(baseline, target, measure_prefers_lower=measure_prefers_lower)
-    shortfall = (value - expected) if lower else (expected - value)  # > 0: worse than the line
+        return Assessment(GoalStatus.NO_BASELINE, value=value, reason="no baseline to measure progress from")
+    lower = target < baseline if lower_is_better is None else lower_is_better
+    direction = "lower" if lower else "higher"
     progress = None if target == baseline else (value - baseline) / (target - baseline)
+    worse_than_baseline = value > baseline if lower else value < baseline
+    if target_by is None:
+        if worse_than_baseline:
+            return Assessment(
+                GoalStatus.OFF_TRACK,
+                None,
+                value,
+                progress,
+                None,
+                direction=direction,
+                reason=f"moving the wrong way: {_fmt(value)} is worse than the baseline {_fmt(baseline)}",
+            )
+        return Assessment(
+            GoalStatus.NO_TARGET_DATE,
+            None,
+            value,
+            progress,
+            None,
+            direction=direction,
+            reason="no target date, so no line to judge against",
+        )
+    expected = expected_on_line(baseline, baseline_at, target, target_by, on)
     due = None if target == baseline else (expected - baseline) / (target - baseline)
+    share = "" if progress is None else f"{100 * progress:.0f}% of the way"
+    if due is not None:
+        share += f" (the line says {100 * due:.0f}% by {on})"
+    if worse_than_baseline:
+        return Assessment(
+            GoalStatus.OFF_TRACK,
+            expected,
+            value,
+            progress,
+            due,
+            direction=direction,
+            reason=f"moving the wrong way: {_fmt(value)} is worse than the baseline {_fmt(baseline)}, "
+            f"{direction} is better; {share}",
+        )
+    shortfall = (value - expected) if lower else (expected - value)  # > 0: worse than the line
     if shortfall <= 0:
-        return Assessment(GoalStatus.ON_TRACK, expected, value, progress, due)
+        return Assessment(
+            GoalStatus.ON_TRACK, expected, value, progress, due, direction=direction, reason=share
+        )
     tolerance = AT_RISK_TOLERANCE * (abs(expected) if expected != 0 else abs(target - baseline))
     status = GoalStatus.AT_RISK if shortfall <= tolerance else GoalStatus.OFF_TRACK
-    return Assessment(status, expected, value, progress, due)
+    return Assessment(
+        status,
+        expected,
+        value,
+        progress,
+        due,
+        direction=direction,
+        reason=f"behind the line ({_fmt(expected)} by {on}): {share}",
+    )

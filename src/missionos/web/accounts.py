@@ -21,7 +21,14 @@ from missionos.accounts import audit, ingest, sessions, settings, sync, throttle
 from missionos.accounts.identity import ROLES
 from missionos.errors import ConflictError, FieldError, NotFoundError
 from missionos.web.deps import DB, DbSession, page
-from missionos.web.security import SESSION_COOKIE, Principal, client_address, current_principal, require
+from missionos.web.security import (
+    SESSION_COOKIE,
+    Principal,
+    client_address,
+    current_principal,
+    request_is_https,
+    require,
+)
 
 router = APIRouter()
 Admin = Annotated[Principal, Depends(require("admin"))]
@@ -91,7 +98,7 @@ def sign_in(
         max_age=sessions.MAX_AGE,
         httponly=True,
         samesite="lax",
-        secure=request.url.scheme == "https" or request.headers.get("x-forwarded-proto") == "https",
+        secure=request_is_https(request),
     )
     return redirect
 
@@ -148,6 +155,7 @@ def admin_create_user(
         actor=who.name,
         password=password or None,
         teams=_team_list(teams),
+        by=who,
     )
     return RedirectResponse("/accounts#users", status_code=303)
 
@@ -171,6 +179,8 @@ def admin_update_user(
         teams=listed,
         all_teams=listed is None,
         disabled=disabled == "on",
+        keep_one=not request.app.state.security.on_loopback,
+        by=who,
     )
     return RedirectResponse("/accounts#users", status_code=303)
 
@@ -191,7 +201,9 @@ def admin_create_token(
         )
     _limited(request, wait, "tokens created")
     with db.session() as session:
-        info, secret = tokens.create_token(session, name=name, scope=scope, team=team or None, actor=who.name)
+        info, secret = tokens.create_token(
+            session, name=name, scope=scope, team=team or None, actor=who.name, by=who
+        )
     with db.session() as session:
         context = _admin_context(session)
     context["new_token"] = {"info": info, "secret": secret}
@@ -202,7 +214,8 @@ def admin_create_token(
 
 @router.post("/accounts/tokens/{ref}/revoke", include_in_schema=False)
 def admin_revoke_token(request: Request, session: DbSession, who: Admin, ref: str) -> Any:
-    tokens.revoke_token(session, ref, actor=who.name)
+    keep_one = not request.app.state.security.on_loopback
+    tokens.revoke_token(session, ref, actor=who.name, keep_one=keep_one, by=who)
     return RedirectResponse("/accounts#tokens", status_code=303)
 
 
@@ -305,15 +318,19 @@ def api_users(session: DbSession, who: Admin) -> list[dict[str, Any]]:
 
 @router.post("/api/v1/accounts/users", tags=["accounts"], status_code=201)
 def api_create_user(body: UserIn, session: DbSession, who: Admin) -> dict[str, Any]:
-    """Create a user (admin). Without a password the user can only arrive through a trusted proxy."""
+    """Create a user (admin). Without a password the user can only arrive through a trusted proxy. A
+    team-limited admin cannot create a user with more reach than its own."""
     return users.create_user(
-        session, body.name, role=body.role, actor=who.name, password=body.password, teams=body.teams
+        session, body.name, role=body.role, actor=who.name, password=body.password, teams=body.teams, by=who
     ).as_dict()
 
 
 @router.patch("/api/v1/accounts/users/{name}", tags=["accounts"])
-def api_update_user(name: str, body: UserPatch, session: DbSession, who: Admin) -> dict[str, Any]:
-    """Change a user's role, teams or disabled flag (admin)."""
+def api_update_user(
+    request: Request, name: str, body: UserPatch, session: DbSession, who: Admin
+) -> dict[str, Any]:
+    """Change a user's role, teams or disabled flag (admin). Disabling the last credential is refused unless
+    the server listens on loopback only."""
     return users.update_user(
         session,
         name,
@@ -322,6 +339,8 @@ def api_update_user(name: str, body: UserPatch, session: DbSession, who: Admin) 
         teams=body.teams,
         all_teams=body.all_teams,
         disabled=body.disabled,
+        keep_one=not request.app.state.security.on_loopback,
+        by=who,
     ).as_dict()
 
 
@@ -342,15 +361,18 @@ def api_create_token(request: Request, body: TokenIn, db: DB, who: Admin) -> dic
     _limited(request, wait, "tokens created")
     with db.session() as session:
         info, secret = tokens.create_token(
-            session, name=body.name, scope=body.scope, team=body.team, actor=who.name
+            session, name=body.name, scope=body.scope, team=body.team, actor=who.name, by=who
         )
     return {**info.as_dict(), "token": secret}
 
 
 @router.delete("/api/v1/accounts/tokens/{ref}", tags=["accounts"])
-def api_revoke_token(ref: str, session: DbSession, who: Admin) -> dict[str, Any]:
-    """Revoke a token by id or prefix (admin). Revoking twice changes nothing."""
-    return tokens.revoke_token(session, ref, actor=who.name).as_dict()
+def api_revoke_token(request: Request, ref: str, session: DbSession, who: Admin) -> dict[str, Any]:
+    """Revoke a token by id or prefix (admin). Revoking twice changes nothing. Revoking the last credential is
+    refused unless the server listens on loopback only (recover with `missionos auth user create` on the
+    host)."""
+    keep_one = not request.app.state.security.on_loopback
+    return tokens.revoke_token(session, ref, actor=who.name, keep_one=keep_one, by=who).as_dict()
 
 
 def _moment(value: str | None, field: str) -> dt.datetime | None:

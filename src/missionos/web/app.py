@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 import importlib
 import os
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -27,6 +28,7 @@ from missionos.web.security import SecurityConfig, SecurityMiddleware, done_rend
 CONTEXT_ROUTERS = (
     "missionos.web.accounts",
     "missionos.web.hooks",
+    "missionos.web.org",
     "missionos.web.delivery",
     "missionos.web.flow",
     "missionos.web.experiments",
@@ -34,6 +36,7 @@ CONTEXT_ROUTERS = (
     "missionos.web.strategy",
     "missionos.web.friction",
     "missionos.web.maps",
+    "missionos.web.platform",
 )
 PROBLEM = "application/problem+json"
 _TITLES = {
@@ -65,6 +68,9 @@ def _problem(request: Request, status: int, title: str, detail: str, **extra: An
     return HTMLResponse(html, status_code=status)
 
 
+WARM_UP_WAIT = 10.0
+
+
 def create_app(db: Database | None = None, security: SecurityConfig | None = None) -> FastAPI:
     """The web application over `db` (default: the configured database, upgraded).
 
@@ -80,6 +86,16 @@ def create_app(db: Database | None = None, security: SecurityConfig | None = Non
             # organization had its p95 halved (`make bench BENCH=pages`).
             gc.collect()
             gc.freeze()
+        if getattr(app.state, "warm_up", False):
+            # The home page's plan is computed as the worker starts, so the first person to open a page after
+            # a start waits neither for every measure nor for this computation running beside their request.
+            # Past WARM_UP_WAIT seconds (a very large organization) the worker answers while it finishes; a
+            # request for the home page then waits for it rather than repeating it.
+            warming = threading.Thread(
+                target=pages.warm_up, args=(app.state.db,), name="warm-up", daemon=True
+            )
+            warming.start()
+            warming.join(WARM_UP_WAIT)
         if os.environ.get("MISSIONOS_HOOKS_PROCESSOR", "worker") == "external":
             yield  # `missionos hooks process --follow` processes the deliveries in its own process
             return
@@ -126,6 +142,11 @@ def create_app(db: Database | None = None, security: SecurityConfig | None = Non
             **{k: v for k, v in body.items() if k not in ("status",)},
         )
 
+    @app.exception_handler(OverflowError)
+    async def number_out_of_range(request: Request, exc: OverflowError) -> Response:
+        # A number in the path or query too large for the database or a date (ids, versions, days).
+        return _problem(request, 422, "Invalid request", f"a number in the request is out of range ({exc})")
+
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> Response:
         errors = [
@@ -151,7 +172,9 @@ def create_app(db: Database | None = None, security: SecurityConfig | None = Non
 
 def create_server_app() -> FastAPI:
     """The app as each `missionos serve` worker runs it: `create_app()`, with start-up's objects frozen out of
-    the garbage collector's full collections (not in tests, where many apps come and go in one process)."""
+    the garbage collector's full collections and the home page's figures computed as it starts (not in tests,
+    where many apps come and go in one process)."""
     app = create_app()
     app.state.freeze_gc = True
+    app.state.warm_up = True
     return app

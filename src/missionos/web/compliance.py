@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 import anyio
 from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi import Path as FastApiPath
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
 
@@ -16,26 +17,29 @@ from missionos.compliance import service
 from missionos.compliance.evidence import check_size, max_bytes
 from missionos.compliance.evidence import kinds as evidence_kinds
 from missionos.errors import FieldError
+from missionos.store import Database, utcnow
 from missionos.web.charts import line_chart
 from missionos.web.deps import DB, DbSession, page
 from missionos.web.security import Principal, require
 
 router = APIRouter()
 Editor = Annotated[Principal, Depends(require("editor"))]
+Viewer = Annotated[Principal, Depends(require("viewer"))]
 DOCUMENTS = ("ssp", "assessment-plan", "assessment-results", "poam")
 
 
 @router.get("/compliance", include_in_schema=False)
-def index(request: Request, session: DbSession) -> Any:
+def index(request: Request, session: DbSession, who: Viewer) -> Any:
     systems = []
-    for info in service.list_systems(session):
+    for info in service.visible_systems(session, who):
         current = service.latest(session, info.name)
         systems.append({"info": info, "current": current})
     return page(request, "compliance/index.html", "compliance", systems=systems)
 
 
-def _context(session: DbSession, name: str) -> dict[str, Any]:
-    view = service.overview(session, name)
+def _context(db: Database, name: str) -> dict[str, Any]:
+    # The overview is kept until anyone commits a change (a minute at most: evidence expires with the clock).
+    view = db.cached(("compliance.overview", name, utcnow().date()), lambda: _overview(db, name), max_age=60)
     trend = line_chart(
         [{"assessed": t["assessed_at"], "share satisfied or inherited": t["share"]} for t in view["trend"]],
         x="assessed",
@@ -46,19 +50,29 @@ def _context(session: DbSession, name: str) -> dict[str, Any]:
     return {**view, "trend_chart": trend, "documents": DOCUMENTS}
 
 
+def _overview(db: Database, name: str) -> dict[str, Any]:
+    with db.session() as session:
+        return service.overview(session, name)
+
+
 @router.get("/compliance/{name}", include_in_schema=False)
-def system_page(request: Request, session: DbSession, name: str) -> Any:
-    return page(request, "compliance/system.html", "compliance", **_context(session, name))
+def system_page(request: Request, db: DB, who: Viewer, name: str) -> Any:
+    with db.session() as session:
+        service.require_system(session, who, name, "viewer")
+    return page(request, "compliance/system.html", "compliance", **_context(db, name))
 
 
 @router.get("/compliance/{name}/report", include_in_schema=False)
-def report(request: Request, session: DbSession, name: str) -> Any:
-    return page(request, "compliance/report.html", "compliance", **_context(session, name))
+def report(request: Request, db: DB, who: Viewer, name: str) -> Any:
+    with db.session() as session:
+        service.require_system(session, who, name, "viewer")
+    return page(request, "compliance/report.html", "compliance", **_context(db, name))
 
 
 @router.get("/compliance/{name}/oscal/package.zip", include_in_schema=False)
-def download_package(session: DbSession, name: str) -> Response:
+def download_package(session: DbSession, who: Viewer, name: str) -> Response:
     """The whole OSCAL package of the latest assessment, its files side by side as their imports name them."""
+    service.require_system(session, who, name, "viewer")
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         for path, content in sorted(service.latest_files(session, name).items()):
@@ -71,8 +85,9 @@ def download_package(session: DbSession, name: str) -> Response:
 
 
 @router.get("/compliance/{name}/oscal/{document:path}", include_in_schema=False)
-def download(session: DbSession, name: str, document: str) -> Response:
+def download(session: DbSession, who: Viewer, name: str, document: str) -> Response:
     """One file of the OSCAL package; relative imports and evidence links resolve beside it."""
+    service.require_system(session, who, name, "viewer")
     content = service.oscal_package(session, name, document)
     json_doc = document.endswith(".json")
     return Response(
@@ -92,6 +107,7 @@ def attest_form(
     statement: Annotated[str, Form()],
     expires_days: Annotated[int, Form()] = 365,
 ) -> Response:
+    service.require_system(session, who, name, "editor")
     info = service.attest(
         session,
         system=name,
@@ -115,6 +131,7 @@ def attest_form(
 
 @router.post("/compliance/{name}/assess", include_in_schema=False)
 def assess_form(session: DbSession, who: Editor, name: str) -> Response:
+    service.require_system(session, who, name, "editor")
     done = service.assess_system(session, name)
     audit.record(
         session,
@@ -138,18 +155,19 @@ class AttestationIn(BaseModel):
 
 
 @router.get("/api/v1/compliance/systems", tags=["compliance"])
-def api_systems(session: DbSession) -> list[dict[str, Any]]:
-    """Every system with its latest assessment's counts."""
+def api_systems(session: DbSession, who: Viewer) -> list[dict[str, Any]]:
+    """Every system (of the caller's teams) with its latest assessment's counts."""
     out = []
-    for info in service.list_systems(session):
+    for info in service.visible_systems(session, who):
         current = service.latest(session, info.name)
         out.append(info.as_dict() | {"latest_assessment": current.as_dict() if current else None})
     return out
 
 
 @router.get("/api/v1/compliance/systems/{name}/assessment", tags=["compliance"])
-def api_assessment(session: DbSession, name: str) -> dict[str, Any]:
+def api_assessment(session: DbSession, who: Viewer, name: str) -> dict[str, Any]:
     """The latest stored assessment of a system, in the shape of `compliance assess --format json`."""
+    service.require_system(session, who, name, "viewer")
     current = service.latest(session, name)
     if current is None:
         from missionos.errors import NotFoundError
@@ -197,6 +215,7 @@ async def api_add_evidence(
 
     def store() -> dict[str, Any]:
         with db.session() as session:
+            service.require_subject(session, who, subject, "editor")
             info = service.add_evidence(
                 session,
                 raw,
@@ -241,9 +260,12 @@ async def _capped_body(request: Request, source: str) -> bytes:
     response_class=Response,
     responses={200: {"content": {"application/octet-stream": {}}, "description": "The file as it came"}},
 )
-def api_evidence_raw(session: DbSession, evidence_id: int) -> Response:
+def api_evidence_raw(
+    session: DbSession, who: Viewer, evidence_id: Annotated[int, FastApiPath(ge=1, le=2**63 - 1)]
+) -> Response:
     """An evidence record's raw file as it came, byte for byte (its SHA-256 is in `X-Content-SHA256`)."""
     info, raw = service.evidence_file(session, evidence_id)
+    service.require_subject(session, who, info.subject, "viewer")
     filename = f"evidence-{info.id}-{info.kind}"
     return Response(
         raw,
@@ -258,6 +280,7 @@ def api_evidence_raw(session: DbSession, evidence_id: int) -> Response:
 @router.post("/api/v1/compliance/systems/{name}/attestations", tags=["compliance"], status_code=201)
 def api_attest(session: DbSession, who: Editor, name: str, body: AttestationIn) -> dict[str, Any]:
     """Record a person's attestation of how controls are met (audited)."""
+    service.require_system(session, who, name, "editor")
     info = service.attest(
         session,
         system=name,

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Query, Request
 
+from missionos.accounts import limits
 from missionos.delivery import files, queries
 from missionos.delivery import service as delivery
 from missionos.delivery.records import ImportSummary
@@ -19,6 +20,7 @@ from missionos.web.deps import DbSession, page
 from missionos.web.security import Principal, require
 
 router = APIRouter()
+Viewer = Annotated[Principal, Depends(require("viewer"))]
 
 PERIODS = (30, 90, 180, 365)
 TRENDS = (
@@ -90,12 +92,15 @@ def _scope_view(
 
 
 @router.get("/delivery", include_in_schema=False)
-def index(request: Request, session: DbSession, days: int = 90) -> Any:
+def index(request: Request, session: DbSession, who: Viewer, days: int = 90) -> Any:
     window = _window(days)
     db = request.app.state.db
-    # Computed once per change to the database; without writes, a view at most a minute old (its window is
-    # the one it shows) answers the next readers.
-    figures = db.cached(("delivery.index", days), lambda: _index_figures(session, window), max_age=60)
+    if who.teams is not None:  # a team-limited reader sees its teams only, computed for it
+        figures = _index_figures(session, window, who)
+    else:
+        # Computed once per change to the database; without writes, a view at most a minute old (its window
+        # is the one it shows) answers the next readers.
+        figures = db.cached(("delivery.index", days), lambda: _index_figures(session, window), max_age=60)
     return page(
         request,
         "delivery/index.html",
@@ -107,9 +112,9 @@ def index(request: Request, session: DbSession, days: int = 90) -> Any:
     )
 
 
-def _index_figures(session: DbSession, window: Window) -> dict[str, Any]:
-    services = list_services(session)
-    everything = queries.services_in(session, Scope("org"))
+def _index_figures(session: DbSession, window: Window, who: Principal | None = None) -> dict[str, Any]:
+    services = limits.filter_teams(who, list_services(session))
+    everything = delivery.scope_of(session, who=who)
     # the organization's records, loaded once: every team's and service's figures are cut from them
     records = delivery.scope_records(session, everything, window)
     org = _scope_view(session, everything, window, "org", records)
@@ -125,6 +130,7 @@ def _index_figures(session: DbSession, window: Window) -> dict[str, Any]:
     teams: list[dict[str, Any]] = [
         {"kind": "team", "name": team, "doc": figures(Scope("team", team))}
         for team in delivery.list_teams(session)
+        if limits.sees(who, team)
     ]
     breakdown = _breakdown_chart(
         [(r["name"], r["doc"]) for r in rows if r["doc"]["lead_time"]["count"]],
@@ -136,7 +142,7 @@ def _index_figures(session: DbSession, window: Window) -> dict[str, Any]:
         "org": org,
         "rows": rows,
         "teams": teams,
-        "readiness": delivery.readiness(session),
+        "readiness": limits.filter_teams(who, delivery.readiness(session)),
         "breakdown": breakdown,
     }
 
@@ -145,28 +151,31 @@ def _detail(
     request: Request, session: DbSession, selected: queries.ScopeServices, days: int, **extra: Any
 ) -> Any:
     window = _window(days)
+    db = request.app.state.db
+    # Like the index: computed once per change to the database, and a minute old at most.
+    key = ("delivery.detail", selected.scope.kind, selected.scope.name, days)
+    figures = db.cached(key, lambda: _detail_figures(session, selected, window), max_age=60)
+    return page(request, "delivery/service.html", "delivery", days=days, periods=PERIODS, **figures, **extra)
+
+
+def _detail_figures(session: DbSession, selected: queries.ScopeServices, window: Window) -> dict[str, Any]:
     view = _scope_view(session, selected, window, "scope")
     doc: dict[str, Any] = view["doc"]
-    return page(
-        request,
-        "delivery/service.html",
-        "delivery",
-        window=window,
-        days=days,
-        periods=PERIODS,
-        view=view,
-        breakdown=_breakdown_chart(
+    return {
+        "window": window,
+        "view": view,
+        "breakdown": _breakdown_chart(
             [(selected.scope.name or "org", doc)], "Where lead time goes (median hours per part)"
         ),
-        deployments=delivery.deployments(session, selected, window),
-        incidents=delivery.incidents(session, selected, window),
-        changes=delivery.changes(session, selected, window),
-        **extra,
-    )
+        "deployments": delivery.deployments(session, selected, window),
+        "incidents": delivery.incidents(session, selected, window),
+        "changes": delivery.changes(session, selected, window),
+    }
 
 
 @router.get("/delivery/services/{name}", include_in_schema=False)
-def service_page(request: Request, name: str, session: DbSession, days: int = 90) -> Any:
+def service_page(request: Request, name: str, session: DbSession, who: Viewer, days: int = 90) -> Any:
+    delivery.require_services(session, who, [name], "viewer")
     found = [s for s in list_services(session) if s.name == name]
     if not found:
         raise NotFoundError("service", name)
@@ -177,7 +186,8 @@ def service_page(request: Request, name: str, session: DbSession, days: int = 90
 
 
 @router.get("/delivery/teams/{name}", include_in_schema=False)
-def team_page(request: Request, name: str, session: DbSession, days: int = 90) -> Any:
+def team_page(request: Request, name: str, session: DbSession, who: Viewer, days: int = 90) -> Any:
+    limits.require_team(who, name, "viewer")
     selected = queries.services_in(session, Scope("team", name))
     return _detail(
         request,
@@ -195,9 +205,9 @@ def team_page(request: Request, name: str, session: DbSession, days: int = 90) -
 
 
 @router.get("/api/v1/delivery/services", tags=["delivery"])
-def api_services(session: DbSession) -> list[dict[str, Any]]:
-    """Every service with its team and repositories."""
-    return [_service_json(s) for s in list_services(session)]
+def api_services(session: DbSession, who: Viewer) -> list[dict[str, Any]]:
+    """Every service (of the caller's teams) with its team and repositories."""
+    return [_service_json(s) for s in limits.filter_teams(who, list_services(session))]
 
 
 def _service_json(s: ServiceInfo) -> dict[str, Any]:
@@ -221,6 +231,7 @@ def _api_window(days: int, since: str | None, until: str | None) -> Window:
 @router.get("/api/v1/delivery/metrics", tags=["delivery"])
 def api_metrics(
     session: DbSession,
+    who: Viewer,
     service: Annotated[list[str] | None, Query(description="Services (repeat); default: all.")] = None,
     team: Annotated[str | None, Query(description="Every service of this team.")] = None,
     days: Annotated[int, Query(description="Window length in days, ending now or at `until`.")] = 90,
@@ -230,39 +241,42 @@ def api_metrics(
     """The five DORA metrics, exactly as `missionos delivery metrics --format json` prints them."""
     window = _api_window(days, since, until)
     return delivery.delivery_metrics(
-        session, delivery.scope_of(session, services=service or [], team=team), window
+        session, delivery.scope_of(session, services=service or [], team=team, who=who), window
     )
 
 
 @router.get("/api/v1/delivery/readiness", tags=["delivery"])
-def api_readiness(session: DbSession) -> list[dict[str, Any]]:
-    """Every service as shipping, stalled or never shipped, with its time to first production deployment."""
-    return delivery.readiness(session)
+def api_readiness(session: DbSession, who: Viewer) -> list[dict[str, Any]]:
+    """Every service (of the caller's teams) as shipping, stalled or never shipped, with its time to first
+    production deployment."""
+    return limits.filter_teams(who, delivery.readiness(session))
 
 
 @router.get("/api/v1/delivery/deployments", tags=["delivery"])
 def api_deployments(
     session: DbSession,
+    who: Viewer,
     service: Annotated[list[str] | None, Query()] = None,
     team: str | None = None,
     days: int = 90,
 ) -> list[dict[str, Any]]:
     """Deployments in the window with whether each failed, why, and when it recovered."""
     return delivery.deployments(
-        session, delivery.scope_of(session, services=service or [], team=team), _window(days)
+        session, delivery.scope_of(session, services=service or [], team=team, who=who), _window(days)
     )
 
 
 @router.get("/api/v1/delivery/incidents", tags=["delivery"])
 def api_incidents(
     session: DbSession,
+    who: Viewer,
     service: Annotated[list[str] | None, Query()] = None,
     team: str | None = None,
     days: int = 90,
 ) -> list[dict[str, Any]]:
     """Incidents started in the window with the deployment each is attributed to."""
     return delivery.incidents(
-        session, delivery.scope_of(session, services=service or [], team=team), _window(days)
+        session, delivery.scope_of(session, services=service or [], team=team, who=who), _window(days)
     )
 
 
@@ -315,6 +329,7 @@ def _record(
     """Parse every item of `body` (naming `request body:N` on error), upsert them all or none, audit each."""
     items = _items(body)
     records = [parse(item, source="request body", line=i) for i, item in enumerate(items, start=1)]
+    delivery.require_services(session, who, [r.service for r in records], "editor")
     summary = _named_in_body(
         lambda: upsert(session, records, source="api", lines=list(range(1, len(records) + 1)))
     )
@@ -331,3 +346,57 @@ def _audit(session: DbSession, who: Principal, kind: str, key: str, after: dict[
         for k, v in after.items()
     }
     audit.record(session, actor=who.name, action="record", kind=f"delivery.{kind}", key=key, after=plain)
+
+
+SETTING_FIELDS = {
+    "infer_kinds": bool,
+    "rollback_pattern": str,
+    "hotfix_pattern": str,
+    "attribution_window": str,
+}
+
+
+@router.get("/api/v1/delivery/settings", tags=["delivery"])
+def api_settings(session: DbSession) -> dict[str, Any]:
+    """How deployment kinds are inferred and the incident attribution window (metrics.md §1)."""
+    from missionos.delivery import settings
+
+    return settings.load(session).as_dict()
+
+
+@router.put("/api/v1/delivery/settings", tags=["delivery"])
+def api_put_settings(
+    session: DbSession,
+    who: Annotated[Principal, Depends(require("admin"))],
+    body: Annotated[
+        Any,
+        Body(
+            description="Any of infer_kinds (boolean), rollback_pattern and hotfix_pattern (regular "
+            "expressions), attribution_window (such as 7d, 36h); fields left out keep their value.",
+            examples=[{"infer_kinds": True, "rollback_pattern": '^Revert "', "attribution_window": "7d"}],
+        ),
+    ],
+) -> dict[str, Any]:
+    """Change the delivery settings; the kinds of every production deployment are derived again."""
+    from missionos.accounts import audit
+    from missionos.delivery import settings
+
+    if not isinstance(body, dict):
+        raise FieldError("body", "a JSON object of settings")
+    for name, value in body.items():
+        if name not in SETTING_FIELDS:
+            raise FieldError(name, f"one of {', '.join(SETTING_FIELDS)}")
+        if not isinstance(value, SETTING_FIELDS[name]):
+            raise FieldError(name, "a boolean" if SETTING_FIELDS[name] is bool else "a string")
+    before = settings.load(session).as_dict()
+    after = settings.update(session, **body).as_dict()
+    audit.record(
+        session,
+        actor=who.name,
+        action="update",
+        kind="delivery.settings",
+        key="delivery",
+        before=before,
+        after=after,
+    )
+    return after

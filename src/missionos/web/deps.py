@@ -12,6 +12,7 @@ from fastapi.templating import Jinja2Templates
 from sqlalchemy.orm import Session
 
 from missionos import __version__
+from missionos.links import is_safe_link
 from missionos.store import Database
 from missionos.web.security import CsrfToken, done_rendering, rendering_for, template_principal
 
@@ -24,6 +25,8 @@ templates.env.globals["version"] = __version__
 # `csrf_field()` renders `csrf_token`; both read the request being rendered (see `page`).
 templates.env.globals["csrf_token"] = CsrfToken()
 templates.env.globals["current_principal"] = template_principal
+# `{% if url is safe_link %}<a href=...>`: only http(s) and links within the site become links.
+templates.env.tests["safe_link"] = is_safe_link
 
 NAV = (
     ("plan", "Plan", "/"),
@@ -33,6 +36,7 @@ NAV = (
     ("compliance", "Compliance", "/compliance"),
     ("friction", "Friction", "/friction"),
     ("maps", "Maps", "/maps"),
+    ("platform", "Platform", "/platform"),
 )
 templates.env.globals["nav"] = NAV
 

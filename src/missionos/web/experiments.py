@@ -12,7 +12,9 @@ from fastapi import APIRouter, Body, Depends, Form, Query, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from markupsafe import Markup
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
+from missionos import safeload
 from missionos.accounts import audit
 from missionos.errors import FieldError, InputError, NotFoundError
 from missionos.experiments import forest, ofrep, service, sticky
@@ -23,6 +25,7 @@ from missionos.web.deps import DB, DbSession, page
 from missionos.web.security import Principal, require
 
 router = APIRouter()
+Viewer = Annotated[Principal, Depends(require("viewer"))]
 
 STATUS_BADGE = {
     "validated": "good",
@@ -97,13 +100,14 @@ def _bets_by_experiment(session: Session) -> dict[str, list[dict[str, Any]]]:
 
 
 @router.get("/experiments/flags", include_in_schema=False)
-def flags_page(request: Request, session: DbSession) -> Any:
-    flags = service.list_flags(session)
+def flags_page(request: Request, session: DbSession, who: Viewer) -> Any:
+    flags = service.visible(session, who, service.list_flags(session))
     return page(request, "experiments/flags.html", "experiments", flags=flags)
 
 
 @router.get("/experiments/flags/{key}", include_in_schema=False)
-def flag_page(request: Request, key: str, session: DbSession) -> Any:
+def flag_page(request: Request, key: str, session: DbSession, who: Viewer) -> Any:
+    service.require_flag(session, who, key, "viewer")
     flag = service.get_flag(session, key)
     history = service.flag_history(session, key)
     entries = audit.entries(session, kind="flag", key=key, limit=50)
@@ -128,6 +132,7 @@ def flag_rollout_form(
 ) -> Any:
     if not 0 <= percent <= 100:
         raise FieldError("percent", "a percentage between 0 and 100")
+    service.require_flag(session, who, key, "editor")
     service.set_rollout(session, key, percent / 100, actor=who.name)
     return RedirectResponse(f"/experiments/flags/{key}", status_code=303)
 
@@ -140,11 +145,12 @@ def flag_definition_form(
     definition: Annotated[str, Form()],
 ) -> Any:
     try:
-        parsed = json.loads(definition)
+        parsed = safeload.loads_json(definition, source="definition")
     except json.JSONDecodeError as exc:
         raise InputError(
             f"expected a JSON feature definition ({exc.msg})", source="definition", line=exc.lineno
         ) from None
+    service.require_flag(session, who, key, "editor")
     current = service.get_flag(session, key)
     if not isinstance(parsed, dict):
         raise FieldError("definition", "a JSON object with defaultValue and rules")
@@ -156,9 +162,16 @@ def flag_definition_form(
 
 
 @router.get("/experiments/{key}", include_in_schema=False)
-def experiment_page(request: Request, key: str, db: DB) -> Any:
-    analysis = service.analyze(db, key)
-    days = service.daily_exposures(db, key)
+def experiment_page(request: Request, key: str, db: DB, who: Viewer) -> Any:
+    with db.session() as session:
+        service.require_experiment(session, who, key, "viewer")
+    today = strategy_service.today()
+    # The analysis is kept until anyone commits a change (a minute at most, as the index does).
+    analysis, days = db.cached(
+        ("experiments.page", key, today),
+        lambda: (service.analyze(db, key), service.daily_exposures(db, key)),
+        max_age=60,
+    )
     exposure_chart = line_chart(
         days, x="day", y="units", color="variation", title="New units exposed per day"
     )
@@ -238,9 +251,9 @@ def _interval_chart(metric: service.MetricResult) -> dict[str, Any]:
 
 
 @router.get("/api/v1/experiments", tags=["experiments"])
-def api_experiments(session: DbSession) -> list[dict[str, Any]]:
-    """Every experiment's design."""
-    return [e.as_dict() for e in service.list_experiments(session)]
+def api_experiments(session: DbSession, who: Viewer) -> list[dict[str, Any]]:
+    """Every experiment's design (of the caller's teams)."""
+    return [e.as_dict() for e in service.visible(session, who, service.list_experiments(session))]
 
 
 @router.get("/api/v1/experiments/sticky-buckets", tags=["experiments"])
@@ -260,20 +273,34 @@ def api_sticky_buckets(
 
 
 @router.get("/api/v1/experiments/{key}", tags=["experiments"])
-def api_experiment(key: str, db: DB) -> dict[str, Any]:
-    """An experiment's analysis: exposures, SRM, metrics, verdict and power (as `analyze --format json`)."""
-    return service.analyze(db, key).as_dict()
+def api_experiment(
+    key: str,
+    db: DB,
+    who: Viewer,
+    prior_mean: Annotated[float | None, Query(allow_inf_nan=False)] = None,
+    prior_variance: Annotated[float | None, Query(gt=0, allow_inf_nan=False)] = None,
+) -> dict[str, Any]:
+    """An experiment's analysis: exposures, SRM, metrics, verdict and power (as `analyze --format json`).
+    With `prior_variance` (and optionally `prior_mean`), a Bayesian analysis uses that proper Gaussian prior
+    on the relative lift."""
+    if prior_mean is not None and prior_variance is None:
+        raise FieldError("prior_variance", "a positive variance with prior_mean, e.g. 0.09")
+    with db.session() as session:
+        service.require_experiment(session, who, key, "viewer")
+    prior = (prior_mean or 0.0, prior_variance) if prior_variance is not None else None
+    return service.analyze(db, key, prior=prior).as_dict()
 
 
 @router.get("/api/v1/flags", tags=["experiments"])
-def api_flags(session: DbSession) -> list[dict[str, Any]]:
-    """Every flag with its current definition and version."""
-    return [f.as_dict() for f in service.list_flags(session)]
+def api_flags(session: DbSession, who: Viewer) -> list[dict[str, Any]]:
+    """Every flag (of the caller's teams) with its current definition and version."""
+    return [f.as_dict() for f in service.visible(session, who, service.list_flags(session))]
 
 
 @router.get("/api/v1/flags/{key}/history", tags=["experiments"])
-def api_flag_history(key: str, session: DbSession) -> list[dict[str, Any]]:
+def api_flag_history(key: str, session: DbSession, who: Viewer) -> list[dict[str, Any]]:
     """Every version of a flag, newest first."""
+    service.require_flag(session, who, key, "viewer")
     return [v.as_dict() for v in service.flag_history(session, key)]
 
 
@@ -286,6 +313,7 @@ def api_put_flag(
 ) -> dict[str, Any]:
     """Create or update a flag from a GrowthBook feature definition (`defaultValue`, `rules`)."""
     doc = service.validate_flag({**body, "key": key}, "body")
+    service.require_flag(session, who, key, "editor", new_service=doc.get("service"))
     change = service.save_flag(session, doc, actor=who.name, comment=str(body.get("comment") or ""))
     return {"key": change.key, "action": change.action, "version": change.version}
 
@@ -297,7 +325,8 @@ def api_exposures(
     body: Annotated[list[dict[str, Any]], Body()],
 ) -> dict[str, int]:
     """A batch of exposures `{experiment, unit_id, variation, timestamp}`: all stored, or none."""
-    del who
+    for key in sorted({str(r.get("experiment")) for r in body if isinstance(r.get("experiment"), str)}):
+        service.require_experiment(session, who, key, "editor")
     return service.import_exposures(session, [(i, r) for i, r in enumerate(body)], source="body")
 
 
@@ -321,28 +350,64 @@ def sdk_features(client_key: str, session: DbSession) -> JSONResponse:
 # --- OpenFeature Remote Evaluation Protocol ----------------------------------------------------------------
 
 
-@router.post("/ofrep/v1/evaluate/flags/{key}", tags=["ofrep"])
-def ofrep_single(key: str, session: DbSession, body: Annotated[Any, Body()] = None) -> JSONResponse:
-    """Evaluate one flag for `{"context": {...}}` (OFREP); an unreadable context is a 400 with
-    `errorCode` `INVALID_CONTEXT`."""
+OFREP_BODY = {
+    "required": True,
+    "content": {
+        "application/json": {
+            "schema": {
+                "type": "object",
+                "properties": {"context": {"type": "object", "additionalProperties": True}},
+            },
+            "example": {"context": {"targetingKey": "user-1", "country": "US"}},
+        }
+    },
+}
+
+
+@router.post("/ofrep/v1/evaluate/flags/{key}", tags=["ofrep"], openapi_extra={"requestBody": OFREP_BODY})
+async def ofrep_single(key: str, request: Request, db: DB) -> JSONResponse:
+    """Evaluate one flag for `{"context": {...}}` (OFREP). A body that is not JSON is a 400 with `errorCode`
+    `PARSE_ERROR`; an unreadable context a 400 with `INVALID_CONTEXT`; a flag that splits users by a
+    `targetingKey` the context lacks a 400 with `TARGETING_KEY_MISSING`."""
     try:
-        context = ofrep.context_of(body)
-        result = service.ofrep_flag(session, key, context)
-    except FieldError as exc:
-        return JSONResponse(ofrep.invalid_context(exc, key), status_code=400)
+        body = ofrep.parse_body(await request.body())
+    except ofrep.ParseError as exc:
+        return JSONResponse(ofrep.parse_error(exc.details, key), status_code=400)
+    # The evaluation reads and writes the database: off the event loop.
+    return await run_in_threadpool(_ofrep_single, db, key, body)
+
+
+def _ofrep_single(db: Database, key: str, body: Any) -> JSONResponse:
+    with db.session() as session:
+        try:
+            context = ofrep.context_of(body)
+            result = service.ofrep_flag(session, key, context)
+        except FieldError as exc:
+            return JSONResponse(ofrep.invalid_context(exc, key), status_code=400)
     status = 404 if result.get("errorCode") == "FLAG_NOT_FOUND" else 400 if "errorCode" in result else 200
     return JSONResponse(result, status_code=status)
 
 
-@router.post("/ofrep/v1/evaluate/flags", tags=["ofrep"])
-def ofrep_bulk(request: Request, session: DbSession, body: Annotated[Any, Body()] = None) -> Response:
+@router.post("/ofrep/v1/evaluate/flags", tags=["ofrep"], openapi_extra={"requestBody": OFREP_BODY})
+async def ofrep_bulk(request: Request, db: DB) -> Response:
     """Evaluate every flag for `{"context": {...}}` (OFREP bulk); answers 304 when If-None-Match matches,
-    and 400 with `errorCode` `INVALID_CONTEXT` when the context cannot be read."""
+    400 with `errorCode` `PARSE_ERROR` when the body is not JSON and `INVALID_CONTEXT` when the context cannot
+    be read. A flag that cannot be evaluated for this user is an error item in `flags`, never a failed
+    answer."""
     try:
-        context = ofrep.context_of(body)
-        flags, etag = service.ofrep_flags(session, context, request.headers.get("if-none-match"))
-    except FieldError as exc:
-        return JSONResponse(ofrep.invalid_context(exc), status_code=400)
+        body = ofrep.parse_body(await request.body())
+    except ofrep.ParseError as exc:
+        return JSONResponse(ofrep.parse_error(exc.details), status_code=400)
+    return await run_in_threadpool(_ofrep_bulk, db, body, request.headers.get("if-none-match"))
+
+
+def _ofrep_bulk(db: Database, body: Any, if_none_match: str | None) -> Response:
+    with db.session() as session:
+        try:
+            context = ofrep.context_of(body)
+            flags, etag = service.ofrep_flags(session, context, if_none_match)
+        except FieldError as exc:
+            return JSONResponse(ofrep.invalid_context(exc), status_code=400)
     if flags is None:
         return Response(status_code=304, headers={"ETag": etag})
     return JSONResponse({"flags": flags}, headers={"ETag": etag})

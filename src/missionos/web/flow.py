@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 from markupsafe import Markup
 
@@ -14,8 +14,10 @@ from missionos.flow import glance, service, vsm
 from missionos.flow.metrics import DAY, StreamFigures, percentile
 from missionos.measures import Window
 from missionos.web.deps import DbSession, page
+from missionos.web.security import Principal, require
 
 router = APIRouter()
+Viewer = Annotated[Principal, Depends(require("viewer"))]
 SCHEMA = "https://vega.github.io/schema/vega-lite/v6.json"
 
 
@@ -49,10 +51,10 @@ def _constraint_sentence(figures: StreamFigures) -> str:
 
 
 @router.get("/flow", include_in_schema=False)
-def index(request: Request, session: DbSession) -> Any:
+def index(request: Request, session: DbSession, who: Viewer) -> Any:
     window = _window(None, None)
     rows = []
-    for stream in service.list_streams(session):
+    for stream in service.visible_streams(session, who):
         figures, weeks = service.stream_glance(session, stream.name, window)
         rows.append(
             {
@@ -68,8 +70,14 @@ def index(request: Request, session: DbSession) -> Any:
 
 @router.get("/flow/streams/{name}", include_in_schema=False)
 def stream_page(
-    request: Request, name: str, session: DbSession, since: str | None = None, until: str | None = None
+    request: Request,
+    name: str,
+    session: DbSession,
+    who: Viewer,
+    since: str | None = None,
+    until: str | None = None,
 ) -> Any:
+    service.require_stream(session, who, name)
     window = _window(since, until)
     view = service.stream_view(session, name, window)
     figures = view.figures
@@ -227,15 +235,19 @@ def _charts(view: service.StreamView) -> dict[str, dict[str, Any]]:
 
 
 @router.get("/flow/streams/{name}/vsm.svg", include_in_schema=False)
-def stream_svg(name: str, session: DbSession, since: str | None = None, until: str | None = None) -> Response:
+def stream_svg(
+    name: str, session: DbSession, who: Viewer, since: str | None = None, until: str | None = None
+) -> Response:
+    service.require_stream(session, who, name)
     figures = service.stream_metrics(session, name, _window(since, until))
     return Response(vsm.render(figures), media_type="image/svg+xml")
 
 
 @router.get("/flow/streams/{name}/items", include_in_schema=False)
 def items_page(
-    request: Request, name: str, session: DbSession, state: str = "all", step: str | None = None
+    request: Request, name: str, session: DbSession, who: Viewer, state: str = "all", step: str | None = None
 ) -> Any:
+    service.require_stream(session, who, name)
     if state not in ("all", "done", "wip"):
         raise FieldError("state", "all, done or wip")
     stream = service.get_stream(session, name)
@@ -254,14 +266,15 @@ def _moment(ts: float | None) -> str:
 
 
 @router.get("/api/v1/flow/streams", tags=["flow"])
-def api_streams(session: DbSession) -> list[dict[str, Any]]:
-    """Every value stream with its steps and done statuses."""
-    return [s.as_dict() for s in service.list_streams(session)]
+def api_streams(session: DbSession, who: Viewer) -> list[dict[str, Any]]:
+    """Every value stream (of the caller's teams) with its steps and done statuses."""
+    return [s.as_dict() for s in service.visible_streams(session, who)]
 
 
 @router.get("/api/v1/flow/streams/{name}/metrics", tags=["flow"])
 def api_metrics(
-    name: str, session: DbSession, since: str | None = None, until: str | None = None
+    name: str, session: DbSession, who: Viewer, since: str | None = None, until: str | None = None
 ) -> dict[str, Any]:
     """The stream's flow metrics and value-stream-map figures (the `flow metrics --format json` document)."""
+    service.require_stream(session, who, name)
     return service.stream_metrics(session, name, _window(since, until)).as_dict()

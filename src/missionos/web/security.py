@@ -37,8 +37,10 @@ from starlette.formparsers import MultiPartException
 from starlette.requests import Request as StarletteRequest
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from missionos import safeload
 from missionos.accounts import sessions, settings, tokens, users
 from missionos.accounts.identity import ANONYMOUS, LOCAL, ROLES, Principal
+from missionos.errors import InputError
 from missionos.store import Database
 
 __all__ = [
@@ -132,12 +134,52 @@ def _networks(text: str | Iterable[str] | None) -> tuple[ipaddress.IPv4Network |
     return tuple(ipaddress.ip_network(p.strip(), strict=False) for p in parts if p.strip())
 
 
+LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1"})
+
+
+def is_loopback(host: str) -> bool:
+    if host.strip("[]").lower() in LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def host_name(host_header: str) -> str:
+    """The name in a Host header, without its port, lower-cased (`[::1]:8000` -> `::1`)."""
+    host = host_header.strip().lower()
+    if host.startswith("["):
+        return host[1:].partition("]")[0]
+    if host.count(":") == 1:
+        host = host.partition(":")[0]
+    return host.rstrip(".")
+
+
+def default_allowed_hosts(bind_host: str, extra: Iterable[str] = ()) -> frozenset[str]:
+    """The Host names served by default: the bound address and `localhost` (plus the loopback addresses when
+    bound to loopback), and any given with `--allowed-host`."""
+    names = {host_name(bind_host), "localhost"}
+    if is_loopback(bind_host):
+        names |= LOOPBACK_NAMES
+    names |= {host_name(h) for h in extra if h.strip()}
+    return frozenset(names)
+
+
+def _hosts(text: str | None) -> frozenset[str] | None:
+    if not text:
+        return None
+    return frozenset(host_name(h) for h in text.split(",") if h.strip())
+
+
 @dataclass(frozen=True)
 class SecurityConfig:
     """How the server authenticates. Read from the environment so every worker process agrees:
     `MISSIONOS_AUTH_PROXY_HEADER`, `MISSIONOS_TRUSTED_PROXIES` (comma-separated addresses or networks),
-    `MISSIONOS_MAX_REQUEST_BYTES`, `MISSIONOS_SIGN_IN_LIMIT` (attempts per minute per address). Behind a
-    trusted proxy, the client's address is read from X-Forwarded-For."""
+    `MISSIONOS_MAX_REQUEST_BYTES`, `MISSIONOS_SIGN_IN_LIMIT` (attempts per minute per address),
+    `MISSIONOS_BIND_HOST` (the address served on) and `MISSIONOS_ALLOWED_HOSTS` (comma-separated Host names;
+    `missionos serve` always sets it). Behind a trusted proxy, the client's address is read from
+    X-Forwarded-For, and X-Forwarded-Proto says whether the client used HTTPS."""
 
     proxy_header: str | None = None
     trusted_proxies: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = field(default=())
@@ -145,6 +187,10 @@ class SecurityConfig:
     sign_in_limit: int = 10
     token_create_limit: int = 20
     proxy_default_role: str = "viewer"
+    # The address `missionos serve` listens on: revoking the last credential is refused unless it is loopback.
+    bind_host: str = "127.0.0.1"
+    # Host header values (without port) that are served; any other gets 400 (DNS rebinding). None: any.
+    allowed_hosts: frozenset[str] | None = None
 
     @classmethod
     def from_env(cls) -> SecurityConfig:
@@ -156,7 +202,20 @@ class SecurityConfig:
             sign_in_limit=int(os.environ.get("MISSIONOS_SIGN_IN_LIMIT", 10)),
             token_create_limit=int(os.environ.get("MISSIONOS_TOKEN_CREATE_LIMIT", 20)),
             proxy_default_role=os.environ.get("MISSIONOS_AUTH_PROXY_ROLE", "viewer"),
+            bind_host=os.environ.get("MISSIONOS_BIND_HOST", "127.0.0.1"),
+            allowed_hosts=_hosts(os.environ.get("MISSIONOS_ALLOWED_HOSTS")),
         )
+
+    @property
+    def on_loopback(self) -> bool:
+        """Whether the server listens on loopback only (then only someone on the host can reach it)."""
+        return is_loopback(self.bind_host)
+
+    def host_allowed(self, host_header: str | None) -> bool:
+        """Whether a request's Host header names this server (always, when no allowed hosts are set)."""
+        if self.allowed_hosts is None:
+            return True
+        return host_name(host_header or "") in self.allowed_hosts
 
     def trusts(self, address: str | None) -> bool:
         if not address or not self.trusted_proxies:
@@ -233,6 +292,18 @@ class SecurityMiddleware:
                 message["headers"] = raw
             await send(message)
 
+        # 0. DNS rebinding: a page on another name that resolves here must not be served as this server.
+        if not self.config.host_allowed(headers.get("host")):
+            await self._refuse(
+                scope,
+                send_with_headers,
+                400,
+                "Bad request",
+                f"the Host {headers.get('host', '')!r} is not one this server answers to; add it with "
+                "`missionos serve --allowed-host NAME`",
+            )
+            return
+
         # 1. Size limit: by the declared length at once, and by counting what actually arrives.
         declared = headers.get("content-length")
         if declared and declared.isdigit() and int(declared) > self.config.max_request_bytes:
@@ -244,6 +315,15 @@ class SecurityMiddleware:
                 body = await self._read_body(receive)
             except BodyTooLarge:
                 await self._refuse(scope, send_with_headers, 413, "Request too large", self._too_large())
+                return
+
+        # 1b. JSON nested too deeply would crash the parser (a recursion error) wherever it is read.
+        ctype = headers.get("content-type", "").lower()
+        if body and (not ctype or "json" in ctype):
+            try:
+                safeload.check_json_depth(body, source="request body")
+            except InputError as exc:
+                await self._refuse(scope, send_with_headers, 422, "Invalid input", str(exc))
                 return
 
         # 2. Who is asking (the database work runs in a thread, off the event loop).
@@ -307,6 +387,7 @@ class SecurityMiddleware:
 
         scope.setdefault("state", {})
         scope["state"]["client_address"] = client
+        scope["state"]["https"] = https
         scope["state"]["principal"] = who
         scope["state"]["csrf_token"] = token
         csrf_reset = _csrf.set(token)
@@ -492,6 +573,13 @@ def client_address(request: Request) -> str:
     if isinstance(found, str):
         return found
     return request.client.host if request.client else "unknown"
+
+
+def request_is_https(request: Request) -> bool:
+    """Whether the client reached us over HTTPS: the connection itself, or X-Forwarded-Proto from a trusted
+    proxy (from any other peer the header is ignored)."""
+    found = getattr(request.state, "https", None)
+    return found if isinstance(found, bool) else request.url.scheme == "https"
 
 
 def current_principal(request: Request) -> Principal:

@@ -16,9 +16,9 @@ from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
 from missionos.errors import FieldError, MissionOSError, NotFoundError
-from missionos.strategy import service
+from missionos.strategy import learning, loop, replan, service
 from missionos.strategy.plan import MeasureRef
-from missionos.strategy.render import plan_json, report_html, sparkline_svg
+from missionos.strategy.render import direction_text, plan_json, report_html, sparkline_svg, target_text
 from missionos.strategy.service import GoalView, PlanView
 from missionos.web.charts import line_chart
 from missionos.web.deps import DB, DbSession, page, templates
@@ -31,6 +31,7 @@ STATUS_BADGE = {
     "on track": "good",
     "at risk": "warn",
     "off track": "bad",
+    "breached": "bad",
     "validated": "good",
     "invalidated": "bad",
     "invalid": "bad",
@@ -46,6 +47,8 @@ def _sparkline(goal: GoalView) -> Any:
 
 
 templates.env.globals["sparkline"] = _sparkline
+templates.env.globals["target_text"] = target_text
+templates.env.globals["direction_text"] = direction_text
 
 
 def _as_of(text: str | None) -> dt.date | None:
@@ -137,12 +140,22 @@ def progress_chart(view: PlanView) -> dict[str, Any] | None:
     }
 
 
-def plan_context(view: PlanView, session: Any) -> dict[str, Any]:
+def plan_context(view: PlanView, session: Any, db: Any = None) -> dict[str, Any]:
     return {
         "view": view,
         "plans": service.list_plans(session),
         "progress_chart": progress_chart(view),
+        "loop_state": loop.assess_cached(db, view) if db is not None else None,
     }
+
+
+def relied_on(request: Request, kind: str, name: str) -> list[loop.Reliance]:
+    """For an evidence page (experiment, service, stream, system): the bets and goals that rely on it."""
+    db = request.app.state.db
+    return list(db.cached(("strategy.relied_on", kind, name), lambda: loop.relying_on(db, kind, name)))
+
+
+templates.env.globals["relied_on"] = relied_on
 
 
 # --- pages ------------------------------------------------------------------------------------------------
@@ -165,7 +178,7 @@ def plan_page(
 ) -> Any:
     view = service.evaluate_cached(db, key, as_of=_as_of(as_of), version=version)
     with db.session() as session:
-        context = plan_context(view, session)
+        context = plan_context(view, session, db)
     return page(request, "strategy/plan.html", "plan", **context)
 
 
@@ -180,7 +193,12 @@ def goal_page(request: Request, key: str, goal_id: str, db: DB, as_of: str | Non
         for d, v in (goal.series.points if goal.series else ())
     ]
     g = goal.goal
-    if g.baseline_value is not None and g.baseline_at is not None:
+    if g.is_guardrail and rows:
+        rows += [
+            {"at": rows[0]["at"], "value": g.target_value, "series": "limit"},
+            {"at": str(g.target_by or rows[-1]["at"]), "value": g.target_value, "series": "limit"},
+        ]
+    elif g.baseline_value is not None and g.baseline_at is not None and g.target_by is not None:
         rows += [
             {"at": str(g.baseline_at), "value": g.baseline_value, "series": "plan line"},
             {"at": str(g.target_by), "value": g.target_value, "series": "plan line"},
@@ -205,7 +223,62 @@ def history_page(request: Request, key: str, session: DbSession) -> Any:
         "plan",
         key=key,
         versions=list(reversed(service.history(session, key))),
+        history_line=loop.history_line,
     )
+
+
+def _replan_form(
+    request: Request,
+    db: Any,
+    key: str,
+    *,
+    errors: list[str],
+    op: str = "",
+    values: dict[str, str] | None = None,
+) -> Any:
+    with db.session() as session:
+        stored = service.get_plan(session, key)
+    response = page(
+        request,
+        "strategy/replan.html",
+        "plan",
+        plan=stored.plan,
+        version=stored.version,
+        errors=errors,
+        op=op,
+        values=values or {},
+    )
+    if errors:
+        response.status_code = 422
+    return response
+
+
+@router.get("/strategy/plans/{key}/replan", include_in_schema=False)
+def replan_page(request: Request, key: str, db: DB) -> Any:
+    return _replan_form(request, db, key, errors=[])
+
+
+@router.post("/strategy/plans/{key}/replan", include_in_schema=False)
+async def replan_submit(request: Request, key: str, db: DB, who: Editor) -> Any:
+    form = await request.form()
+    values = {k: str(v) for k, v in form.items() if k != "csrf_token"}
+    op, reason = values.pop("op", ""), values.pop("reason", "")
+    try:
+        applied = await run_in_threadpool(
+            lambda: replan.replan(db, key, op, values, actor=who.name, reason=reason)
+        )
+    except MissionOSError as exc:  # shown beside the form, nothing stored
+        return _replan_form(
+            request, db, key, errors=str(exc).splitlines(), op=op, values={**values, "reason": reason}
+        )
+    target = f"/strategy/plans/{key}?saved={applied.version if applied.changed else 'unchanged'}"
+    return RedirectResponse(target, status_code=303)
+
+
+@router.get("/strategy/learning", include_in_schema=False)
+def learning_page(request: Request, db: DB, plan: str | None = None, as_of: str | None = None) -> Any:
+    found = learning.learning(db, plan=plan or None, as_of=_as_of(as_of))
+    return page(request, "strategy/learning.html", "plan", learning=found, plan=plan)
 
 
 @router.get("/strategy/plans/{key}/diff", include_in_schema=False)
@@ -230,9 +303,11 @@ def report_page(key: str, db: DB, as_of: str | None = None) -> Response:
 
 
 def _edit_form(
-    request: Request, *, key: str | None, source: str, errors: list[str], status: int = 200
+    request: Request, *, key: str | None, source: str, errors: list[str], status: int = 200, reason: str = ""
 ) -> Any:
-    response = page(request, "strategy/edit.html", "plan", key=key, source=source, errors=errors)
+    response = page(
+        request, "strategy/edit.html", "plan", key=key, source=source, errors=errors, reason=reason
+    )
     response.status_code = status
     return response
 
@@ -247,11 +322,13 @@ def edit_form(request: Request, key: str, session: DbSession) -> Any:
     return _edit_form(request, key=key, source=service.plan_yaml(session, key), errors=[])
 
 
-def _save(request: Request, db: Any, who: Principal, key: str | None, source: str) -> Any:
+def _save(request: Request, db: Any, who: Principal, key: str | None, source: str, reason: str = "") -> Any:
     try:
-        applied = service.apply_plan(db, source, source="plan", actor=who.name, expect_key=key)
+        applied = service.apply_plan(db, source, source="plan", actor=who.name, expect_key=key, reason=reason)
     except MissionOSError as exc:  # shown beside the text the user wrote, nothing stored
-        return _edit_form(request, key=key, source=source, errors=str(exc).splitlines(), status=422)
+        return _edit_form(
+            request, key=key, source=source, errors=str(exc).splitlines(), status=422, reason=reason
+        )
     target = f"/strategy/plans/{applied.key}?saved={applied.version if applied.changed else 'unchanged'}"
     return RedirectResponse(target, status_code=303)
 
@@ -275,10 +352,11 @@ def edit_plan(
     db: DB,
     who: Editor,
     source: Annotated[str, Form()],
+    reason: Annotated[str, Form()] = "",
     csrf_token: Annotated[str, Form()] = "",
 ) -> Any:
     del csrf_token
-    return _save(request, db, who, key, source)
+    return _save(request, db, who, key, source, reason)
 
 
 @router.post("/strategy/plans/{key}/bets/{bet_id}/verdict", include_in_schema=False)
@@ -356,7 +434,8 @@ def api_plan(key: str, db: DB, as_of: str | None = None, version: int | None = N
 
 @router.get("/api/v1/strategy/plans/{key}/versions", tags=["strategy"])
 def api_versions(key: str, session: DbSession) -> list[dict[str, Any]]:
-    """Every saved version of a plan with what changed since the one before."""
+    """Every saved version of a plan with what changed since the one before, why (its rationale), and the
+    verdicts it cites."""
     return [
         {
             "version": v.version,
@@ -364,9 +443,55 @@ def api_versions(key: str, session: DbSession) -> list[dict[str, Any]]:
             "actor": v.actor,
             "digest": v.digest,
             "changes": list(v.changes),
+            "rationale": v.rationale,
+            "cites": list(v.evidence),
+            "summary": loop.history_line(v.version, v.rationale, v.evidence, v.changes),
         }
         for v in service.history(session, key)
     ]
+
+
+@router.get("/api/v1/strategy/plans/{key}/loop", tags=["strategy"])
+def api_loop(key: str, db: DB, as_of: str | None = None) -> dict[str, Any]:
+    """What the verdicts ask of the plan (scale, stop, re-plan, full allocation) and where plan and
+    experiment disagree: {"plan", "actions": [prompt], "mismatches": [prompt]}."""
+    return loop.assess_plan(db, key, as_of=_as_of(as_of)).as_dict()
+
+
+class ReplanIn(BaseModel):
+    op: str
+    reason: str = ""
+    fields: dict[str, str] = {}
+
+
+@router.post("/api/v1/strategy/plans/{key}/replan", tags=["strategy"])
+def api_replan(key: str, db: DB, who: Editor, body: ReplanIn) -> dict[str, Any]:
+    """Re-plan without YAML: `op` add-bet (fields strategy, id, tests, hypothesis, service, flag or
+    deployment, rollout in %, metric, direction, minimum_effect, decide_by), retire-strategy (strategy) or
+    change-target (goal, value, by). Stored as a new version of the YAML, with `reason`."""
+    applied = replan.replan(db, key, body.op, body.fields, actor=who.name, reason=body.reason)
+    return {
+        "plan": applied.key,
+        "version": applied.version,
+        "changed": applied.changed,
+        "changes": list(applied.changes),
+        "cites": list(applied.evidence),
+    }
+
+
+@router.get("/api/v1/strategy/learning", tags=["strategy"])
+def api_learning(db: DB, plan: str | None = None, as_of: str | None = None) -> dict[str, Any]:
+    """Learning speed: days from each bet's start to its verdict and the share decided by the decision date,
+    per team plan and per strategy (metrics.md §4)."""
+    return learning.learning(db, plan=plan, as_of=_as_of(as_of)).as_dict()
+
+
+@router.get("/api/v1/strategy/relied-on/{kind}/{name}", tags=["strategy"])
+def api_relied_on(kind: str, name: str, db: DB) -> list[dict[str, Any]]:
+    """The bets and goals that rely on an experiment, service, stream or system."""
+    if kind not in loop.EVIDENCE_KINDS:
+        raise FieldError("kind", f"one of {', '.join(loop.EVIDENCE_KINDS)}")
+    return [r.as_dict() for r in loop.relying_on(db, kind, name)]
 
 
 @router.get("/api/v1/strategy/plans/{key}/diff", tags=["strategy"])
@@ -407,15 +532,19 @@ async def api_check(request: Request, db: DB, as_of: str | None = None) -> dict[
 
 
 @router.post("/api/v1/strategy/plans", tags=["strategy"], openapi_extra=YAML_BODY)
-async def api_apply(request: Request, db: DB, who: Editor) -> dict[str, Any]:
-    """Apply a plan file: a new version when it changed, nothing when it did not."""
+async def api_apply(request: Request, db: DB, who: Editor, reason: str = "") -> dict[str, Any]:
+    """Apply a plan file: a new version when it changed, nothing when it did not. `reason` says why; the new
+    version cites the verdicts learned since the last one."""
     text = await _yaml_text(request)
-    applied = await run_in_threadpool(service.apply_plan, db, text, source="plan", actor=who.name)
+    applied = await run_in_threadpool(
+        lambda: service.apply_plan(db, text, source="plan", actor=who.name, reason=reason)
+    )
     return {
         "plan": applied.key,
         "version": applied.version,
         "changed": applied.changed,
         "changes": list(applied.changes),
+        "cites": list(applied.evidence),
     }
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
+from missionos.encoding import not_utf8
 from missionos.errors import InputError
 from missionos.flow.importers.times import parse_time
 from missionos.flow.records import ImportSummary, TransitionRecord, WorkItemRecord
@@ -41,7 +42,10 @@ def _rows(path: Path, required: tuple[str, ...]) -> Iterator[tuple[int, dict[str
         raise InputError(f"cannot read: {exc.strerror}", source=str(path)) from None
     with fh:
         reader = csv.DictReader(fh)
-        header = reader.fieldnames or []
+        try:
+            header = reader.fieldnames or []
+        except UnicodeDecodeError:
+            raise not_utf8(path, csv_file=True) from None
         missing = [c for c in required if c not in header]
         if missing:
             raise InputError(
@@ -52,7 +56,9 @@ def _rows(path: Path, required: tuple[str, ...]) -> Iterator[tuple[int, dict[str
         try:
             for row in reader:
                 yield reader.line_num, row
-        except (csv.Error, UnicodeDecodeError) as exc:
+        except UnicodeDecodeError:
+            raise not_utf8(path, csv_file=True) from None
+        except csv.Error as exc:
             raise InputError(f"not valid CSV: {exc}", source=str(path), line=reader.line_num) from None
 
 

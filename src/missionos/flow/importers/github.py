@@ -12,7 +12,8 @@ An issue's status at any moment is derived from what GitHub records about it:
 
 Every change of that derived status is one transition; events at the same instant are applied together,
 so removing one status label and adding another at once is one move. The first status is `open` at the
-issue's creation. Pull requests are skipped.
+issue's creation. An issue whose own `state` is `closed` with a `closed_at` is closed at that time when its
+events (if the pages hold any) do not close it by then. Pull requests are skipped.
 
 Saved pages (files `*.json`, `*.jsonl`, `*.ndjson`) may hold:
 - pages written by `--save` (`{"url": ..., "body": [...]}`), which say which endpoint they came from;
@@ -36,10 +37,12 @@ from typing import Any
 
 import httpx
 
+from missionos import safeload
 from missionos.errors import FieldError, InputError
 from missionos.flow.importers.times import parse_time
 from missionos.flow.records import TransitionRecord, WorkItemRecord
 from missionos.flow.typemap import TypeMap
+from missionos.ingest.http import SourceClient
 
 SOURCE = "github"
 API_URL = "https://api.github.com"
@@ -201,7 +204,7 @@ def read_files(paths: Iterable[Path]) -> GitHubBatch:
             raise InputError(f"cannot read: {exc.strerror}", source=str(path)) from None
         if path.suffix == ".json":
             try:
-                doc = json.loads(text)
+                doc = safeload.loads_json(text, source=str(path))
             except json.JSONDecodeError as exc:
                 raise InputError(f"not valid JSON: {exc.msg}", source=str(path), line=exc.lineno) from None
             take_page(batch, doc, str(path))
@@ -210,7 +213,7 @@ def read_files(paths: Iterable[Path]) -> GitHubBatch:
             if not line.strip():
                 continue
             try:
-                doc = json.loads(line)
+                doc = safeload.loads_json(line, source=str(path), first_line=number)
             except json.JSONDecodeError as exc:
                 raise InputError(f"not valid JSON: {exc.msg}", source=str(path), line=number) from None
             try:
@@ -360,13 +363,27 @@ def to_records(
             if status != current:
                 moves.append(TransitionRecord(key, current, status, max(at, created)))
                 current = status
-        if issue.get("state") == CLOSED and current != CLOSED and events:
-            notes.append(f"{key}: closed on GitHub but its events end {current!r}; the events were kept")
+        if issue.get("state") == CLOSED and current != CLOSED:
+            closed_at = _closed_at(issue, number, where)
+            last = stamped[-1][0] if stamped else created
+            if closed_at is not None and closed_at >= last:
+                # The issue itself says it is closed and when: that holds when its events are missing from
+                # the pages or end before it.
+                moves.append(TransitionRecord(key, current, CLOSED, max(closed_at, created)))
+                current = CLOSED
+            else:
+                notes.append(f"{key}: closed on GitHub but its events end {current!r}; the events were kept")
     unmatched = len(set(batch.v2) - matched_v2)
     if unmatched:
         notes.append(f"Projects status changes of {unmatched} items not among the issues were skipped")
     notes.extend(types.notes())
     return items, moves, notes
+
+
+def _closed_at(issue: dict[str, Any], number: int, where: str) -> dt.datetime | None:
+    if not issue.get("closed_at"):
+        return None
+    return parse_time(issue.get("closed_at"), where=f"#{number}.closed_at", source=where)
 
 
 def _order(event: dict[str, Any]) -> int:
@@ -403,10 +420,9 @@ class GitHubClient:
 
     def _client(self) -> httpx.Client:
         headers = {"Accept": "application/vnd.github+json", "X-GitHub-Api-Version": "2022-11-28"}
-        if self.token:
-            headers["Authorization"] = f"Bearer {self.token}"
-        return httpx.Client(
-            base_url=self.url.rstrip("/"), headers=headers, transport=self.transport, timeout=60
+        credentials = {"Authorization": f"Bearer {self.token}"} if self.token else {}
+        return SourceClient(
+            self.url, headers=headers, credentials=credentials, transport=self.transport, timeout=60
         )
 
     def _wait(self, response: httpx.Response, attempt: int) -> float:

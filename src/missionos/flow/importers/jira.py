@@ -18,10 +18,12 @@ from typing import Any
 
 import httpx
 
+from missionos import safeload
 from missionos.errors import InputError
 from missionos.flow.importers.times import parse_time
 from missionos.flow.records import TransitionRecord, WorkItemRecord
 from missionos.flow.typemap import TypeMap
+from missionos.ingest.http import SourceClient
 
 SOURCE = "jira"
 
@@ -88,7 +90,7 @@ def read_files(paths: Iterable[Path]) -> JiraBatch:
         stripped = text.lstrip()
         if path.suffix == ".json" or stripped.startswith("["):
             try:
-                doc = json.loads(text)
+                doc = safeload.loads_json(text, source=str(path))
             except json.JSONDecodeError as exc:
                 raise InputError(f"not valid JSON: {exc.msg}", source=str(path), line=exc.lineno) from None
             if _is_status_list(doc):
@@ -99,7 +101,7 @@ def read_files(paths: Iterable[Path]) -> JiraBatch:
             if not line.strip():
                 continue
             try:
-                doc = json.loads(line)
+                doc = safeload.loads_json(line, source=str(path), first_line=number)
             except json.JSONDecodeError as exc:
                 raise InputError(f"not valid JSON: {exc.msg}", source=str(path), line=number) from None
             try:
@@ -206,14 +208,18 @@ class JiraClient:
     sleep: Callable[[float], None] = time.sleep
 
     def _client(self) -> httpx.Client:
-        headers = {"Accept": "application/json"}
+        credentials = {}
         if self.token and self.email:
             raw = base64.b64encode(f"{self.email}:{self.token}".encode()).decode()
-            headers["Authorization"] = f"Basic {raw}"
+            credentials["Authorization"] = f"Basic {raw}"
         elif self.token:
-            headers["Authorization"] = f"Bearer {self.token}"
-        return httpx.Client(
-            base_url=self.url.rstrip("/"), headers=headers, transport=self.transport, timeout=60
+            credentials["Authorization"] = f"Bearer {self.token}"
+        return SourceClient(
+            self.url,
+            headers={"Accept": "application/json"},
+            credentials=credentials,
+            transport=self.transport,
+            timeout=60,
         )
 
     def _get(self, client: httpx.Client, path: str, params: dict[str, Any]) -> dict[str, Any]:
