@@ -301,3 +301,68 @@ def test_a_refused_batch_writes_nothing(limited: tuple[httpx.Client, dict[str, s
         window = Window(NOW - dt.timedelta(days=9), NOW + dt.timedelta(days=1))
         found = delivery.incidents(session, delivery.scope_of(session), window)
     assert {i["id"] for i in found} == {"i-intake-web", "i-pay-api"}
+
+
+def test_an_admin_limited_to_a_team_lists_only_the_users_and_tokens_within_its_reach(
+    limited: tuple[httpx.Client, dict[str, str]], db: Database, make_token: Callable[..., str]
+) -> None:
+    from missionos.accounts import users
+
+    client, made = limited
+    make_token("admin", name="everyone-admin")
+    make_token("write", team="Payments", name="payments-writer")
+    with db.session() as session:
+        users.create_user(session, "ivy", role="editor", actor="seed", password=None, teams=["Intake"])
+        users.create_user(session, "pat", role="editor", actor="seed", password=None, teams=["Payments"])
+        users.create_user(session, "root-admin", role="admin", actor="seed", password=None)
+    intake_admin = {"authorization": f"Bearer {made['admin']}"}
+    listed = client.get("/api/v1/accounts/users", headers=intake_admin)
+    assert listed.status_code == 200 and _names(listed, "name") == {"ivy"}
+    token_names = _names(client.get("/api/v1/accounts/tokens", headers=intake_admin), "name")
+    assert token_names == {"intake-read", "intake-write", "intake-admin"}
+    page = client.get("/accounts", headers={**intake_admin, "accept": "text/html"})
+    assert page.status_code == 200
+    assert "ivy" in page.text and "pat" not in page.text and "root-admin" not in page.text
+    assert "payments-writer" not in page.text and "everyone-admin" not in page.text
+    # An admin of every team still sees everyone.
+    everyone = {"authorization": f"Bearer {make_token('admin', name='second-admin')}"}
+    assert {"ivy", "pat", "root-admin"} <= _names(
+        client.get("/api/v1/accounts/users", headers=everyone), "name"
+    )
+
+
+def test_a_plan_is_changed_only_by_editors_of_its_team(
+    limited: tuple[httpx.Client, dict[str, str]], db: Database, make_token: Callable[..., str]
+) -> None:
+    from missionos.strategy import service as strategy
+
+    client, made = limited
+    goal = "  - {id: G1, statement: Ship %s, measure: {manual: releases}, target: {value: 1, by: 2027-09-30}}"
+    goal += "\n"
+    program = "plan: program\nobjective: Ship\ngoals:\n" + goal % "weekly"
+    strategy.apply_plan(db, program, actor="seed")
+    intake = {"authorization": f"Bearer {made['write']}", "content-type": "application/yaml"}
+    # The program's plan (no team) needs an editor of every team, even when the new text claims a team.
+    for text in (program.replace("Ship weekly", "Ship daily"), program + "team: Intake\n"):
+        refused = client.post("/api/v1/strategy/plans", content=text, headers=intake)
+        assert refused.status_code == 403, refused.text
+    # Its own team's plan it may create and change; it cannot hand it to another team.
+    mine = "plan: intake\nteam: Intake\nobjective: Flow\ngoals:\n" + goal % "in days"
+    assert client.post("/api/v1/strategy/plans", content=mine, headers=intake).status_code in (200, 201)
+    changed = client.post("/api/v1/strategy/plans", content=mine.replace("days", "hours"), headers=intake)
+    assert changed.status_code in (200, 201), changed.text
+    given_away = client.post(
+        "/api/v1/strategy/plans", content=mine.replace("team: Intake", "team: Payments"), headers=intake
+    )
+    assert given_away.status_code == 403
+    with db.session() as session:
+        assert strategy.get_plan(session, "program").version == 1
+        assert strategy.get_plan(session, "intake").version == 2
+    # An editor of every team changes the program's plan.
+    everyone = {
+        "authorization": f"Bearer {make_token('write', name='all-writer')}",
+        "content-type": "application/yaml",
+    }
+    assert client.post(
+        "/api/v1/strategy/plans", content=program.replace("weekly", "daily"), headers=everyone
+    ).status_code in (200, 201)

@@ -60,6 +60,14 @@ def filter_teams(who: Principal | None, rows: Iterable[T], team_of: str = "team"
     return out
 
 
+def within_reach(who: Principal | None, teams: Sequence[str] | None) -> bool:
+    """Whether a principal of `teams` (None: every team) lies within `who`'s reach: `who` is limited to no
+    team, or the other is limited to some of `who`'s teams."""
+    if who is None or who.teams is None:
+        return True
+    return teams is not None and set(teams) <= set(who.teams)
+
+
 def check_reach(who: Principal | None, *, role: str, teams: Sequence[str] | None) -> None:
     """Refuse to create (or widen) a principal with more reach than `who`: a higher role, or teams beyond
     the ones `who` is limited to (None: every team)."""

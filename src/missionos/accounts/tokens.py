@@ -126,11 +126,16 @@ def create_token(
     return _info(token), f"{PREFIX}{prefix}_{secret}"
 
 
-def list_tokens(session: Session, *, include_revoked: bool = False) -> list[TokenInfo]:
+def list_tokens(
+    session: Session, *, include_revoked: bool = False, by: Principal | None = None
+) -> list[TokenInfo]:
+    """The tokens (never their secrets); for a principal limited to some teams (`by`), only the tokens of
+    those teams."""
     query = select(ApiToken).order_by(ApiToken.id)
     if not include_revoked:
         query = query.where(ApiToken.revoked_at.is_(None))
-    return [_info(t) for t in session.scalars(query)]
+    found = [_info(t) for t in session.scalars(query)]
+    return [t for t in found if limits.within_reach(by, (t.team,) if t.team else None)]
 
 
 def _find(session: Session, ref: str) -> ApiToken:

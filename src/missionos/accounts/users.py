@@ -158,8 +158,11 @@ def set_password(session: Session, name: str, password: str, *, actor: str) -> N
     audit.record(session, actor=actor, action="set-password", kind="user", key=name)
 
 
-def list_users(session: Session) -> list[UserInfo]:
-    return [_info(u) for u in session.scalars(select(User).order_by(User.name))]
+def list_users(session: Session, *, by: Principal | None = None) -> list[UserInfo]:
+    """Every user; for a principal limited to some teams (`by`), only the users within its reach: limited to
+    some of those teams (a user of every team, or of another team, is beyond it)."""
+    found = [_info(u) for u in session.scalars(select(User).order_by(User.name))]
+    return [u for u in found if limits.within_reach(by, u.teams)]
 
 
 def principal_for(user: User, *, via: str) -> Principal:

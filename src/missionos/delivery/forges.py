@@ -22,7 +22,6 @@ from missionos import safeload
 from missionos.delivery.files import parse_time
 from missionos.delivery.records import DeploymentRecord, IncidentRecord, PullRequestRecord, ReviewRecord
 from missionos.errors import InputError
-from missionos.ingest.http import SourceClient
 
 if TYPE_CHECKING:
     import httpx
@@ -117,6 +116,8 @@ def api_client(
     if token:
         header, scheme = _AUTH[forge]
         credentials[header] = scheme + token
+    from missionos.ingest.http import SourceClient  # httpx: loaded by the commands that read a forge
+
     return SourceClient(
         base_url,
         headers={"User-Agent": "missionos"},

@@ -226,6 +226,7 @@ def plan_documents(today: dt.date) -> list[dict[str, Any]]:
         "parent": {"plan": PROGRAM, "strategy": "S1"},
         "objective": "Residents finish their claim online, first time, without calling.",
         "owner": "Intake product lead",
+        "team": "Intake",
         "horizon": _d(horizon),
         "goals": [
             {
@@ -294,6 +295,7 @@ def plan_documents(today: dt.date) -> list[dict[str, Any]]:
         "parent": {"plan": PROGRAM, "strategy": "S2"},
         "objective": "Caseworkers reach a correct determination the same day.",
         "owner": "Eligibility product lead",
+        "team": "Eligibility",
         "horizon": _d(horizon),
         "goals": [
             {

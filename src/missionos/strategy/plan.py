@@ -180,6 +180,7 @@ class Plan:
     strategies: tuple[Strategy, ...]
     document: dict[str, Any] = field(compare=False, repr=False)
     litmus: LitmusSettings = field(default_factory=LitmusSettings)
+    team: str | None = None  # the owning team (None: the program's)
 
     @property
     def digest(self) -> str:
@@ -503,6 +504,7 @@ def _read(doc: dict[str, Any]) -> Plan:
             tuple(settings["no_path_to_production"]) if "no_path_to_production" in settings else None,
             settings.get("decide_within_weeks"),
         ),
+        team=doc.get("team"),
     )
 
 
@@ -517,6 +519,7 @@ _ORDER = (
     "parent",
     "objective",
     "owner",
+    "team",
     "horizon",
     "freshness_days",
     "litmus",

@@ -11,7 +11,7 @@ from __future__ import annotations
 import copy
 import datetime as dt
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from missionos.errors import FieldError
 from missionos.store import Database
@@ -19,6 +19,10 @@ from missionos.strategy.plan import to_yaml
 
 OPS = ("add-bet", "retire-strategy", "change-target")
 DIRECTIONS = ("increase", "decrease")
+
+
+if TYPE_CHECKING:
+    from missionos.accounts.identity import Principal
 
 
 def _text(fields: Mapping[str, str], name: str, *, required: bool = False) -> str | None:
@@ -117,14 +121,28 @@ def edit_document(document: dict[str, Any], op: str, fields: Mapping[str, str]) 
 
 
 def replan(
-    db: Database, key: str, op: str, fields: Mapping[str, str], *, actor: str, reason: str = ""
+    db: Database,
+    key: str,
+    op: str,
+    fields: Mapping[str, str],
+    *,
+    actor: str,
+    reason: str = "",
+    by: Principal | None = None,
 ) -> Any:
-    """Apply one re-plan operation to stored plan `key` as a new version (`service.Applied`)."""
+    """Apply one re-plan operation to stored plan `key` as a new version (`service.Applied`), as `by` (None:
+    the host; else an editor of the plan's team)."""
     from missionos.strategy import service
 
     with db.session() as session:
         stored = service.get_plan(session, key)
     document = edit_document(stored.plan.document, op, fields)
     return service.apply_plan(
-        db, to_yaml(document), source=f"{key} (re-plan)", actor=actor, expect_key=key, reason=reason
+        db,
+        to_yaml(document),
+        source=f"{key} (re-plan)",
+        actor=actor,
+        expect_key=key,
+        reason=reason,
+        by=by,
     )

@@ -22,7 +22,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from missionos import measures
-from missionos.accounts import audit
+from missionos.accounts import audit, limits
+from missionos.accounts.identity import Principal
 from missionos.errors import ConflictError, FieldError, MissionOSError, NotFoundError
 from missionos.measures import Direction, Scope, Series, Window
 from missionos.store import Database, utcnow
@@ -209,14 +210,17 @@ def apply_plan(
     with_findings: bool = False,
     as_of: dt.date | None = None,
     reason: str = "",
+    by: Principal | None = None,
 ) -> Applied:
     """Store `text` as a new version of its plan when the plan changed; store nothing when it did not.
 
     The whole document is validated first (schema, references, goal directions, cascade), so bad input stores
     nothing. A new version records `reason` and cites the verdicts it rests on (`strategy.loop.citations`).
-    With `with_findings`, the answer carries the litmus check of the stored plan as of `as_of`.
+    With `with_findings`, the answer carries the litmus check of the stored plan as of `as_of`. `by` (None:
+    the host) must hold the editor role for the plan's team, before and after (a plan with no team: for every
+    team).
     """
-    applied = _apply_plan(db, text, source=source, actor=actor, expect_key=expect_key, reason=reason)
+    applied = _apply_plan(db, text, source=source, actor=actor, expect_key=expect_key, reason=reason, by=by)
     if not with_findings:
         return applied
     with db.session() as session:
@@ -226,7 +230,14 @@ def apply_plan(
 
 
 def _apply_plan(
-    db: Database, text: str, *, source: str, actor: str, expect_key: str | None, reason: str
+    db: Database,
+    text: str,
+    *,
+    source: str,
+    actor: str,
+    expect_key: str | None,
+    reason: str,
+    by: Principal | None,
 ) -> Applied:
     from missionos.strategy import loop
 
@@ -236,12 +247,14 @@ def _apply_plan(
     plan = parse_plan(text, source=source, directions=measure_direction)
     if expect_key is not None and plan.key != expect_key:
         raise FieldError("plan", f"{expect_key} (this page edits that plan; create others with apply)")
+    _require_plan_team(by, plan.team)
     with db.session() as session:
         validate_parent(session, plan)
         row = _row(session, plan.key)
         before: dict[str, Any] | None = None
         if row is not None:
             current = _version_row(session, plan.key)
+            _require_plan_team(by, current.document.get("team"))
             if current.digest == plan.digest:
                 return Applied(plan.key, current.version, False, ())
             before = current.document
@@ -281,6 +294,15 @@ def _apply_plan(
             after=plan.document,
         )
     return Applied(plan.key, version, True, changes, evidence=tuple(cited))
+
+
+def _require_plan_team(who: Principal | None, team: str | None) -> None:
+    """A plan of a team is changed by editors of that team; a plan of no team (the program's) by editors of
+    every team."""
+    if team is None:
+        limits.require_all_teams(who, "editor")
+    else:
+        limits.require_team(who, team, "editor")
 
 
 def _refuse_orphaning_children(session: Session, plan: Plan) -> None:

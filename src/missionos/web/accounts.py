@@ -117,10 +117,10 @@ def sign_out(request: Request, session: DbSession) -> Any:
 # ---- Admin pages ----
 
 
-def _admin_context(session: Any) -> dict[str, Any]:
+def _admin_context(session: Any, who: Principal) -> dict[str, Any]:
     return {
-        "users": users.list_users(session),
-        "tokens": tokens.list_tokens(session, include_revoked=True),
+        "users": users.list_users(session, by=who),
+        "tokens": tokens.list_tokens(session, include_revoked=True, by=who),
         "hook_secrets": settings.hook_secrets_configured(session),
         "hook_counts": webhooks.counts(session),
         "failed": webhooks.list_deliveries(session, status="failed", limit=20),
@@ -135,7 +135,7 @@ def _admin_context(session: Any) -> dict[str, Any]:
 
 @router.get("/accounts", include_in_schema=False)
 def admin_page(request: Request, session: DbSession, who: Admin) -> Any:
-    return page(request, "accounts/index.html", "accounts", **_admin_context(session))
+    return page(request, "accounts/index.html", "accounts", **_admin_context(session, who))
 
 
 @router.post("/accounts/users", include_in_schema=False)
@@ -205,7 +205,7 @@ def admin_create_token(
             session, name=name, scope=scope, team=team or None, actor=who.name, by=who
         )
     with db.session() as session:
-        context = _admin_context(session)
+        context = _admin_context(session, who)
     context["new_token"] = {"info": info, "secret": secret}
     response = page(request, "accounts/index.html", "accounts", **context)
     response.headers["cache-control"] = "no-store"
@@ -312,8 +312,8 @@ def api_me(who: Viewer) -> dict[str, Any]:
 
 @router.get("/api/v1/accounts/users", tags=["accounts"])
 def api_users(session: DbSession, who: Admin) -> list[dict[str, Any]]:
-    """Every user with role and teams (admin)."""
-    return [u.as_dict() for u in users.list_users(session)]
+    """Every user with role and teams (admin); an admin limited to some teams sees those within its reach."""
+    return [u.as_dict() for u in users.list_users(session, by=who)]
 
 
 @router.post("/api/v1/accounts/users", tags=["accounts"], status_code=201)
@@ -347,7 +347,7 @@ def api_update_user(
 @router.get("/api/v1/accounts/tokens", tags=["accounts"])
 def api_tokens(session: DbSession, who: Admin, include_revoked: bool = False) -> list[dict[str, Any]]:
     """API tokens (never their secrets): name, scope, team, created, last used, revoked (admin)."""
-    return [t.as_dict() for t in tokens.list_tokens(session, include_revoked=include_revoked)]
+    return [t.as_dict() for t in tokens.list_tokens(session, include_revoked=include_revoked, by=who)]
 
 
 @router.post("/api/v1/accounts/tokens", tags=["accounts"], status_code=201)

@@ -265,7 +265,7 @@ async def replan_submit(request: Request, key: str, db: DB, who: Editor) -> Any:
     op, reason = values.pop("op", ""), values.pop("reason", "")
     try:
         applied = await run_in_threadpool(
-            lambda: replan.replan(db, key, op, values, actor=who.name, reason=reason)
+            lambda: replan.replan(db, key, op, values, actor=who.name, reason=reason, by=who)
         )
     except MissionOSError as exc:  # shown beside the form, nothing stored
         return _replan_form(
@@ -324,7 +324,9 @@ def edit_form(request: Request, key: str, session: DbSession) -> Any:
 
 def _save(request: Request, db: Any, who: Principal, key: str | None, source: str, reason: str = "") -> Any:
     try:
-        applied = service.apply_plan(db, source, source="plan", actor=who.name, expect_key=key, reason=reason)
+        applied = service.apply_plan(
+            db, source, source="plan", actor=who.name, expect_key=key, reason=reason, by=who
+        )
     except MissionOSError as exc:  # shown beside the text the user wrote, nothing stored
         return _edit_form(
             request, key=key, source=source, errors=str(exc).splitlines(), status=422, reason=reason
@@ -469,7 +471,7 @@ def api_replan(key: str, db: DB, who: Editor, body: ReplanIn) -> dict[str, Any]:
     """Re-plan without YAML: `op` add-bet (fields strategy, id, tests, hypothesis, service, flag or
     deployment, rollout in %, metric, direction, minimum_effect, decide_by), retire-strategy (strategy) or
     change-target (goal, value, by). Stored as a new version of the YAML, with `reason`."""
-    applied = replan.replan(db, key, body.op, body.fields, actor=who.name, reason=body.reason)
+    applied = replan.replan(db, key, body.op, body.fields, actor=who.name, reason=body.reason, by=who)
     return {
         "plan": applied.key,
         "version": applied.version,
@@ -537,7 +539,7 @@ async def api_apply(request: Request, db: DB, who: Editor, reason: str = "") -> 
     version cites the verdicts learned since the last one."""
     text = await _yaml_text(request)
     applied = await run_in_threadpool(
-        lambda: service.apply_plan(db, text, source="plan", actor=who.name, reason=reason)
+        lambda: service.apply_plan(db, text, source="plan", actor=who.name, reason=reason, by=who)
     )
     return {
         "plan": applied.key,
