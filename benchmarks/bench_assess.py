@@ -159,7 +159,7 @@ def _measure(label: str, services_count: int, records: int, tmp: Path) -> tuple[
         for row, svc in rows:  # what `evidence add` keeps for each file: when each finding was first seen
             if row.kind in ("sarif", "cyclonedx", "vex"):
                 service.record_first_seen(session, svc, row.facts["findings"], row.collected_at, row.id)
-        service.define_system(session, "bench", services=services, provider="factory-pipeline")
+        service.define_system(session, "bench", services=services, provider="factory-pipeline", actor="bench")
     started = time.perf_counter()
     with db.session() as session:
         done = service.assess_system(session, "bench", now=NOW)

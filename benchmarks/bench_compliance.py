@@ -115,9 +115,12 @@ def main() -> None:
                 services=services,
                 provider="factory-pipeline",
                 authorization=LeveragedAuthorization("Agency ATO of factory-pipeline", dt.date(2026, 1, 15)),
+                actor="bench",
             )
             # every provenance record is judged against the policy at each assessment
-            service.set_trust_policy(session, "bench", TrustPolicy(("https://factory.example/*",), ("git",)))
+            service.set_trust_policy(
+                session, "bench", TrustPolicy(("https://factory.example/*",), ("git",)), actor="bench"
+            )
         print(
             f"evidence: {len(rows):,} records for {SERVICES} services, parsed in {parse_time:.2f} s "
             f"({len(rows) / parse_time:,.0f} files/s)"

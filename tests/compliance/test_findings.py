@@ -287,7 +287,7 @@ def test_oscal_carries_the_items_as_risks_and_the_wording_as_remarks() -> None:
 def test_an_old_vulnerability_never_looks_new_again(db: Database) -> None:
     now = dt.datetime.now(dt.UTC).replace(microsecond=0)
     with db.session() as session:
-        service.define_system(session, "portal", services=["web"], provider="factory-pipeline")
+        service.define_system(session, "portal", services=["web"], provider="factory-pipeline", actor="test")
         old = sbom_with([vuln("CVE-2021-44228", "critical", "exploitable")], at=now - dt.timedelta(days=60))
         service.add_evidence(session, old, kind="cyclonedx", subject="web@1.0", source="old.cdx.json")
         new = sbom_with([vuln("CVE-2021-44228", "critical", "exploitable")], at=now - dt.timedelta(hours=1))
@@ -305,7 +305,7 @@ def test_an_old_vulnerability_never_looks_new_again(db: Database) -> None:
 def test_evidence_added_out_of_order_moves_first_seen_earlier(db: Database) -> None:
     now = dt.datetime.now(dt.UTC).replace(microsecond=0)
     with db.session() as session:
-        service.define_system(session, "portal", services=["web"])
+        service.define_system(session, "portal", services=["web"], actor="test")
         for days in (1, 50):  # the newer file first, then one found in an old pipeline run
             raw = sbom_with([vuln("CVE-2024-9", "high", "in_triage")], at=now - dt.timedelta(days=days))
             service.add_evidence(session, raw, kind="cyclonedx", subject="web", source=f"{days}.json")

@@ -248,7 +248,7 @@ def test_the_package_files_are_named_by_one_list() -> None:
 
 def test_the_web_serves_the_package_as_one_zip_and_file_by_file(client: httpx.Client, db: Database) -> None:
     with db.session() as session:
-        service.define_system(session, "portal", services=["web"])
+        service.define_system(session, "portal", services=["web"], actor="test")
         service.add_evidence(session, samples.junit(), kind="junit", subject="web", source="r.xml")
         service.assess_system(session, "portal", now=samples.NOW)
     got = client.get("/compliance/portal/oscal/package.zip")

@@ -93,8 +93,8 @@ def _si7(db: Database) -> str:
 def test_keys_added_or_removed_later_verify_stored_provenance_again(db: Database) -> None:
     key = ed25519.Ed25519PrivateKey.generate()
     with db.session() as session:
-        service.define_system(session, "portal", services=["web"])
-        service.set_trust_policy(session, "portal", FACTORY_POLICY)
+        service.define_system(session, "portal", services=["web"], actor="test")
+        service.set_trust_policy(session, "portal", FACTORY_POLICY, actor="test")
         added = service.add_evidence(
             session,
             envelope(samples.provenance(), key),
@@ -111,7 +111,7 @@ def test_keys_added_or_removed_later_verify_stored_provenance_again(db: Database
         assert stored.facts["signature"] == "verified" and stored.facts["signed_by"] == ["factory"]
     assert _si7(db) == "satisfied"
     with db.session() as session:
-        assert service.remove_signing_key(session, "factory")["reverified"] == 1
+        assert service.remove_signing_key(session, "factory", actor="test")["reverified"] == 1
     assert _si7(db) != "satisfied"
 
 

@@ -42,9 +42,9 @@ def _statuses(db: Database, now: dt.datetime | None = None) -> dict[str, Any]:
 
 def _add(db: Database, name: str, *, policy: TrustPolicy | None = RELEASED) -> None:
     with db.session() as session:
-        service.define_system(session, "portal", services=["web"])
+        service.define_system(session, "portal", services=["web"], actor="test")
         if policy is not None:
-            service.set_trust_policy(session, "portal", policy)
+            service.set_trust_policy(session, "portal", policy, actor="test")
         service.add_evidence(
             session, (SLSA / name).read_bytes(), kind="slsa-provenance", subject="web", source=name
         )

@@ -14,7 +14,7 @@ from missionos.store import Database, utcnow
 
 def seed(db: Database) -> None:
     with db.session() as session:
-        service.define_system(session, "portal", services=["web"], provider="factory-pipeline")
+        service.define_system(session, "portal", services=["web"], provider="factory-pipeline", actor="test")
         service.assess_system(session, "portal")
 
 
@@ -44,9 +44,10 @@ def test_system_page_shows_drift_since_the_previous_assessment(client: httpx.Cli
             statement="Screened.",
             expires_in_days=30,
             at=now,
+            recorded_by="test",
         )
         service.assess_system(session, "portal", now=now)
-        service.set_threshold(session, "portal", min_share=0.99)
+        service.set_threshold(session, "portal", min_share=0.99, actor="test")
     better = client.get("/compliance/portal", headers={"accept": "text/html"}).text
     assert "No control regressed" in better and "below the floor" in better
     assert '<a href="#control-ps-3">PS-3</a></td><td>' in better and "</td><td>better</td>" in better
@@ -104,7 +105,7 @@ def test_a_pipeline_posts_evidence_and_the_assessment_reads_it(client: httpx.Cli
     from tests.compliance import samples
 
     with db.session() as session:
-        service.define_system(session, "portal", services=["web"])
+        service.define_system(session, "portal", services=["web"], actor="test")
     report = samples.junit(12, 0, at=utcnow())
     url = "/api/v1/compliance/evidence"
     added = client.post(
@@ -151,7 +152,7 @@ def test_system_page_reads_satisfied_with_open_items_and_their_deadline(
     now = utcnow().replace(microsecond=0)
     first = now - dt.timedelta(days=10)
     with db.session() as session:
-        service.define_system(session, "portal", services=["web"], provider="factory-pipeline")
+        service.define_system(session, "portal", services=["web"], provider="factory-pipeline", actor="test")
         raw = samples.sarif([("py/sql-injection", 7.5, first)], at=now - dt.timedelta(hours=1))
         service.add_evidence(session, raw, kind="sarif", subject="web", source="codeql.sarif")
         service.assess_system(session, "portal", now=now)

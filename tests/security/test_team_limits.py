@@ -54,7 +54,7 @@ def _seed(db: Database, folder: Path) -> None:
                 {"key": f"{name}-flag", "service": name, "defaultValue": False, "rules": []}, "seed"
             )
             experiments.save_flag(session, flag, actor="seed")
-            compliance.define_system(session, f"{name}-system", services=[name])
+            compliance.define_system(session, f"{name}-system", services=[name], actor="test")
             stream_file = folder / f"{name}.yaml"
             stream_file.write_text(
                 f"name: {name}-stream\nteam: {team}\ndone: [Done]\n"

@@ -47,7 +47,7 @@ def _check_kept_then_recomputed(db: Database, path: str, kind: str, marker: str)
         assert again.text == first.text
         assert _kept(db, kind)[0] is kept[0]  # answered from what was kept, not computed again
         with db.session() as session:  # any commit, by anyone
-            compliance.define_system(session, "unrelated", services=["nothing"])
+            compliance.define_system(session, "unrelated", services=["nothing"], actor="test")
         assert client.get(path, headers=HTML).status_code == 200
         assert _kept(db, kind)[0][0] != kept[0][0]  # computed afresh at the new data version
 
@@ -63,7 +63,9 @@ def test_the_experiment_page_is_kept_until_a_commit(lite: Database) -> None:
 
 def test_the_system_page_is_kept_until_a_commit(lite: Database) -> None:
     with lite.session() as session:
-        compliance.define_system(session, "portal", services=["web"], provider="factory-pipeline")
+        compliance.define_system(
+            session, "portal", services=["web"], provider="factory-pipeline", actor="test"
+        )
         compliance.assess_system(session, "portal")
     _check_kept_then_recomputed(
         lite, "/compliance/portal", "compliance.overview", "Secure software supply chain"

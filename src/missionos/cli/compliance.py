@@ -7,9 +7,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from sqlalchemy.orm import Session
 
-from missionos.accounts import audit
 from missionos.cli.common import (
     Format,
     FormatOption,
@@ -129,7 +127,6 @@ def system_add(
     authorization = _authorization(provider_authorization, authorized_on)
     db = database()
     with db.session() as session:
-        before = next((s.as_dict() for s in service.list_systems(session) if s.name == name), None)
         info = service.define_system(
             session,
             name,
@@ -140,15 +137,7 @@ def system_add(
             pack=pack,
             remediation_days=days or None,
             authorization=authorization,
-        )
-        audit.record(
-            session,
             actor=actor(),
-            action="create" if before is None else "update",
-            kind="compliance.system",
-            key=name,
-            before=before,
-            after=info.as_dict(),
         )
     console.print(f"System {info.name}: {len(info.services)} services on the {info.baseline} baseline.")
 
@@ -248,14 +237,6 @@ def attest_cmd(
             statement=statement,
             expires_in_days=days,
             recorded_by=actor(),
-        )
-        audit.record(
-            session,
-            actor=actor(),
-            action="attest",
-            kind="compliance.attestation",
-            key=f"{system}:{','.join(info.facts['controls'])}",
-            after=info.as_dict(facts=True),
         )
     console.print(f"Attestation {info.id} by {by} recorded; it expires on {info.expires_at:%Y-%m-%d}.")
 
@@ -395,17 +376,8 @@ def baseline_accept(
     """Accept the latest stored assessment as the baseline the gate compares against, until the next accept
     (audited)."""
     with database().session() as session:
-        before, after = service.accept_baseline(
+        _, after = service.accept_baseline(
             session, system, actor=actor(), note=note, assessment_id=assessment
-        )
-        audit.record(
-            session,
-            actor=actor(),
-            action="accept",
-            kind="compliance.baseline",
-            key=system,
-            before=before.as_dict() if before else None,
-            after=after.as_dict(),
         )
     console.print(
         f"Baseline for {system}: the assessment of {after.assessed_at:%Y-%m-%d %H:%M} "
@@ -440,17 +412,8 @@ def threshold_set(
 ) -> None:
     """Store the threshold the gate also enforces."""
     with database().session() as session:
-        change = service.set_threshold(
-            session, system, min_share=min_share, max_open_findings=max_open_findings
-        )
-        audit.record(
-            session,
-            actor=actor(),
-            action="update",
-            kind="compliance.threshold",
-            key=system,
-            before=change["before"],
-            after=change["after"],
+        service.set_threshold(
+            session, system, min_share=min_share, max_open_findings=max_open_findings, actor=actor()
         )
     console.print(f"Threshold for {system}: at least {min_share:.0%} of controls satisfied or inherited.")
 
@@ -479,16 +442,7 @@ def trust_set(
     and is signed only when one of these signers signed it (audited)."""
     found = trust.policy(builder, source, signer or [])
     with database().session() as session:
-        change = service.set_trust_policy(session, system, found)
-        audit.record(
-            session,
-            actor=actor(),
-            action="update",
-            kind="compliance.trust_policy",
-            key=system,
-            before=change["before"],
-            after=change["after"],
-        )
+        service.set_trust_policy(session, system, found, actor=actor())
     console.print(
         f"Trust policy for {system}: {len(found.builders)} builder(s), {len(found.sources)} source(s), "
         f"{len(found.signers)} signer(s)."
@@ -506,10 +460,6 @@ def trust_show(system: SystemOption, fmt: FormatOption = Format.table) -> None:
         emit_json(doc)
         return
     emit(rows, ["field", "allowed"], fmt, title=f"Trust policy of {system}")
-
-
-def _audit_key(session: Session, action: str, name: str, **change: dict[str, str]) -> None:
-    audit.record(session, actor=actor(), action=action, kind="compliance.signing-key", key=name, **change)
 
 
 def _reverified(change: dict[str, Any]) -> str:
@@ -535,7 +485,6 @@ def keys_add(
         raise FieldError("FILE", f"a readable PEM file ({exc.strerror})", source=str(file)) from None
     with database().session() as session:
         added = service.add_signing_key(session, name, pem, source=str(file), actor=actor())
-        _audit_key(session, "create", name, after={"key_id": added["key_id"]})
     console.print(f"Trusted {name} (key id {added['key_id'][:16]}…); {_reverified(added)}")
 
 
@@ -551,8 +500,7 @@ def keys_list(fmt: FormatOption = Format.table) -> None:
 def keys_remove(name: Annotated[str, typer.Argument(help="The key's name.")]) -> None:
     """Stop trusting a key; provenance only it signed is unverified from now on."""
     with database().session() as session:
-        removed = service.remove_signing_key(session, name)
-        _audit_key(session, "delete", name, before={"key_id": removed["key_id"]})
+        removed = service.remove_signing_key(session, name, actor=actor())
     console.print(f"Removed {name}; {_reverified(removed)}")
 
 

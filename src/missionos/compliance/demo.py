@@ -87,6 +87,7 @@ def load(org: DemoOrg) -> None:
             provider=PROVIDER,
             description="Residents apply for benefits online and get an eligibility decision.",
             authorization=PROVIDER_AUTHORIZATION,
+            actor="demo",
         )
         service.define_system(
             session,
@@ -94,9 +95,10 @@ def load(org: DemoOrg) -> None:
             baseline="moderate",
             services=("payments-batch",),
             description="The nightly benefit payment batch, not yet on the factory platform.",
+            actor="demo",
         )
         for name in (SYSTEM, LEGACY_SYSTEM):
-            service.set_trust_policy(session, name, FACTORY_TRUST)
+            service.set_trust_policy(session, name, FACTORY_TRUST, actor="demo")
         if not any(k["name"] == FACTORY_KEY for k in service.list_signing_keys(session)):
             public = (
                 _factory_key(org)
@@ -119,6 +121,7 @@ def load(org: DemoOrg) -> None:
             "through the agency's HR workflow, reviewed quarterly.",
             expires_in_days=365,
             at=now - dt.timedelta(days=40),
+            recorded_by="demo",
         )
         service.attest(
             session,
@@ -129,6 +132,7 @@ def load(org: DemoOrg) -> None:
             "the on-call rota covers the portal around the clock.",
             expires_in_days=90,
             at=start + dt.timedelta(days=10),
+            recorded_by="demo",
         )
         for system in (SYSTEM, LEGACY_SYSTEM):
             service.forget_assessments(session, system)

@@ -20,7 +20,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from missionos import config, safeload
-from missionos.accounts import limits
+from missionos.accounts import audit, limits
 from missionos.accounts.identity import Principal
 from missionos.compliance import evidence as parsers
 from missionos.compliance import signatures, trust
@@ -143,8 +143,10 @@ def define_system(
     pack: str | None = None,
     remediation_days: dict[str, int] | None = None,
     authorization: LeveragedAuthorization | None = None,
+    actor: str,
 ) -> SystemInfo:
-    """Create or update the system `name` (idempotent); the baseline and pack are checked before storing.
+    """Create or update the system `name` (idempotent, audited as `actor`); the baseline and pack are checked
+    before storing.
     `remediation_days` sets the days a finding of a severity may stay open, where the system differs from
     its pack (FedRAMP's defaults otherwise). `authorization` is the provider's leveraged authorization,
     without which inherited controls are not relied on."""
@@ -156,6 +158,7 @@ def define_system(
     if pack:
         pack_for(pack)
     row = session.scalar(select(System).where(System.name == name))
+    before = _info(row).as_dict() if row is not None else None
     if row is None:
         row = System(name=name)
         session.add(row)
@@ -167,15 +170,36 @@ def define_system(
     row.remediation_days = dict(remediation_days) if remediation_days else None
     row.provider_authorization = authorization.as_dict() if authorization else None
     session.flush()
-    return _info(row)
+    info = _info(row)
+    if before != info.as_dict():
+        audit.record(
+            session,
+            actor=actor,
+            action="create" if before is None else "update",
+            kind="compliance.system",
+            key=name,
+            before=before,
+            after=info.as_dict(),
+        )
+    return info
 
 
-def set_trust_policy(session: Session, name: str, found: TrustPolicy) -> dict[str, Any]:
-    """Store who may build and sign system `name`'s artifacts; returns the policy before and after."""
+def set_trust_policy(session: Session, name: str, found: TrustPolicy, *, actor: str) -> dict[str, Any]:
+    """Store who may build and sign system `name`'s artifacts (audited as `actor`); returns the policy before
+    and after."""
     row = _system_row(session, name)
     before = row.trust_policy
     row.trust_policy = found.as_dict()
     session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="update",
+        kind="compliance.trust_policy",
+        key=name,
+        before=before,
+        after=row.trust_policy,
+    )
     return {"before": before, "after": row.trust_policy}
 
 
@@ -495,17 +519,34 @@ def add_signing_key(session: Session, name: str, pem: bytes, *, source: str, act
     text = pem.decode().strip() + "\n"
     session.add(SigningKey(name=name, public_key=text, key_id=key_id, added_by=actor))
     session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="create",
+        kind="compliance.signing-key",
+        key=name,
+        after={"key_id": key_id},
+    )
     return {"name": name, "key_id": key_id, "reverified": _reverify(session)}
 
 
-def remove_signing_key(session: Session, name: str) -> dict[str, Any]:
-    """Stop trusting the key `name`; stored provenance it alone signed is unverified from now on."""
+def remove_signing_key(session: Session, name: str, *, actor: str) -> dict[str, Any]:
+    """Stop trusting the key `name` (audited as `actor`); stored provenance it alone signed is unverified from
+    now on."""
     row = session.scalar(select(SigningKey).where(SigningKey.name == name))
     if row is None:
         raise NotFoundError("signing key", name)
     key_id = row.key_id
     session.delete(row)
     session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="delete",
+        kind="compliance.signing-key",
+        key=name,
+        before={"key_id": key_id},
+    )
     return {"name": name, "key_id": key_id, "reverified": _reverify(session)}
 
 
@@ -543,9 +584,10 @@ def attest(
     statement: str,
     expires_in_days: int,
     at: dt.datetime | None = None,
-    recorded_by: str = "",
+    recorded_by: str,
 ) -> EvidenceInfo:
-    """Record a named person's statement of how `controls` are met, valid for `expires_in_days`."""
+    """Record a named person's statement of how `controls` are met, valid for `expires_in_days` (audited as
+    `recorded_by`)."""
     info = get_system(session, system)
     baseline = load_baseline(info.baseline)
     wanted = [c.strip().lower() for c in controls if c.strip()]
@@ -568,7 +610,7 @@ def attest(
         "attested_at": moment.isoformat(),
     }
     raw = json.dumps(doc, sort_keys=True).encode()
-    return add_evidence(
+    stored = add_evidence(
         session,
         raw,
         kind="attestation",
@@ -578,6 +620,15 @@ def attest(
         collected_at=moment,
         recorded_by=recorded_by,
     )
+    audit.record(
+        session,
+        actor=recorded_by,
+        action="attest",
+        kind="compliance.attestation",
+        key=f"{system}:{','.join(wanted)}",
+        after=stored.as_dict(facts=True),
+    )
+    return stored
 
 
 def list_evidence(
@@ -1121,9 +1172,10 @@ def drift(session: Session, name: str, found: Sequence[StoredAssessment]) -> dic
 
 
 def set_threshold(
-    session: Session, name: str, *, min_share: float, max_open_findings: int | None = None
+    session: Session, name: str, *, min_share: float, max_open_findings: int | None = None, actor: str
 ) -> dict[str, Any]:
-    """Store the floor the gate holds the system to (share of controls satisfied or inherited, 0..1)."""
+    """Store the floor the gate holds the system to (share of controls satisfied or inherited, 0..1), audited
+    as `actor`."""
     if not 0 <= min_share <= 1:
         raise FieldError("--min-share", "a share between 0 and 1")
     row = _system_row(session, name)
@@ -1140,7 +1192,17 @@ def set_threshold(
     found.max_open_findings = max_open_findings
     found.set_at = utcnow()
     session.flush()
-    return {"before": before, "after": {"min_share": min_share, "max_open_findings": max_open_findings}}
+    after = {"min_share": min_share, "max_open_findings": max_open_findings}
+    audit.record(
+        session,
+        actor=actor,
+        action="update",
+        kind="compliance.threshold",
+        key=name,
+        before=before,
+        after=after,
+    )
+    return {"before": before, "after": after}
 
 
 # -- the accepted baseline ---------------------------------------------------------------------------------
@@ -1227,7 +1289,17 @@ def accept_baseline(
     found.accepted_by = actor
     found.note = note
     session.flush()
-    return previous, _baseline_info(found, name)
+    accepted = _baseline_info(found, name)
+    audit.record(
+        session,
+        actor=actor,
+        action="accept",
+        kind="compliance.baseline",
+        key=name,
+        before=previous.as_dict() if previous else None,
+        after=accepted.as_dict(),
+    )
+    return previous, accepted
 
 
 def gate(

@@ -108,7 +108,7 @@ def attest_form(
     expires_days: Annotated[int, Form()] = 365,
 ) -> Response:
     service.require_system(session, who, name, "editor")
-    info = service.attest(
+    service.attest(
         session,
         system=name,
         controls=[c for c in controls.replace(",", " ").split() if c],
@@ -116,14 +116,6 @@ def attest_form(
         statement=statement,
         expires_in_days=expires_days,
         recorded_by=who.name,
-    )
-    audit.record(
-        session,
-        actor=who.name,
-        action="attest",
-        kind="compliance.attestation",
-        key=f"{name}:{','.join(info.facts['controls'])}",
-        after=info.as_dict(),
     )
     service.assess_system(session, name)
     return RedirectResponse(f"/compliance/{name}#attestations", status_code=303)
@@ -289,13 +281,5 @@ def api_attest(session: DbSession, who: Editor, name: str, body: AttestationIn) 
         statement=body.statement,
         expires_in_days=body.expires_days,
         recorded_by=who.name,
-    )
-    audit.record(
-        session,
-        actor=who.name,
-        action="attest",
-        kind="compliance.attestation",
-        key=f"{name}:{','.join(info.facts['controls'])}",
-        after=info.as_dict(),
     )
     return info.as_dict()
