@@ -131,12 +131,12 @@ def test_flask_release_1_0_said_planned_is_planned(flask: Database) -> None:
 
 def test_flask_releases_with_git_revert_messages_only_or_no_inference(flask: Database) -> None:
     with flask.session() as s:
-        settings.update(s, rollback_pattern=r'^Revert "')
+        settings.update(s, rollback_pattern=r'^Revert "', actor="test")
     kinds, failed, _ = figures(flask)
     # "revert copyright year" no longer counts, but 1.0 also carries `Revert "Handle BaseExceptions (#2222)"`
     assert kinds["1.0"] == "rollback" and failed == {"0.12.3", "0.12.4"}
     with flask.session() as s:
-        settings.update(s, infer_kinds=False)
+        settings.update(s, infer_kinds=False, actor="test")
     kinds, failed, cfr = figures(flask)
     assert set(kinds.values()) == {"planned"} and failed == set()
     assert (cfr["failed"], cfr["rate"]) == (0, 0.0)

@@ -137,16 +137,22 @@ def test_the_patterns_are_settings_and_inference_can_be_turned_off(db: Database,
         )
     assert kinds(db) == {"D1": "planned", "D2": "rollback", "D3": "rollback"}
     with db.session() as s:
-        settings.update(s, rollback_pattern=r'^Revert "')  # only git's own revert message
+        settings.update(s, rollback_pattern=r'^Revert "', actor="test")  # only git's own revert message
     assert kinds(db) == {"D1": "planned", "D2": "planned", "D3": "rollback"}
     with db.session() as s:
-        stored = settings.update(s, infer_kinds=False)
+        stored = settings.update(s, infer_kinds=False, actor="test")
     assert stored.rollback_pattern == r'^Revert "' and stored.infer_kinds is False
     assert kinds(db) == {"D1": "planned", "D2": "planned", "D3": "planned"}
     assert cfr(db)["failed"] == 0
     with db.session() as s:
-        assert settings.update(s, reset=True) == settings.DEFAULTS
+        assert settings.update(s, reset=True, actor="test") == settings.DEFAULTS
+        settings.update(s, reset=True, actor="test")  # no change, no audit entry
     assert kinds(db)["D2"] == "rollback"
+    from missionos.accounts import audit
+
+    with db.session() as s:
+        changes = [e.after for e in reversed(audit.entries(s, kind="delivery.settings"))]
+    assert [c["infer_kinds"] for c in changes] == [True, False, True]
 
 
 def test_turning_inference_off_keeps_explicit_kinds_and_named_remediations(
@@ -154,7 +160,7 @@ def test_turning_inference_off_keeps_explicit_kinds_and_named_remediations(
 ) -> None:
     repo, first, later = history(tmp_path, "Tidy\n\nChange-Kind: hotfix")
     with db.session() as s:
-        settings.update(s, infer_kinds=False)
+        settings.update(s, infer_kinds=False, actor="test")
         import_git(s, repo.path, service="svc")
         upsert_deployments(
             s,
@@ -182,11 +188,11 @@ def test_the_attribution_window_is_a_setting(db: Database, tmp_path: Path) -> No
 
     assert attributed() is None and cfr(db)["failed"] == 0
     with db.session() as s:
-        settings.update(s, attribution_window="14d")
+        settings.update(s, attribution_window="14d", actor="test")
         assert settings.load(s).attribution_window == dt.timedelta(days=14)
     assert attributed() == "D2" and cfr(db)["failed"] == 1
     with db.session() as s:
-        settings.update(s, attribution_window="48h")
+        settings.update(s, attribution_window="48h", actor="test")
     assert attributed() is None
 
 
@@ -203,7 +209,7 @@ def test_the_attribution_window_is_a_setting(db: Database, tmp_path: Path) -> No
 )
 def test_bad_settings_are_refused_naming_the_field(db: Database, change: dict[str, str], field: str) -> None:
     with db.session() as s, pytest.raises(FieldError) as raised:
-        settings.update(s, **change)  # type: ignore[arg-type]
+        settings.update(s, **change, actor="test")  # type: ignore[arg-type]
     assert raised.value.field == field
     with db.session() as s:
         assert settings.load(s) == settings.DEFAULTS

@@ -12,6 +12,7 @@ from missionos.cli.common import (
     FormatOption,
     SinceOption,
     UntilOption,
+    actor,
     console,
     database,
     emit,
@@ -324,6 +325,7 @@ def settings(
                 infer_kinds=infer_kinds,
                 attribution_window=attribution_window,
                 reset=reset,
+                actor=actor(),
             ).as_dict()
         else:
             doc = stored.load(session).as_dict()

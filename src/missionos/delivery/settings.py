@@ -113,9 +113,11 @@ def update(
     hotfix_pattern: str | None = None,
     attribution_window: dt.timedelta | str | None = None,
     reset: bool = False,
+    actor: str,
 ) -> Settings:
-    """Change some settings (each checked before any is stored); the kinds of every production deployment
-    are derived again when the kind rules changed. `reset` starts from the defaults."""
+    """Change some settings (each checked before any is stored; audited as `actor` when they change); the
+    kinds of every production deployment are derived again when the kind rules changed. `reset` starts from
+    the defaults."""
     before = load(session)
     after = DEFAULTS if reset else before
     if infer_kinds is not None:
@@ -139,6 +141,18 @@ def update(
     row.attribution_window_minutes = round(after.attribution_window.total_seconds() / 60)
     row.updated_at = utcnow()
     session.flush()
+    if after != before:
+        from missionos.accounts import audit
+
+        audit.record(
+            session,
+            actor=actor,
+            action="update",
+            kind="delivery.settings",
+            key="delivery",
+            before=before.as_dict(),
+            after=after.as_dict(),
+        )
     if after.kind_rules != before.kind_rules:
         from missionos.delivery.service import refresh_all_kinds
 

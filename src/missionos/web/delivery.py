@@ -378,7 +378,6 @@ def api_put_settings(
     ],
 ) -> dict[str, Any]:
     """Change the delivery settings; the kinds of every production deployment are derived again."""
-    from missionos.accounts import audit
     from missionos.delivery import settings
 
     if not isinstance(body, dict):
@@ -388,15 +387,5 @@ def api_put_settings(
             raise FieldError(name, f"one of {', '.join(SETTING_FIELDS)}")
         if not isinstance(value, SETTING_FIELDS[name]):
             raise FieldError(name, "a boolean" if SETTING_FIELDS[name] is bool else "a string")
-    before = settings.load(session).as_dict()
-    after = settings.update(session, **body).as_dict()
-    audit.record(
-        session,
-        actor=who.name,
-        action="update",
-        kind="delivery.settings",
-        key="delivery",
-        before=before,
-        after=after,
-    )
+    after = settings.update(session, **body, actor=who.name).as_dict()
     return after
