@@ -77,6 +77,7 @@ def test_an_up_to_date_database_is_opened_without_alembic(tmp_path: Path) -> Non
     assert "alembic" not in _top(again)
     assert "fastapi" not in _top(again)
     assert "httpx" not in _top(again)  # only the commands that read a forge load the HTTP client
+    assert "numpy" not in _top(again)  # listing services needs the catalog, not the metrics
 
 
 def test_the_heads_read_from_the_files_are_alembics() -> None:

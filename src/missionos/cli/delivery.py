@@ -43,7 +43,7 @@ TeamOption = Annotated[str | None, typer.Option("--team", "-t", help="Every serv
 @app.command("services")
 def services(fmt: FormatOption = Format.table) -> None:
     """List services with their team and repositories."""
-    from missionos.delivery.service import list_services
+    from missionos.delivery.catalog import list_services
 
     with database().session() as session:
         rows = [

@@ -19,6 +19,15 @@ from missionos.accounts import limits
 from missionos.accounts.identity import Principal
 from missionos.delivery import gitlog, levels, metrics, queries
 from missionos.delivery import settings as delivery_settings
+from missionos.delivery.catalog import ServiceInfo as ServiceInfo  # the façade re-exports the catalog
+from missionos.delivery.catalog import ensure_repository as ensure_repository
+from missionos.delivery.catalog import ensure_service as ensure_service
+from missionos.delivery.catalog import ensure_team as ensure_team
+from missionos.delivery.catalog import list_services as list_services
+from missionos.delivery.catalog import list_teams as list_teams
+from missionos.delivery.catalog import require_services as require_services
+from missionos.delivery.catalog import service_named as service_named
+from missionos.delivery.catalog import service_teams as service_teams
 from missionos.delivery.forges import ForgeData
 from missionos.delivery.metrics import is_production_deployment, is_production_environment, kind_from_texts
 from missionos.delivery.models import (
@@ -26,10 +35,8 @@ from missionos.delivery.models import (
     Deployment,
     Incident,
     PullRequest,
-    Repository,
     Review,
     Service,
-    Team,
 )
 from missionos.delivery.queries import ScopeServices
 from missionos.delivery.records import (
@@ -40,84 +47,8 @@ from missionos.delivery.records import (
     IncidentRecord,
     PullRequestRecord,
 )
-from missionos.errors import InputError, NotFoundError
+from missionos.errors import InputError
 from missionos.measures import Scope, Window
-
-
-@dataclass(frozen=True)
-class ServiceInfo:
-    name: str
-    team: str | None
-    description: str
-    repositories: tuple[str, ...]
-
-
-def ensure_team(session: Session, name: str, description: str = "") -> Team:
-    """The team called `name`, created if missing."""
-    team = session.scalar(select(Team).where(Team.name == name))
-    if team is None:
-        team = Team(name=name, description=description)
-        session.add(team)
-        session.flush()
-    elif description and team.description != description:
-        team.description = description
-    return team
-
-
-def ensure_service(session: Session, name: str, *, team: str | None = None, description: str = "") -> Service:
-    """The service called `name`, created if missing, and moved to `team` when one is given."""
-    service = session.scalar(select(Service).where(Service.name == name))
-    if service is None:
-        service = Service(name=name, description=description)
-        session.add(service)
-    if team is not None:
-        service.team = ensure_team(session, team)
-    if description:
-        service.description = description
-    session.flush()
-    return service
-
-
-def ensure_repository(
-    session: Session, service: Service, location: str, *, path_prefix: str = "", branch: str = "main"
-) -> Repository:
-    repo = session.scalar(
-        select(Repository).where(
-            Repository.service_id == service.id,
-            Repository.location == location,
-            Repository.path_prefix == path_prefix,
-        )
-    )
-    if repo is None:
-        repo = Repository(service=service, location=location, path_prefix=path_prefix, branch=branch)
-        session.add(repo)
-        session.flush()
-    return repo
-
-
-def list_services(session: Session) -> list[ServiceInfo]:
-    """Every service with its team and repositories, by name."""
-    rows = session.scalars(
-        select(Service)
-        .options(selectinload(Service.team), selectinload(Service.repositories))
-        .order_by(Service.name)
-    )
-    return [
-        ServiceInfo(
-            name=s.name,
-            team=s.team.name if s.team else None,
-            description=s.description,
-            repositories=tuple(
-                r.location + (f"//{r.path_prefix}" if r.path_prefix else "") for r in s.repositories
-            ),
-        )
-        for s in rows
-    ]
-
-
-def list_teams(session: Session) -> list[str]:
-    return list(session.scalars(select(Team.name).order_by(Team.name)))
-
 
 # --- helpers ----------------------------------------------------------------------------------------------
 
@@ -163,13 +94,6 @@ def _known_service(services: dict[str, Service], name: str, where: dict[str, Any
             "`missionos org apply` (docs/org.md), or import its history with `missionos delivery import git`",
             **where,
         )
-    return found
-
-
-def service_named(session: Session, name: str) -> Service:
-    found = session.scalar(select(Service).where(Service.name == name))
-    if found is None:
-        raise NotFoundError("service", name)
     return found
 
 
@@ -1427,22 +1351,3 @@ def changes(
             }
         )
     return result
-
-
-# --- team limits -------------------------------------------------------------------------------------------
-
-
-def service_teams(session: Session) -> dict[str, str | None]:
-    """Each service's team (None: no team), by service name."""
-    rows = session.execute(select(Service.name, Team.name).outerjoin(Team, Service.team_id == Team.id))
-    return {service: team for service, team in rows}
-
-
-def require_services(session: Session, who: Principal | None, names: Iterable[str], role: str) -> None:
-    """ForbiddenError unless `who` holds `role` for the team of every service named (an unknown service has
-    no team yet)."""
-    if who is None:
-        return
-    teams = service_teams(session)
-    for name in sorted(set(names)):
-        limits.require_team(who, teams.get(name), role)
