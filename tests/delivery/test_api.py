@@ -103,3 +103,15 @@ def test_unknown_service_is_a_404_problem(db: Database, client: httpx.Client) ->
 def test_pages_render_for_an_empty_organization(db: Database, client: httpx.Client) -> None:
     assert "No services yet" in client.get("/delivery", headers={"accept": "text/html"}).text
     assert client.get("/delivery/services/nope", headers={"accept": "text/html"}).status_code == 404
+
+
+def test_a_window_that_ends_before_it_starts_is_a_problem_naming_since(client: httpx.Client) -> None:
+    backwards = client.get(
+        "/api/v1/delivery/metrics",
+        params={"since": "2026-03-01T00:00:00+00:00", "until": "2026-01-01T00:00:00+00:00"},
+    )
+    assert backwards.status_code == 422, backwards.text
+    assert backwards.headers["content-type"].startswith("application/problem+json")
+    assert "since" in backwards.text
+    future = client.get("/api/v1/delivery/metrics", params={"since": "2999-01-01T00:00:00+00:00"})
+    assert future.status_code == 422, future.text

@@ -224,7 +224,10 @@ def _api_window(days: int, since: str | None, until: str | None) -> Window:
     if since:
         start = files.parse_time(since, "since", required=True, source="query", line=0)
         assert start is not None
-        return Window(start, end or dt.datetime.now(dt.UTC))
+        end = end or dt.datetime.now(dt.UTC)
+        if not start < end:
+            raise FieldError("since", f"a time before until ({end.isoformat()})")
+        return Window(start, end)
     return _window(days, end)
 
 
