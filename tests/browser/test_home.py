@@ -20,6 +20,21 @@ def test_home_page_is_the_demo_one_page_plan_with_its_chart(
     assert "Benefits Modernization 2027" in page.title()
     objective = page.locator(".objective-text").inner_text()
     assert "benefits decision in days, not months" in objective
+    # The story at the top, each sentence with its link: bet, learned, where work waits, who cannot ship.
+    story = page.locator("#story li")
+    assert [story.nth(i).get_attribute("data-kind") for i in range(story.count())] == [
+        "bet",
+        "learned",
+        "waits",
+        "cannot-ship",
+    ]
+    assert "B3 invalidated" in page.locator("#story li[data-kind='learned']").inner_text()
+    assert "Team Payments cannot ship yet" in page.locator("#story li[data-kind='cannot-ship']").inner_text()
+    story_box, goals_box = page.locator("#story").bounding_box(), page.locator("table.goals").bounding_box()
+    assert story_box and goals_box and story_box["y"] < goals_box["y"], "the story comes before the goals"
+    page.locator("#story li[data-kind='waits'] a").click()
+    assert page.url.endswith("/friction/weekly-cab")
+    page.goto(live_server.url + "/")
     goals = page.locator("table.goals tbody tr")
     assert goals.count() == 4
     assert page.locator("table.goals svg.sparkline").count() == 4

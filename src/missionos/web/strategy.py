@@ -16,7 +16,7 @@ from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
 from missionos.errors import FieldError, MissionOSError, NotFoundError
-from missionos.strategy import learning, loop, replan, service
+from missionos.strategy import learning, loop, replan, service, story
 from missionos.strategy.plan import MeasureRef
 from missionos.strategy.render import direction_text, plan_json, report_html, sparkline_svg, target_text
 from missionos.strategy.service import GoalView, PlanView
@@ -141,11 +141,13 @@ def progress_chart(view: PlanView) -> dict[str, Any] | None:
 
 
 def plan_context(view: PlanView, session: Any, db: Any = None) -> dict[str, Any]:
+    loop_state = loop.assess_cached(db, view) if db is not None else None
     return {
         "view": view,
         "plans": service.list_plans(session),
         "progress_chart": progress_chart(view),
-        "loop_state": loop.assess_cached(db, view) if db is not None else None,
+        "loop_state": loop_state,
+        "story": story.tell_cached(db, view, loop_state) if db is not None else [],
     }
 
 
