@@ -42,6 +42,13 @@ def test_home_page_is_the_demo_one_page_plan_with_its_chart(
     assert page.locator("#strategy-S4 [data-rule='wish']").count() == 1
     assert page.locator("#bet-B4 [data-rule='no-path-to-production']").count() == 1
     assert page.locator("#strategy-S3 [data-rule='overdue']").count() == 1
+    # Each finding is a sentence with what to do and a link to where it is done, not a rule's name.
+    wish = page.locator("#strategy-S4 [data-rule='wish']")
+    assert wish.inner_text().startswith("Strategy S4 names no bet")
+    assert wish.locator("a").get_attribute("href") == "/strategy/plans/benefits-2027/replan"
+    no_path = page.locator("#bet-B4 [data-rule='no-path-to-production'] a")
+    assert no_path.get_attribute("href") == "/delivery/services/payments-batch"
+    assert page.locator(".finding .badge").count() == 0, "no bare rule names as chips"
     # The change-failure guardrail rising toward its 5% limit: at risk, with its trend and crossing date.
     g3 = page.locator("#goal-G3")
     assert g3.get_attribute("data-status") == "at risk"
