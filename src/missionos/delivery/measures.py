@@ -181,7 +181,7 @@ measure(
     unit="services",
     direction=Direction.LOWER_IS_BETTER,
     description="Services with commits but no production deployment yet (metrics.md §1, readiness).",
-    scopes=("org",),
+    scopes=SCOPES,
 )
 def services_never_shipped(db: Database, scope: Scope, window: Window) -> Series:
     at = min(window.until, dt.datetime.now(dt.UTC))
@@ -191,7 +191,12 @@ def services_never_shipped(db: Database, scope: Scope, window: Window) -> Series
             return readiness(session, now=at)
 
     rows = memoized(("delivery.readiness", id(db), at), compute)
-    waiting = [r for r in rows if r["status"] == "never shipped"]
+    waiting = [
+        r
+        for r in rows
+        if r["status"] == "never shipped"
+        and (scope.kind == "org" or r[scope.kind] == scope.name)  # scope.kind: "team" or "service"
+    ]
     detail = {"services": [{"service": r["service"], "team": r["team"]} for r in waiting]}
     return Series(
         "delivery.services_never_shipped", scope, "services", (Point(at, float(len(waiting))),), detail
