@@ -69,3 +69,25 @@ def test_the_page_reads_without_javascript(browser: Any, live_server: LiveServer
         assert pg.locator("table.deployments tbody tr").count() > 50
     finally:
         context.close()
+
+
+def test_a_never_shipped_service_shows_its_blocker_and_path_to_production(
+    page: Any, live_server: LiveServer
+) -> None:
+    page.goto(live_server.url + "/delivery/services/payments-batch")
+    path = page.locator("#path-to-production")
+    assert "payments-batch cannot ship until the platform proves" in path.locator("#blocker").inner_text()
+    stages = path.locator("li")
+    reached = {
+        stages.nth(i).get_attribute("data-stage"): stages.nth(i).get_attribute("data-reached")
+        for i in range(stages.count())
+    }
+    assert reached == {"code": "yes", "deployed": "yes", "platform": "no", "production": "no"}
+    assert "advertised but never used in production" in path.locator("li[data-stage='platform']").inner_text()
+    assert page.locator("[data-vega-spec]").count() == 0, "no empty charts for a service with no figures"
+    path.locator("#blocker a").click()
+    assert page.url.endswith("/platform")
+    # A service that ships shows its figures, not a path.
+    page.goto(live_server.url + "/delivery/services/eligibility-engine")
+    assert page.locator("#path-to-production").count() == 0
+    assert page.locator("[data-vega-spec]").count() > 0

@@ -48,3 +48,26 @@ def test_the_overview_draws_where_time_goes_and_the_weeks_of_each_stream(
     )
     assert row.locator("svg.weekly-bars rect").count() >= 12, "a column per week of the 90-day window"
     assert "CAB approval" in (row.locator("svg.time-strip").get_attribute("aria-label") or "")
+
+
+def test_the_value_stream_map_explains_its_figures_and_the_cumulative_flow_in_words(
+    page: Any, live_server: LiveServer
+) -> None:
+    page.goto(live_server.url + "/flow/streams/claims")
+    terms = page.locator("#vsm-terms").inner_text()
+    for said in (
+        "W/T",
+        "wait time",
+        "P/T",
+        "process time",
+        "L/T",
+        "W/T + P/T",
+        "%C&A",
+        "complete and accurate",
+    ):
+        assert said in terms, said
+    assert page.locator("#steps abbr[title='percent complete and accurate']").count() == 1
+    caption = page.locator("#cfd-caption").inner_text()
+    assert caption.startswith(("Work piles up in “", "No state's band widens")), caption
+    assert "the done band grew by" in caption
+    assert caption in (page.locator("#chart-cfd").get_attribute("aria-label") or "")

@@ -19,7 +19,7 @@ def test_the_register_ranks_the_weekly_cab_first_and_opens_its_price(
     page.wait_for_url("**/friction")
     first = page.locator("table.register tbody tr").first
     assert "weekly change advisory board" in first.inner_text()
-    chart = page.locator("figure.cod svg[role='img']")
+    chart = page.locator("figure.cod svg[role='group'][aria-labelledby='cod-title']")  # its bars are links
     assert "weekly-cab" in (chart.locator("title").text_content() or "")
     first.get_by_role("link").click()
     page.wait_for_url("**/friction/weekly-cab")

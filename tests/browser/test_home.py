@@ -20,6 +20,21 @@ def test_home_page_is_the_demo_one_page_plan_with_its_chart(
     assert "Benefits Modernization 2027" in page.title()
     objective = page.locator(".objective-text").inner_text()
     assert "benefits decision in days, not months" in objective
+    # The story at the top, each sentence with its link: bet, learned, where work waits, who cannot ship.
+    story = page.locator("#story li")
+    assert [story.nth(i).get_attribute("data-kind") for i in range(story.count())] == [
+        "bet",
+        "learned",
+        "waits",
+        "cannot-ship",
+    ]
+    assert "B3 invalidated" in page.locator("#story li[data-kind='learned']").inner_text()
+    assert "Team Payments cannot ship yet" in page.locator("#story li[data-kind='cannot-ship']").inner_text()
+    story_box, goals_box = page.locator("#story").bounding_box(), page.locator("table.goals").bounding_box()
+    assert story_box and goals_box and story_box["y"] < goals_box["y"], "the story comes before the goals"
+    page.locator("#story li[data-kind='waits'] a").click()
+    assert page.url.endswith("/friction/weekly-cab")
+    page.goto(live_server.url + "/")
     goals = page.locator("table.goals tbody tr")
     assert goals.count() == 4
     assert page.locator("table.goals svg.sparkline").count() == 4
@@ -27,6 +42,13 @@ def test_home_page_is_the_demo_one_page_plan_with_its_chart(
     assert page.locator("#strategy-S4 [data-rule='wish']").count() == 1
     assert page.locator("#bet-B4 [data-rule='no-path-to-production']").count() == 1
     assert page.locator("#strategy-S3 [data-rule='overdue']").count() == 1
+    # Each finding is a sentence with what to do and a link to where it is done, not a rule's name.
+    wish = page.locator("#strategy-S4 [data-rule='wish']")
+    assert wish.inner_text().startswith("Strategy S4 names no bet")
+    assert wish.locator("a").get_attribute("href") == "/strategy/plans/benefits-2027/replan"
+    no_path = page.locator("#bet-B4 [data-rule='no-path-to-production'] a")
+    assert no_path.get_attribute("href") == "/delivery/services/payments-batch"
+    assert page.locator(".finding .badge").count() == 0, "no bare rule names as chips"
     # The change-failure guardrail rising toward its 5% limit: at risk, with its trend and crossing date.
     g3 = page.locator("#goal-G3")
     assert g3.get_attribute("data-status") == "at risk"

@@ -21,7 +21,7 @@ import numpy as np
 from sqlalchemy.orm import Session
 
 from missionos.delivery import metrics, queries
-from missionos.delivery.service import ScopeRecords, scope_records, weekly_figures
+from missionos.delivery.service import ScopeRecords, readiness, scope_records, weekly_figures
 from missionos.measures import Direction, Point, Scope, Series, Window, measure, memoized, memoized_already
 from missionos.store import Database
 
@@ -174,3 +174,30 @@ measure(
     description="Share of the week's production deployments that were hotfixes or rollbacks.",
     scopes=SCOPES,
 )(_series("delivery.rework_rate", "share", "rework_rate"))
+
+
+@measure(
+    "delivery.services_never_shipped",
+    unit="services",
+    direction=Direction.LOWER_IS_BETTER,
+    description="Services with commits but no production deployment yet (metrics.md §1, readiness).",
+    scopes=SCOPES,
+)
+def services_never_shipped(db: Database, scope: Scope, window: Window) -> Series:
+    at = min(window.until, dt.datetime.now(dt.UTC))
+
+    def compute() -> list[dict[str, Any]]:
+        with db.session() as session:
+            return readiness(session, now=at)
+
+    rows = memoized(("delivery.readiness", id(db), at), compute)
+    waiting = [
+        r
+        for r in rows
+        if r["status"] == "never shipped"
+        and (scope.kind == "org" or r[scope.kind] == scope.name)  # scope.kind: "team" or "service"
+    ]
+    detail = {"services": [{"service": r["service"], "team": r["team"]} for r in waiting]}
+    return Series(
+        "delivery.services_never_shipped", scope, "services", (Point(at, float(len(waiting))),), detail
+    )

@@ -534,6 +534,17 @@ class StreamView:
     load_days: list[dt.datetime]
     load: list[int]
 
+    def cfd_changes(self) -> list[tuple[str, int, int]]:
+        """Each status of the stream's steps (neither backlog nor done), with its count on the window's first
+        and last day, the one that grew most first (a band that widens is work piling up: metrics.md §2)."""
+        named = {s for e in self.stream.entries for s in e.statuses} - set(self.stream.done)
+        rows = [(s, c[0], c[-1]) for s, c in self.cfd.items() if c and s in named]
+        return sorted(rows, key=lambda r: (-(r[2] - r[1]), r[0]))
+
+    def cfd_done(self) -> int:
+        """Items that reached a done status during the window (the done band's growth)."""
+        return sum(c[-1] - c[0] for s, c in self.cfd.items() if c and s in set(self.stream.done))
+
 
 def stream_view(session: Session, name: str, window: Window) -> StreamView:
     stream = get_stream(session, name)

@@ -30,9 +30,13 @@ def _t(x: float, y: float, text: str, **attrs: str) -> str:
 
 
 def wardley_svg(wmap: WardleyMap) -> str:
-    """The Wardley map as an SVG document: stages, value chain, movement, pipelines, notes, annotations."""
+    """The Wardley map as an SVG document: stages, value chain, movement, pipelines, notes, annotations.
+
+    A map whose components link to what they move is a group (an image may hold no links); either way its
+    title and description are its text alternative."""
+    role = "group" if wmap.targets else "img"
     parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {W} {H}" role="img" '
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {W} {H}" role="{role}" '
         f'aria-labelledby="map-title map-desc" class="wardley" font-family="sans-serif" font-size="12">',
         f'<title id="map-title">{escape(wmap.title or "Wardley map")}</title>',
         f'<desc id="map-desc">{escape(describe_wardley(wmap))}</desc>',

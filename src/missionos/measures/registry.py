@@ -239,6 +239,7 @@ PUBLISHERS = (
     "missionos.compliance.measures",
     "missionos.strategy.measures",
     "missionos.platform.measures",
+    "missionos.friction.measures",
 )
 
 

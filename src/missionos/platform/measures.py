@@ -51,10 +51,14 @@ def unverified_offers(db: Database, scope: Scope, window: Window) -> Series:
 def teams_blocked(db: Database, scope: Scope, window: Window) -> Series:
     at = _moment(window)
     found = _overview(db, at)
-    blocked = [t.team for t in found.teams if t.state == "blocked"]
-    return Series(
-        "platform.teams_blocked", scope, "teams", (Point(at, float(len(blocked))),), {"teams": blocked}
-    )
+    blocked = [t for t in found.teams if t.state == "blocked"]
+    detail = {
+        "teams": [t.team for t in blocked],
+        "blocked_by": {t.team: t.as_dict()["blocked_by"] for t in blocked},
+        "not_offered": {t.team: t.as_dict()["not_offered"] for t in blocked},
+        "services": {t.team: list(t.services) for t in blocked},
+    }
+    return Series("platform.teams_blocked", scope, "teams", (Point(at, float(len(blocked))),), detail)
 
 
 @measure(

@@ -41,6 +41,31 @@ DECIDE_WITHIN_WEEKS = 12
 DECIDED = frozenset({"validated", "invalidated", "inconclusive", "invalid"})
 
 
+# What to do about each rule's finding, in plain words, and where it is done: "replan" (the re-plan form: add
+# a bet, retire a strategy, change a target), "edit" (the plan file), "service" (the bet's service: its path
+# to production) or "goal" (the goal's page: its measure and data).
+FIXES: dict[str, tuple[str, str]] = {
+    "wish": ("Add a bet: the smallest experiment that tests this strategy's assumptions", "replan"),
+    "untestable": ("Give the bet what it lacks in the plan file", "edit"),
+    "no-assumption": ("Add `tests:` naming the assumption the bet tests", "edit"),
+    "no-path-to-production": ("See what the service is missing on its way to production", "service"),
+    "not-small": ("Start the rollout small (1 to 5%) and scale it on the verdict", "edit"),
+    "slow": ("Set an earlier `decide_by`, or split the bet into a smaller one", "edit"),
+    "unmeasured": ("Bind the goal to a measure that has data", "goal"),
+    "stale": ("Send newer data for the measure, or set its `freshness_days`", "goal"),
+    "no-baseline": ("Add a `baseline` (value and date) to the goal", "edit"),
+    "no-target-date": ("Add `target.by` to the goal", "replan"),
+    "unserved": ("Name a strategy that serves this goal", "edit"),
+    "orphan": ("Make the strategy serve a goal, or retire it", "replan"),
+    "overdue": ("Record the verdict, or move the date with its reason", "replan"),
+}
+
+
+def fix_for(rule: str) -> tuple[str, str]:
+    """What to do about a finding of `rule`, and where (see `FIXES`)."""
+    return FIXES.get(rule, ("Edit the plan", "edit"))
+
+
 @dataclass(frozen=True)
 class Finding:
     rule: str

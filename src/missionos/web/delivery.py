@@ -173,6 +173,82 @@ def _detail_figures(session: DbSession, selected: queries.ScopeServices, window:
     }
 
 
+EVER = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+
+
+def path_to_production(session: DbSession, service: ServiceInfo) -> dict[str, Any] | None:
+    """For a service that has never shipped: each stage of its path to production, reached or not, from what
+    delivery records (commits, deployments outside production) and the platform knows (its team's needs
+    against verified offers). None once the service has shipped."""
+    ready = next((r for r in delivery.readiness(session) if r["service"] == service.name), None)
+    if ready is None or ready["status"] != "never shipped":
+        return None
+    selected = queries.services_in(session, Scope("service", service.name))
+    everywhere = delivery.deployments(session, selected, Window(EVER, dt.datetime.now(dt.UTC)))
+    elsewhere = sorted({d["environment"] for d in everywhere if not d["production"]})
+    team = None
+    if service.team:
+        from missionos.platform import service as platform
+
+        try:
+            team = platform.team(session, service.team).as_dict()
+        except NotFoundError:
+            team = None
+    first = ready["first_commit_at"]
+    stages = [
+        {
+            "stage": "code",
+            "reached": first is not None,
+            "text": f"Code: committed since {first:%Y-%m-%d}." if first else "Code: no commit recorded yet.",
+        },
+        {
+            "stage": "deployed",
+            "reached": bool(elsewhere),
+            "text": (
+                f"Deployed outside production: {len(everywhere)} deployments to {', '.join(elsewhere)}."
+                if elsewhere
+                else "Deployed outside production: no deployment recorded to any environment."
+            ),
+        },
+    ]
+    if team is not None:
+        needs = team["needs"]
+        verified = [f"{n['kind']} {n['name']}" for n in needs if n["state"] == "verified"]
+        gap = team["blocked_by"] + team["not_offered"]
+        parts = []
+        if verified:
+            parts.append(f"{', '.join(verified)} proven in production")
+        if team["blocked_by"]:
+            parts.append(f"{', '.join(team['blocked_by'])} advertised but never used in production")
+        if team["not_offered"]:
+            parts.append(f"{', '.join(team['not_offered'])} not offered")
+        stages.append(
+            {
+                "stage": "platform",
+                "reached": not gap,
+                "text": f"Platform: team {service.team} needs "
+                + ("; ".join(parts) if parts else "nothing declared")
+                + ".",
+            }
+        )
+    waited = ready["time_to_first_deployment_days"]
+    stages.append(
+        {
+            "stage": "production",
+            "reached": False,
+            "text": "Production: never deployed"
+            + (f", {waited:.0f} days since the first commit." if waited is not None else "."),
+        }
+    )
+    blocker = None
+    if team is not None and (team["blocked_by"] or team["not_offered"]):
+        blocker = (
+            f"{service.name} cannot ship until the platform proves "
+            f"{', '.join(team['blocked_by'] + team['not_offered'])} in production."
+        )
+    return {"stages": stages, "blocker": blocker, "team": team}
+
+
 @router.get("/delivery/services/{name}", include_in_schema=False)
 def service_page(request: Request, name: str, session: DbSession, who: Viewer, days: int = 90) -> Any:
     delivery.require_services(session, who, [name], "viewer")
@@ -181,7 +257,14 @@ def service_page(request: Request, name: str, session: DbSession, who: Viewer, d
         raise NotFoundError("service", name)
     selected = queries.services_in(session, Scope("service", name))
     return _detail(
-        request, session, selected, days, service=found[0], team=None, base=f"/delivery/services/{name}"
+        request,
+        session,
+        selected,
+        days,
+        service=found[0],
+        team=None,
+        base=f"/delivery/services/{name}",
+        path=path_to_production(session, found[0]),
     )
 
 

@@ -38,6 +38,24 @@ def _window(since: str | None, until: str | None, days: int = 90) -> Window:
     return Window(start, end)
 
 
+def _cfd_caption(view: service.StreamView) -> str:
+    """The cumulative-flow chart in plain words: which state grows, and how many items got done."""
+    changes = view.cfd_changes()
+    done = view.cfd_done()
+    if not changes:
+        return "No item moved in this window."
+    status, first, last = changes[0]
+    if last > first:
+        text = (
+            f"Work piles up in “{status}”: {first} item{'' if first == 1 else 's'} there on the first day, "
+            f"{last} on the last. "
+            "A band that widens is a queue growing; "
+        )
+    else:
+        text = "No state's band widens: work is not piling up anywhere; "
+    return text + f"the done band grew by {done} items over the window."
+
+
 def _constraint_sentence(figures: StreamFigures) -> str:
     if not figures.constraint:
         return "No item was done in this window, so there is no constraint to name."
@@ -91,6 +109,7 @@ def stream_page(
         window=window,
         svg=svg,
         sentence=_constraint_sentence(figures),
+        cfd_caption=_cfd_caption(view),
         charts=_charts(view),
         duration=vsm.duration,
         percent=vsm.percent,

@@ -16,7 +16,7 @@ from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
 from missionos.errors import FieldError, MissionOSError, NotFoundError
-from missionos.strategy import learning, loop, replan, service
+from missionos.strategy import learning, litmus, loop, replan, service, story
 from missionos.strategy.plan import MeasureRef
 from missionos.strategy.render import direction_text, plan_json, report_html, sparkline_svg, target_text
 from missionos.strategy.service import GoalView, PlanView
@@ -94,6 +94,31 @@ def anchor_for(view: PlanView, item: str) -> str:
 templates.env.globals["anchor_for"] = anchor_for
 
 
+def finding_fix(view: PlanView, finding: Any) -> dict[str, str]:
+    """A finding as a sentence, with what to do about it and a link to where it is done."""
+    text, where = litmus.fix_for(finding.rule)
+    key = view.plan.key
+    link = f"/strategy/plans/{key}/{'replan' if where == 'replan' else 'edit'}"
+    if where == "goal" and any(g.goal.id == finding.item for g in view.goals):
+        link = f"/strategy/plans/{key}/goals/{finding.item}"
+    if where == "service":
+        service_name = next(
+            (
+                b.bet.service
+                for s in view.strategies
+                for b in s.bets
+                if b.bet.id == finding.item and b.bet.service
+            ),
+            None,
+        )
+        link = f"/delivery/services/{service_name}" if service_name else "/platform"
+    message = finding.message[:1].upper() + finding.message[1:]
+    return {"sentence": message.rstrip(".") + ".", "fix": text, "link": link}
+
+
+templates.env.globals["finding_fix"] = finding_fix
+
+
 def progress_chart(view: PlanView) -> dict[str, Any] | None:
     """Vega-Lite: each goal's share of the way from baseline to target, with a tick where the line says it
     should be by now."""
@@ -141,11 +166,13 @@ def progress_chart(view: PlanView) -> dict[str, Any] | None:
 
 
 def plan_context(view: PlanView, session: Any, db: Any = None) -> dict[str, Any]:
+    loop_state = loop.assess_cached(db, view) if db is not None else None
     return {
         "view": view,
         "plans": service.list_plans(session),
         "progress_chart": progress_chart(view),
-        "loop_state": loop.assess_cached(db, view) if db is not None else None,
+        "loop_state": loop_state,
+        "story": story.tell_cached(db, view, loop_state) if db is not None else [],
     }
 
 

@@ -8,7 +8,18 @@
     nodes.forEach(function (node) {
       var spec = JSON.parse(node.getAttribute("data-vega-spec"));
       // ast: Vega interprets expressions instead of compiling them with Function(), so the CSP needs no eval.
-      jobs.push(window.vegaEmbed(node, spec, { renderer: "svg", actions: false, ast: true }));
+      // The element's role="img" and aria-label are the chart's text alternative; the drawing itself is hidden
+      // from assistive technology so that it does not read out hundreds of unlabelled marks.
+      // vega-embed renames the element ("Vega visualization"): its own label is put back once drawn.
+      var label = node.getAttribute("aria-label");
+      jobs.push(window.vegaEmbed(node, spec, { renderer: "svg", actions: false, ast: true }).then(function (result) {
+        node.setAttribute("role", "img");
+        if (label) { node.setAttribute("aria-label", label); }
+        node.removeAttribute("aria-roledescription");
+        var svg = node.querySelector("svg");
+        if (svg) { svg.setAttribute("aria-hidden", "true"); svg.setAttribute("focusable", "false"); }
+        return result;
+      }));
     });
     Promise.all(jobs).then(function () {
       document.body.setAttribute("data-charts-ready", String(jobs.length));
