@@ -31,8 +31,8 @@ from missionos.compliance.pack import (
     default_pack,
     dump_yaml,
     pack_document,
-    read_pack,
 )
+from missionos.compliance.pack_file import read_pack
 
 SCHEMA = Path(__file__).resolve().parents[1] / "tests" / "data" / "oscal" / "schemas-1.2.1"
 NOW = dt.datetime(2026, 11, 24, 12, 0, tzinfo=dt.UTC)

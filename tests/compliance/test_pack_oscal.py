@@ -28,10 +28,9 @@ from missionos.compliance.pack import (
     dump_yaml,
     overlay,
     pack_document,
-    pack_for,
     parse_pack,
-    read_pack,
 )
+from missionos.compliance.pack_file import pack_for, read_pack
 from missionos.compliance.rules import TRESTLE_NS
 from missionos.errors import FieldError, InputError
 from tests.compliance import samples

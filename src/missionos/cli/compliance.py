@@ -571,7 +571,8 @@ def pack_to_oscal(
     ] = False,
 ) -> None:
     """Write a mapping pack as an OSCAL component definition whose rules are its checks."""
-    from missionos.compliance.pack import default_pack, pack_for, read_pack
+    from missionos.compliance.pack import default_pack
+    from missionos.compliance.pack_file import pack_for, read_pack
     from missionos.store import utcnow
 
     chosen = pack_for(pack) if layered else read_pack(Path(pack)) if pack else default_pack()

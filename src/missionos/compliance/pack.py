@@ -319,15 +319,17 @@ def parse_pack(doc: Any, *, source: str) -> Pack:
     )
 
 
-def read_pack(path: Path) -> Pack:
-    """A mapping pack from a YAML (or JSON) file, or from an OSCAL component definition whose rules name
-    checks (see `pack_oscal`)."""
+def load_document(path: Path) -> Any:
+    """The document in a pack file, YAML (or JSON by its suffix), with the file and line of a syntax error.
+
+    `pack_file.read_pack` turns it into a pack, whether it is one in this module's syntax or an OSCAL
+    component definition."""
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise InputError("no such mapping pack file", source=str(path)) from None
     try:
-        doc = (
+        return (
             safeload.loads_json(text, source=str(path))
             if path.suffix.lower() == ".json"
             else safeload.load(text, source=str(path))
@@ -341,11 +343,6 @@ def read_pack(path: Path) -> Pack:
             source=str(path),
             line=mark.line + 1 if mark else None,
         ) from None
-    if isinstance(doc, dict) and "component-definition" in doc:
-        from missionos.compliance.pack_oscal import pack_from_component_definition
-
-        return pack_from_component_definition(doc, source=str(path)).pack
-    return parse_pack(doc, source=str(path))
 
 
 class _Flow(list[Any]):
@@ -427,7 +424,7 @@ def dump_yaml(doc: Any) -> str:
 @cache
 def default_pack() -> Pack:
     """The pack shipped with Mission OS for a DevSecOps software factory."""
-    return read_pack(DEFAULT_PACK)
+    return parse_pack(load_document(DEFAULT_PACK), source=str(DEFAULT_PACK))
 
 
 def overlay(base: Pack, extra: Pack) -> Pack:
@@ -451,8 +448,3 @@ def overlay(base: Pack, extra: Pack) -> Pack:
             for ctl in {*base.parameters, *extra.parameters}
         },
     )
-
-
-def pack_for(extra: str | None) -> Pack:
-    """The default pack, with the organization's pack file laid over it when one is named."""
-    return overlay(default_pack(), read_pack(Path(extra))) if extra else default_pack()

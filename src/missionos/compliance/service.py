@@ -48,7 +48,8 @@ from missionos.compliance.models import (
     System,
     Threshold,
 )
-from missionos.compliance.pack import SEVERITY_DEFAULTS, Pack, pack_for
+from missionos.compliance.pack import SEVERITY_DEFAULTS, Pack
+from missionos.compliance.pack_file import pack_for
 from missionos.compliance.trust import TrustPolicy
 from missionos.errors import ConflictError, FieldError, InputError, NotFoundError
 from missionos.measures import Window

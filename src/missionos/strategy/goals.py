@@ -17,11 +17,11 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
 from missionos.strategy.plan import Goal, Path
-from missionos.strategy.status import Assessment, GoalStatus, assess_goal
+from missionos.strategy.status import Assessment, GoalStatus, Trend, assess_goal
 
 TREND_DAYS = 91  # the span of points the trend is fitted over, ending at the newest point
 TREND_MIN_POINTS = 3
@@ -103,20 +103,6 @@ def direction_problems(
 
 
 # --- trend -------------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Trend:
-    """The least-squares line through a series' recent points."""
-
-    per_day: float
-    points: int
-    since: dt.date
-    until: dt.date
-
-    @property
-    def per_week(self) -> float:
-        return self.per_day * 7
 
 
 def trend(points: Sequence[tuple[dt.date, float]], *, days: int = TREND_DAYS) -> Trend | None:

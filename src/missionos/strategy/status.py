@@ -19,12 +19,22 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from missionos.strategy.goals import Trend
 
 AT_RISK_TOLERANCE = 0.10
+
+
+@dataclass(frozen=True)
+class Trend:
+    """The least-squares line through a series' recent points (fitted by `goals.trend`)."""
+
+    per_day: float
+    points: int
+    since: dt.date
+    until: dt.date
+
+    @property
+    def per_week(self) -> float:
+        return self.per_day * 7
 
 
 class GoalStatus(StrEnum):

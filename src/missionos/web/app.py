@@ -22,7 +22,8 @@ from missionos.errors import MissionOSError
 from missionos.store import Database, open_database
 from missionos.web import api, pages
 from missionos.web.deps import HERE, templates
-from missionos.web.security import SecurityConfig, SecurityMiddleware, done_rendering, rendering_for
+from missionos.web.rendering import done_rendering, rendering_for
+from missionos.web.security import SecurityConfig, SecurityMiddleware
 
 # Each context's router module; a context's pages live under /<context> and its API under /api/v1/<context>.
 CONTEXT_ROUTERS = (

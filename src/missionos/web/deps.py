@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from missionos import __version__
 from missionos.links import is_safe_link
 from missionos.store import Database
-from missionos.web.security import CsrfToken, done_rendering, rendering_for, template_principal
+from missionos.web.rendering import CsrfToken, done_rendering, rendering_for, template_principal
 
 HERE = Path(__file__).resolve().parent
 # Autoescaping is on for every template, whatever its extension; JSON in attributes goes through `tojson`.

@@ -24,7 +24,6 @@ import ipaddress
 import os
 import secrets
 from collections.abc import Callable, Iterable
-from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote, urlsplit
@@ -42,6 +41,8 @@ from missionos.accounts import sessions, settings, tokens, users
 from missionos.accounts.identity import ANONYMOUS, LOCAL, ROLES, Principal
 from missionos.errors import InputError
 from missionos.store import Database
+from missionos.web.deps import templates
+from missionos.web.rendering import bind, done_rendering
 
 __all__ = [
     "ANONYMOUS",
@@ -91,40 +92,6 @@ SECURITY_HEADERS = (
     (b"cross-origin-opener-policy", b"same-origin"),
     (b"cross-origin-resource-policy", b"same-origin"),
 )
-
-_csrf: ContextVar[str] = ContextVar("missionos_csrf_token", default="")
-_principal: ContextVar[Principal | None] = ContextVar("missionos_principal", default=None)
-
-
-class CsrfToken:
-    """The template global `csrf_token`: renders the current request's token (`{{ csrf_token }}` or
-    `{{ csrf_token() }}`), so `csrf_field()` works in any template, imported with context or not."""
-
-    def __call__(self) -> str:
-        return _csrf.get()
-
-    def __str__(self) -> str:
-        return _csrf.get()
-
-    def __html__(self) -> str:
-        return _csrf.get()
-
-
-def template_principal() -> Principal | None:
-    """The principal of the request being rendered (a template global)."""
-    return _principal.get()
-
-
-def rendering_for(request: Request) -> tuple[Any, Any]:
-    """Bind the request's CSRF token and principal for templates rendered now (in whatever thread);
-    returns the tokens to pass to `done_rendering`."""
-    state = request.scope.get("state", {})
-    return _csrf.set(str(state.get("csrf_token", ""))), _principal.set(state.get("principal"))
-
-
-def done_rendering(reset: tuple[Any, Any]) -> None:
-    _csrf.reset(reset[0])
-    _principal.reset(reset[1])
 
 
 def _networks(text: str | Iterable[str] | None) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
@@ -390,15 +357,13 @@ class SecurityMiddleware:
         scope["state"]["https"] = https
         scope["state"]["principal"] = who
         scope["state"]["csrf_token"] = token
-        csrf_reset = _csrf.set(token)
-        principal_reset = _principal.set(who)
+        rendering = bind(token, who)
         try:
             await self.app(
                 scope, self._replay(body, receive) if body is not None else receive, send_with_headers
             )
         finally:
-            _csrf.reset(csrf_reset)
-            _principal.reset(principal_reset)
+            done_rendering(rendering)
 
     def _too_large(self) -> str:
         return f"the request body is over the limit of {self.config.max_request_bytes} bytes"
@@ -507,8 +472,6 @@ class SecurityMiddleware:
             ("/api/", "/hooks/")
         )
         if wants_html:
-            from missionos.web.deps import templates
-
             payload = (
                 templates.get_template("error.html")
                 .render(section="", status=status, title=title, detail=detail)
