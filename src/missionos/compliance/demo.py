@@ -158,18 +158,18 @@ def load(org: DemoOrg) -> None:
 def _deployments(org: DemoOrg, name: str, now: dt.datetime) -> list[tuple[str, dt.datetime]]:
     """The revisions that went to production, with when: delivery's records when it has them, else one
     commit every few days."""
-    delivery = service._delivery()
-    if delivery is not None:
-        with org.db.session() as session:
-            try:
-                found = delivery.production_deployments(
-                    session, name, Window(dt.datetime.combine(org.start, dt.time(), dt.UTC), now)
-                )
-            except NotFoundError:
-                found = []
-        runs = [(d.revision, d.finished_at) for d in found if d.revision and d.finished_at < now]
-        if runs:
-            return runs
+    from missionos.delivery.service import production_deployments
+
+    with org.db.session() as session:
+        try:
+            found = production_deployments(
+                session, name, Window(dt.datetime.combine(org.start, dt.time(), dt.UTC), now)
+            )
+        except NotFoundError:
+            found = []
+    runs = [(d.revision, d.finished_at) for d in found if d.revision and d.finished_at < now]
+    if runs:
+        return runs
     rng = random.Random(f"{org.seed}:compliance:deployments:{name}")
     picked: list[tuple[str, dt.datetime]] = []
     last: dt.datetime | None = None

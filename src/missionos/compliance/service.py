@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import importlib
 import json
 import re
 from collections.abc import Mapping, Sequence
@@ -781,17 +780,6 @@ def _records_for(
 # -- evidence derived from the delivery context ------------------------------------------------------------
 
 
-def _delivery() -> Any | None:
-    """The delivery context's public service, when it publishes what compliance reads (else None)."""
-    try:
-        module = importlib.import_module("missionos.delivery.service")
-    except ModuleNotFoundError:
-        return None
-    if hasattr(module, "production_changes") and hasattr(module, "production_deployments"):
-        return module
-    return None
-
-
 def derived_evidence(
     session: Session,
     system: SystemInfo,
@@ -801,16 +789,15 @@ def derived_evidence(
 ) -> list[EvidenceRecord]:
     """Evidence from delivery's records over the last `window_days`: whether each production change was
     reviewed by someone other than its author, and whether each production deployment's revision carries
-    build provenance from the pipeline. Empty when delivery does not publish them (no derived evidence)."""
-    delivery = _delivery()
-    if delivery is None:
-        return []
+    build provenance from the pipeline (a service delivery does not know has none)."""
+    from missionos.delivery.service import production_changes, production_deployments
+
     window = Window(now - dt.timedelta(days=window_days), now)
     out: list[EvidenceRecord] = []
     for name in system.services:
         try:
-            changes = list(delivery.production_changes(session, name, window))
-            deployments = list(delivery.production_deployments(session, name, window))
+            changes = production_changes(session, name, window)
+            deployments = production_deployments(session, name, window)
         except NotFoundError:
             continue  # a service delivery does not know has no derived evidence
         unreviewed = [c for c in changes if not c.reviewed]
