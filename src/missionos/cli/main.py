@@ -15,66 +15,11 @@ import typer
 from missionos import config
 from missionos.cli.common import Format, FormatOption, console, database, emit, err_console, real_console
 from missionos.cli.lazy import Group, LazyGroup, markup_mode
+from missionos.contexts import command_groups
 from missionos.errors import FieldError, InputError, MissionOSError
 
-# The context groups, each imported only when named on the command line: a new group is one row here.
-GROUPS = (
-    Group(
-        "org",
-        "missionos.cli.org:app",
-        "Your organization: teams, services (repositories, history start, production environments) and "
-        "value streams, declared in one YAML file.",
-    ),
-    Group(
-        "delivery",
-        "missionos.cli.delivery:app",
-        "Delivery: DORA metrics and the path to production, from git, deployments and incidents.",
-    ),
-    Group(
-        "flow", "missionos.cli.flow:app", "Flow: value-stream maps and flow metrics from the issue tracker."
-    ),
-    Group(
-        "experiments",
-        "missionos.cli.experiments:app",
-        "Experiments: feature flags, exposures, metric events and statistical verdicts.",
-    ),
-    Group(
-        "compliance",
-        "missionos.cli.compliance:app",
-        "Compliance: continuous ATO from pipeline evidence, with OSCAL in and out.",
-    ),
-    Group(
-        "strategy",
-        "missionos.cli.strategy:app",
-        "Strategy: OGSM plans as code, the litmus check, and the loop to live evidence.",
-    ),
-    Group(
-        "friction",
-        "missionos.cli.friction:app",
-        "Friction: blockers and red tape that slow a value stream, priced by cost of delay (CD3).",
-    ),
-    Group(
-        "maps",
-        "missionos.cli.maps:app",
-        "Strategic maps: Wardley maps (OWM text) and domain maps (YAML), versioned beside the plans.",
-    ),
-    Group(
-        "platform",
-        "missionos.cli.platform:app",
-        "Platform: advertised offers, verified only by the production deployments that used them.",
-    ),
-    Group(
-        "flags", "missionos.cli.experiments:flags_app", "Feature flags (as `missionos experiments flags`)."
-    ),
-    Group("auth", "missionos.cli.accounts:auth_app", "Sign-in: local users and API tokens."),
-    Group("audit", "missionos.cli.accounts:audit_app", "The append-only audit log of every write."),
-    Group("hooks", "missionos.cli.accounts:hooks_app", "Webhooks: secrets, stored deliveries and replay."),
-    Group(
-        "sync",
-        "missionos.cli.sync:app",
-        "Read the configured sources on a schedule, instead of a cron line per import command.",
-    ),
-)
+# The context groups (`missionos.contexts`), each imported only when named on the command line.
+GROUPS = tuple(Group(g.name, g.target, g.help) for g in command_groups())
 
 
 class MissionGroup(LazyGroup):

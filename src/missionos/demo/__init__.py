@@ -11,13 +11,14 @@ import importlib
 from collections.abc import Callable
 from pathlib import Path
 
+from missionos.contexts import demo_steps, named
 from missionos.demo.org import DemoOrg
 from missionos.demo.repos import ensure_repositories
 from missionos.store import Database
 
-# Each context's demo step, in the order the story needs them: delivery first (services and deployments),
-# strategy last (the plan binds the others' measures).
-STEPS = ("delivery", "flow", "friction", "experiments", "compliance", "platform", "strategy", "maps")
+# Each context's demo step, in the order the story needs them (`missionos.contexts`): delivery first (services
+# and deployments), strategy late (the plan binds the others' measures).
+STEPS = demo_steps()
 
 
 def load_demo(
@@ -34,7 +35,7 @@ def load_demo(
     ensure_repositories(org)
     for step in STEPS:
         progress(step)
-        importlib.import_module(f"missionos.{step}.demo").load(org)
+        importlib.import_module(named(step).demo).load(org)
     return org
 
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from missionos.contexts import publishers
 from missionos.errors import FieldError, NotFoundError
 
 if TYPE_CHECKING:
@@ -231,16 +232,8 @@ class Registry:
 
 default_registry = Registry()
 
-# Modules that publish measures when imported. A context that publishes adds itself here.
-PUBLISHERS = (
-    "missionos.delivery.measures",
-    "missionos.flow.measures",
-    "missionos.experiments.measures",
-    "missionos.compliance.measures",
-    "missionos.strategy.measures",
-    "missionos.platform.measures",
-    "missionos.friction.measures",
-)
+# Modules that publish measures when imported: the contexts whose row in `missionos.contexts` says so.
+PUBLISHERS = publishers()
 
 
 def load_publishers() -> None:

@@ -11,25 +11,16 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
+from missionos.contexts import with_tables
+
 if TYPE_CHECKING:
     from alembic.config import Config
 
 PACKAGE = Path(__file__).resolve().parent.parent
 
-# The contexts that own tables, in the order their models are imported. Each keeps its revisions in
-# `src/missionos/<context>/migrations/` with the branch label `<context>`.
-CONTEXTS = (
-    "store",
-    "delivery",
-    "flow",
-    "experiments",
-    "compliance",
-    "strategy",
-    "accounts",
-    "friction",
-    "maps",
-    "platform",
-)
+# The contexts that own tables (`missionos.contexts`), after the store's own branch. Each keeps its revisions
+# in `src/missionos/<context>/migrations/` with the branch label `<context>`.
+CONTEXTS = ("store", *with_tables())
 
 
 def version_dirs() -> list[Path]:

@@ -18,6 +18,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from missionos import __version__, measures
 from missionos.accounts import ingest
+from missionos.contexts import routers
 from missionos.errors import MissionOSError
 from missionos.store import Database, open_database
 from missionos.web import api, pages
@@ -25,20 +26,9 @@ from missionos.web.deps import HERE, templates
 from missionos.web.rendering import done_rendering, rendering_for
 from missionos.web.security import SecurityConfig, SecurityMiddleware
 
-# Each context's router module; a context's pages live under /<context> and its API under /api/v1/<context>.
-CONTEXT_ROUTERS = (
-    "missionos.web.accounts",
-    "missionos.web.hooks",
-    "missionos.web.org",
-    "missionos.web.delivery",
-    "missionos.web.flow",
-    "missionos.web.experiments",
-    "missionos.web.compliance",
-    "missionos.web.strategy",
-    "missionos.web.friction",
-    "missionos.web.maps",
-    "missionos.web.platform",
-)
+# Each context's router modules (`missionos.contexts`); a context's pages live under /<context> and its API
+# under /api/v1/<context>.
+CONTEXT_ROUTERS = routers()
 PROBLEM = "application/problem+json"
 _TITLES = {
     401: "Unauthorized",
