@@ -23,7 +23,7 @@ from missionos.flow import service as flow
 from missionos.friction.models import Blocker, StreamValue
 from missionos.friction.pricing import Price, price, ranked
 from missionos.measures import Window
-from missionos.times import as_utc
+from missionos.times import as_utc, parse_moment
 
 KEY = re.compile(r"^[a-z0-9][a-z0-9._-]{0,99}$")
 # Blockers are priced on the flow of the 90 days before now (or before they were cleared).
@@ -160,11 +160,9 @@ def _moment(value: Any, field: str, problems: list[Problem]) -> dt.datetime | No
         return dt.datetime.combine(value, dt.time(), dt.UTC)
     elif isinstance(value, str):
         try:
-            if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
-                return dt.datetime.combine(dt.date.fromisoformat(value), dt.time(), dt.UTC)
-            moment = dt.datetime.fromisoformat(value)
-        except ValueError:
-            problems.append(Problem(field, "an ISO 8601 date or date-time, e.g. 2026-01-31"))
+            return parse_moment(value, field=field)
+        except FieldError as problem:
+            problems.append(Problem(field, problem.expected))
             return None
     else:
         problems.append(Problem(field, "an ISO 8601 date or date-time, e.g. 2026-01-31"))

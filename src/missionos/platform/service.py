@@ -37,7 +37,7 @@ from missionos.platform.verification import (
     purl_type,
     team_status,
 )
-from missionos.times import as_utc
+from missionos.times import as_utc, read_iso
 
 # The document's sections for each kind of offer or need.
 SECTIONS = {"languages": "language", "services": "service", "zones": "zone", "stages": "stage"}
@@ -138,7 +138,7 @@ def _moment(value: Any, path: FieldPath, problems: _Problems) -> dt.datetime | N
         try:
             if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value.strip()):
                 return dt.datetime.combine(dt.date.fromisoformat(value.strip()), dt.time(), dt.UTC)
-            moment = dt.datetime.fromisoformat(value.strip())
+            moment = read_iso(value.strip())
         except ValueError:
             problems.add(path, "an ISO 8601 date, e.g. 2026-06-01")
             return None
