@@ -124,7 +124,7 @@ def note_empty_window(what: str, window: Window, covered: tuple[Any, Any] | None
 def _utc_date(moment: dt.datetime | dt.date) -> dt.date:
     if not isinstance(moment, dt.datetime):
         return moment
-    return (moment if moment.tzinfo is None else moment.astimezone(dt.UTC)).date()
+    return times.as_utc(moment).date()
 
 
 def _plain(value: Any) -> Any:
