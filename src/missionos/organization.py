@@ -17,7 +17,7 @@ from typing import Any
 import yaml
 from sqlalchemy.orm import Session
 
-from missionos import safeload
+from missionos import safeload, times
 from missionos.delivery.organization import (
     Declared,
     RepositorySpec,
@@ -114,7 +114,7 @@ def _time(value: Any, path: tuple[str | int, ...]) -> dt.datetime | None:
         moment = dt.datetime.combine(value, dt.time(), dt.UTC)
     elif isinstance(value, str):
         try:
-            moment = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+            moment = times.read_iso(value)
         except ValueError:
             raise _Problem(path, f"an ISO 8601 date or time, got {value!r}") from None
         if len(value) == 10:

@@ -10,7 +10,6 @@ import csv
 import datetime as dt
 import json
 import os
-import re
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -19,7 +18,7 @@ from typing import TYPE_CHECKING, Annotated, Any, cast
 
 import typer
 
-from missionos.errors import FieldError
+from missionos import times
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -90,32 +89,21 @@ def database() -> Database:
 
 def parse_moment(text: str, *, option: str) -> dt.datetime:
     """An ISO date or date-time; a date means its midnight UTC, a time without offset is refused."""
-    try:
-        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
-            return dt.datetime.combine(dt.date.fromisoformat(text), dt.time(), dt.UTC)
-        moment = dt.datetime.fromisoformat(text)
-    except ValueError:
-        raise FieldError(option, "an ISO 8601 date or date-time, e.g. 2026-01-31") from None
-    if moment.tzinfo is None:
-        raise FieldError(option, "a time with a UTC offset, e.g. 2026-01-31T09:00:00+00:00")
-    return moment.astimezone(dt.UTC)
+    return times.parse_moment(text, field=option)
 
 
 def parse_window(since: str | None, until: str | None, *, default_days: int = 90) -> Window:
     """The window [since, until) from the shared options; `since` may be a span like `30d` or `12w`."""
-    from missionos.measures import Window
-
-    end = parse_moment(until, option="--until") if until else dt.datetime.now(dt.UTC)
+    end = parse_moment(until, option="--until") if until else None
     if since is None:
-        return Window(end - dt.timedelta(days=default_days), end)
-    span = re.fullmatch(r"(\d+)([dw])", since)
-    if span:
-        days = int(span.group(1)) * (7 if span.group(2) == "w" else 1)
-        return Window(end - dt.timedelta(days=days), end)
-    start = parse_moment(since, option="--since")
-    if start > end:
-        raise FieldError("--since", "a moment before --until")
-    return Window(start, end)
+        start: dt.datetime | dt.timedelta | None = None
+    elif times.is_span(since):
+        start = times.parse_span(since, field="--since")
+    else:
+        start = parse_moment(since, option="--since")
+    return times.window(
+        start, end, default_days=default_days, field="--since", expected="a moment before --until"
+    )
 
 
 def note_empty_window(what: str, window: Window, covered: tuple[Any, Any] | None) -> None:
@@ -136,7 +124,7 @@ def note_empty_window(what: str, window: Window, covered: tuple[Any, Any] | None
 def _utc_date(moment: dt.datetime | dt.date) -> dt.date:
     if not isinstance(moment, dt.datetime):
         return moment
-    return (moment if moment.tzinfo is None else moment.astimezone(dt.UTC)).date()
+    return times.as_utc(moment).date()
 
 
 def _plain(value: Any) -> Any:

@@ -23,6 +23,7 @@ from missionos.cli.common import (
     progress_bar,
 )
 from missionos.errors import FieldError
+from missionos.times import as_utc
 
 app = typer.Typer(
     help="Delivery: DORA metrics and the path to production, from git, deployments and incidents.",
@@ -209,14 +210,7 @@ def _covered(session: Any, selected: Any, *kinds: str) -> tuple[Any, Any] | None
             moments += [first, last]
     if not moments:
         return None
-    return min(moments, key=_utc), max(moments, key=_utc)
-
-
-def _utc(moment: Any) -> Any:
-    import datetime as dt
-
-    # SQLite hands moments back without an offset (they are stored in UTC); PostgreSQL in its session's zone.
-    return moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment.astimezone(dt.UTC)
+    return min(moments, key=as_utc), max(moments, key=as_utc)
 
 
 def _title(doc: dict[str, Any]) -> str:

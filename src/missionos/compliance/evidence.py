@@ -28,7 +28,7 @@ from xml.etree.ElementTree import Element, ParseError
 import defusedxml.ElementTree as SafeET
 from defusedxml import DefusedXmlException
 
-from missionos import safeload
+from missionos import safeload, times
 from missionos.compliance.trust import source_repository
 from missionos.errors import FieldError, InputError, TooLargeError
 
@@ -144,7 +144,7 @@ def parse_time(value: Any, path: str, source: str) -> dt.datetime:
     if not isinstance(value, str):
         raise FieldError(path, "an RFC 3339 date-time", source=source)
     try:
-        moment = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+        moment = times.read_iso(value)
     except ValueError:
         raise FieldError(path, "an RFC 3339 date-time, e.g. 2026-01-31T09:00:00Z", source=source) from None
     if moment.tzinfo is None:
@@ -199,10 +199,9 @@ def parse_junit(raw: bytes, source: str) -> Parsed:
         stamp = suite.get("timestamp")
         if stamp:
             try:
-                moment = dt.datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+                moment = times.as_utc(times.read_iso(stamp))
             except ValueError:
                 raise FieldError(f"{path}@timestamp", "an ISO 8601 date-time", source=source) from None
-            moment = moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment.astimezone(dt.UTC)
             produced = max(produced, moment) if produced else moment
     facts = {
         "suites": len(suites),

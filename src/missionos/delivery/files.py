@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
-from missionos import safeload
+from missionos import safeload, times
 from missionos.delivery.records import DeploymentRecord, IncidentRecord
 from missionos.encoding import not_utf8
 from missionos.errors import InputError
@@ -51,25 +51,7 @@ def _rows(path: Path) -> Iterator[tuple[int, Mapping[str, Any]]]:
 
 def parse_time(value: Any, field: str, *, required: bool, source: str, line: int) -> dt.datetime | None:
     """An ISO 8601 time with an offset, as UTC; a time without an offset is an error."""
-    if value is None or value == "":
-        if required:
-            raise InputError(f"{field}: expected an ISO 8601 time with an offset", source=source, line=line)
-        return None
-    if not isinstance(value, str):
-        raise InputError(f"{field}: expected an ISO 8601 time string", source=source, line=line)
-    try:
-        moment = dt.datetime.fromisoformat(value.replace("Z", "+00:00") if value.endswith("Z") else value)
-    except ValueError:
-        raise InputError(
-            f"{field}: expected an ISO 8601 time, got {value!r}", source=source, line=line
-        ) from None
-    if moment.tzinfo is None:
-        raise InputError(
-            f"{field}: expected a time with a UTC offset (e.g. +00:00), got {value!r}",
-            source=source,
-            line=line,
-        )
-    return moment.astimezone(dt.UTC)
+    return times.parse_time(value, field=field, required=required, source=source, line=line)
 
 
 def _text(row: Mapping[str, Any], field: str, *, source: str, line: int, default: str | None = None) -> str:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import threading
 from typing import Any
 
 from missionos.measures import Verdict, register_verdict_source
 from missionos.store import Database
+from missionos.times import as_utc
 
 _lock = threading.Lock()
 # (database url, experiment key) -> (fingerprint of the data, verdict): the plan pages ask for verdicts often,
@@ -77,8 +77,7 @@ def experiment_verdict(db: Database, experiment_key: str) -> Verdict | None:
     primary = analysis.metrics[0] if analysis.metrics else None
     first = primary.comparisons[0] if primary is not None and primary.comparisons else None
     newest = _newest_exposure(db, experiment_key)
-    if newest is not None and newest.tzinfo is None:
-        newest = newest.replace(tzinfo=dt.UTC)
+    newest = as_utc(newest)
     verdict = Verdict(
         experiment=experiment_key,
         status=analysis.verdict.status,

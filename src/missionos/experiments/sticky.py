@@ -24,6 +24,7 @@ from missionos.accounts import audit
 from missionos.errors import FieldError, NotFoundError
 from missionos.experiments.models import StickyBucket
 from missionos.store import utcnow
+from missionos.times import as_utc
 
 Doc = dict[str, Any]
 MAX_VALUE = 500  # the longest attribute value a document can be stored under
@@ -51,13 +52,9 @@ class StickyDocument:
         }
 
 
-def _aware(moment: dt.datetime) -> dt.datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
-
-
 def _document(row: StickyBucket) -> StickyDocument:
     return StickyDocument(
-        row.attribute_name, row.attribute_value, dict(row.assignments or {}), _aware(row.updated_at)
+        row.attribute_name, row.attribute_value, dict(row.assignments or {}), as_utc(row.updated_at)
     )
 
 

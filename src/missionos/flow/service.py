@@ -37,14 +37,10 @@ from missionos.flow.records import (
 )
 from missionos.measures import Window
 from missionos.store import utcnow
+from missionos.times import as_utc
 
 CHUNK = 500
 TRANSITIONS = cast(Table, Transition.__table__)
-
-
-def as_utc(moment: dt.datetime) -> dt.datetime:
-    """A stored time as an aware UTC datetime (SQLite hands back naive ones)."""
-    return moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment.astimezone(dt.UTC)
 
 
 def _chunks(seq: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:

@@ -23,6 +23,7 @@ from missionos.flow import service as flow
 from missionos.friction.models import Blocker, StreamValue
 from missionos.friction.pricing import Price, price, ranked
 from missionos.measures import Window
+from missionos.times import as_utc, parse_moment
 
 KEY = re.compile(r"^[a-z0-9][a-z0-9._-]{0,99}$")
 # Blockers are priced on the flow of the 90 days before now (or before they were cleared).
@@ -159,11 +160,9 @@ def _moment(value: Any, field: str, problems: list[Problem]) -> dt.datetime | No
         return dt.datetime.combine(value, dt.time(), dt.UTC)
     elif isinstance(value, str):
         try:
-            if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
-                return dt.datetime.combine(dt.date.fromisoformat(value), dt.time(), dt.UTC)
-            moment = dt.datetime.fromisoformat(value)
-        except ValueError:
-            problems.append(Problem(field, "an ISO 8601 date or date-time, e.g. 2026-01-31"))
+            return parse_moment(value, field=field)
+        except FieldError as problem:
+            problems.append(Problem(field, problem.expected))
             return None
     else:
         problems.append(Problem(field, "an ISO 8601 date or date-time, e.g. 2026-01-31"))
@@ -270,11 +269,11 @@ def _snapshot(b: Blocker) -> dict[str, Any]:
         "teams": list(b.teams),
         "stream": b.stream,
         "step": b.step,
-        "raised_at": _aware(b.raised_at).isoformat(),
+        "raised_at": as_utc(b.raised_at).isoformat(),
         "decision": b.decision,
         "effort_days": b.effort_days,
         "wait_days": b.wait_days,
-        "cleared_at": _aware(b.cleared_at).isoformat() if b.cleared_at else None,
+        "cleared_at": as_utc(b.cleared_at).isoformat() if b.cleared_at else None,
     }
 
 
@@ -321,7 +320,7 @@ def clear_blocker(
     if not note.strip():
         raise FieldError("note", "a record of how the blocker was cleared")
     moment = (at or dt.datetime.now(dt.UTC)).astimezone(dt.UTC)
-    if moment < _aware(row.raised_at):
+    if moment < as_utc(row.raised_at):
         raise FieldError("at", "a time after the blocker was raised")
     before = _snapshot(row)
     row.cleared_at, row.cleared_by, row.clearance = moment, actor, note.strip()
@@ -417,10 +416,6 @@ def apply_register(session: Session, doc: Any, *, actor: str, source: str | None
 # --- reads ------------------------------------------------------------------------------------------------
 
 
-def _aware(moment: dt.datetime) -> dt.datetime:
-    return moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment.astimezone(dt.UTC)
-
-
 def _row(session: Session, key: str) -> Blocker:
     row = session.scalars(select(Blocker).where(Blocker.key == key)).one_or_none()
     if row is None:
@@ -452,7 +447,7 @@ def _step(figures: Any, step: str | None) -> Any:
 
 
 def _price_window(row: Blocker, now: dt.datetime) -> Window:
-    end = _aware(row.cleared_at) if row.cleared_at else now
+    end = as_utc(row.cleared_at) if row.cleared_at else now
     return Window(end - dt.timedelta(days=PRICE_WINDOW_DAYS), end)
 
 
@@ -460,8 +455,8 @@ def _view(row: Blocker, values: dict[str, StreamValue], figures: _Figures, now: 
     window = _price_window(row, now)
     step = _step(figures(row.stream, window), row.step)
     value = values.get(row.stream)
-    raised = _aware(row.raised_at)
-    end = _aware(row.cleared_at) if row.cleared_at else now
+    raised = as_utc(row.raised_at)
+    end = as_utc(row.cleared_at) if row.cleared_at else now
     return BlockerView(
         key=row.key,
         title=row.title,
@@ -471,7 +466,7 @@ def _view(row: Blocker, values: dict[str, StreamValue], figures: _Figures, now: 
         step=row.step,
         raised_at=raised,
         decision=row.decision,
-        cleared_at=_aware(row.cleared_at) if row.cleared_at else None,
+        cleared_at=as_utc(row.cleared_at) if row.cleared_at else None,
         cleared_by=row.cleared_by,
         clearance=row.clearance,
         age_days=max(0.0, (end - raised).total_seconds() / 86400),
@@ -535,7 +530,7 @@ def blocker_detail(session: Session, key: str, *, now: dt.datetime | None = None
         what_if = WhatIf(total, max(0.0, total - step.wait_before_hours))
     effect = None
     if row.cleared_at is not None and row.step is not None:
-        cleared = _aware(row.cleared_at)
+        cleared = as_utc(row.cleared_at)
         before = _step(
             figures(row.stream, Window(cleared - dt.timedelta(days=PRICE_WINDOW_DAYS), cleared)), row.step
         )

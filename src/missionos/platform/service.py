@@ -37,6 +37,7 @@ from missionos.platform.verification import (
     purl_type,
     team_status,
 )
+from missionos.times import as_utc, read_iso
 
 # The document's sections for each kind of offer or need.
 SECTIONS = {"languages": "language", "services": "service", "zones": "zone", "stages": "stage"}
@@ -137,7 +138,7 @@ def _moment(value: Any, path: FieldPath, problems: _Problems) -> dt.datetime | N
         try:
             if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value.strip()):
                 return dt.datetime.combine(dt.date.fromisoformat(value.strip()), dt.time(), dt.UTC)
-            moment = dt.datetime.fromisoformat(value.strip())
+            moment = read_iso(value.strip())
         except ValueError:
             problems.add(path, "an ISO 8601 date, e.g. 2026-06-01")
             return None
@@ -461,7 +462,7 @@ def _store_team(session: Session, team: TeamIn, actor: str) -> bool:
 
 def _team_snapshot(row: TeamNeeds) -> dict[str, Any]:
     return {
-        "created": _aware(row.created).isoformat() if row.created else None,
+        "created": as_utc(row.created).isoformat() if row.created else None,
         "probe": row.probe,
         "needs": dict(row.needs or {}),
     }
@@ -542,10 +543,6 @@ def _section(kind: str) -> str:
 
 
 # --- reads ------------------------------------------------------------------------------------------------
-
-
-def _aware(moment: dt.datetime) -> dt.datetime:
-    return moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment.astimezone(dt.UTC)
 
 
 def _matches(label: str, revision: str) -> bool:
@@ -648,7 +645,7 @@ def overview(session: Session, *, now: dt.datetime | None = None) -> Overview:
             team_status(
                 name,
                 services=own,
-                created=_aware(row.created) if row and row.created else None,
+                created=as_utc(row.created) if row and row.created else None,
                 probe=probe,
                 needs=dict(row.needs or {}) if row else {},
                 statuses=statuses,

@@ -26,10 +26,7 @@ from missionos.errors import NotFoundError
 from missionos.store import Database
 from missionos.strategy import models
 from missionos.strategy.loop import CITABLE, published_verdict
-
-
-def _aware(moment: dt.datetime) -> dt.datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+from missionos.times import as_utc
 
 
 @dataclass(frozen=True)
@@ -138,7 +135,7 @@ def _first_seen(rows: Iterable[models.PlanVersion]) -> dict[str, dt.date]:
     for v in rows:
         for strat in v.document.get("strategies", []):
             for bet in strat.get("bets", []):
-                out.setdefault(bet["id"], _aware(v.created_at).date())
+                out.setdefault(bet["id"], as_utc(v.created_at).date())
     return out
 
 
@@ -159,7 +156,7 @@ def learning(db: Database, *, plan: str | None = None, as_of: dt.date | None = N
             for k in keys
         }
         hand = {
-            (h.plan_key, h.bet_id): _aware(h.decided_at).date()
+            (h.plan_key, h.bet_id): as_utc(h.decided_at).date()
             for h in session.scalars(select(models.HandVerdict))
         }
     rows: list[BetLearning] = []
@@ -172,13 +169,13 @@ def learning(db: Database, *, plan: str | None = None, as_of: dt.date | None = N
             started: dt.date | None = None
             started_from = "plan"
             if published is not None and published.started_at is not None:
-                started, started_from = _aware(published.started_at).date(), "experiment"
+                started, started_from = as_utc(published.started_at).date(), "experiment"
             else:
                 started = seen[key].get(bet.id)
             decided: dt.date | None = None
             if found is not None and found.status in CITABLE:
                 if found.source == "experiments" and published is not None and published.decided_at:
-                    decided = _aware(published.decided_at).date()
+                    decided = as_utc(published.decided_at).date()
                 else:
                     decided = hand.get((key, bet.id))
             if decided is not None and decided > day:

@@ -17,6 +17,7 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
 from fastapi.responses import RedirectResponse, Response, StreamingResponse
 from pydantic import BaseModel, Field
 
+from missionos import times
 from missionos.accounts import audit, ingest, sessions, settings, sync, throttle, tokens, users, webhooks
 from missionos.accounts.identity import ROLES
 from missionos.errors import ConflictError, FieldError, NotFoundError
@@ -379,7 +380,7 @@ def _moment(value: str | None, field: str) -> dt.datetime | None:
     if not value:
         return None
     try:
-        moment = dt.datetime.fromisoformat(value)
+        moment = times.read_iso(value)
     except ValueError:
         raise FieldError(field, "an ISO 8601 date-time with offset") from None
     if moment.tzinfo is None:

@@ -41,7 +41,9 @@ PARTS = (
 def _window(days: int, until: dt.datetime | None = None) -> Window:
     if days < 1 or days > 3650:
         raise FieldError("days", "a number of days between 1 and 3650")
-    return Window.last(days, until=until)
+    from missionos import times
+
+    return times.window(None, until, default_days=days)
 
 
 def _trend_charts(rows: list[dict[str, Any]], prefix: str) -> list[dict[str, Any]]:

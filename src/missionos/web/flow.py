@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 from markupsafe import Markup
 
+from missionos import times
 from missionos.errors import FieldError
 from missionos.flow import glance, service, vsm
 from missionos.flow.metrics import DAY, StreamFigures, percentile
@@ -26,16 +27,14 @@ def _window(since: str | None, until: str | None, days: int = 90) -> Window:
 
     def parse(text: str, name: str) -> dt.datetime:
         try:
-            moment = dt.datetime.fromisoformat(text)
+            moment = times.read_iso(text)
         except ValueError:
             raise FieldError(name, "an ISO 8601 date such as 2026-01-31") from None
-        return moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment.astimezone(dt.UTC)
+        return times.as_utc(moment)
 
-    end = parse(until, "until") if until else dt.datetime.now(dt.UTC)
-    start = parse(since, "since") if since else end - dt.timedelta(days=days)
-    if start > end:
-        raise FieldError("since", "a date before until")
-    return Window(start, end)
+    end = parse(until, "until") if until else None
+    start = parse(since, "since") if since else None
+    return times.window(start, end, default_days=days, field="since", expected="a date before until")
 
 
 def _cfd_caption(view: service.StreamView) -> str:

@@ -12,6 +12,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse
 from pydantic import BaseModel, Field
 
+from missionos import times
 from missionos.errors import FieldError
 from missionos.friction import service
 from missionos.web.deps import DbSession, page
@@ -142,12 +143,10 @@ def api_add(session: DbSession, who: Editor, body: BlockerBody) -> dict[str, Any
 @router.post("/api/v1/friction/{key}/clear", tags=["friction"])
 def api_clear(session: DbSession, who: Editor, key: str, body: ClearBody) -> dict[str, Any]:
     """Clear a blocker with a record of how."""
-    import datetime as dt
-
     at = None
     if body.at is not None:
         try:
-            at = dt.datetime.fromisoformat(body.at)
+            at = times.read_iso(body.at)
         except ValueError:
             raise FieldError("at", "an ISO 8601 date-time with an offset") from None
         if at.tzinfo is None:

@@ -6,6 +6,7 @@ import datetime as dt
 import re
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from missionos import times
 from missionos.errors import FieldError, InputError
 
 _BASIC_OFFSET = re.compile(r"([+-]\d{2})(\d{2})$")
@@ -32,10 +33,10 @@ def parse_time(
     """`text` as an aware UTC datetime; a time without an offset is an error unless `tz` names its zone."""
     if not isinstance(text, str) or not text.strip():
         raise InputError(f"{where}: expected an ISO 8601 time with an offset", source=source, line=line)
-    raw = text.strip().replace("Z", "+00:00") if text.strip().endswith("Z") else text.strip()
+    raw = text.strip()
     raw = _BASIC_OFFSET.sub(r"\1:\2", raw) if "T" in raw or " " in raw else raw
     try:
-        moment = dt.datetime.fromisoformat(raw)
+        moment = times.read_iso(raw)
     except ValueError:
         raise InputError(
             f"{where}: expected an ISO 8601 time with an offset, got {text!r}", source=source, line=line
