@@ -17,7 +17,7 @@ from missionos.compliance import service
 from missionos.compliance.evidence import check_size, max_bytes
 from missionos.compliance.evidence import kinds as evidence_kinds
 from missionos.errors import FieldError
-from missionos.store import Database, utcnow
+from missionos.store import Database
 from missionos.web.charts import line_chart
 from missionos.web.deps import DB, DbSession, page
 from missionos.web.security import Principal, require
@@ -38,8 +38,7 @@ def index(request: Request, session: DbSession, who: Viewer) -> Any:
 
 
 def _context(db: Database, name: str) -> dict[str, Any]:
-    # The overview is kept until anyone commits a change (a minute at most: evidence expires with the clock).
-    view = db.cached(("compliance.overview", name, utcnow().date()), lambda: _overview(db, name), max_age=60)
+    view = service.overview_cached(db, name)
     trend = line_chart(
         [{"assessed": t["assessed_at"], "share satisfied or inherited": t["share"]} for t in view["trend"]],
         x="assessed",
@@ -48,11 +47,6 @@ def _context(db: Database, name: str) -> dict[str, Any]:
         height=200,
     )
     return {**view, "trend_chart": trend, "documents": DOCUMENTS}
-
-
-def _overview(db: Database, name: str) -> dict[str, Any]:
-    with db.session() as session:
-        return service.overview(session, name)
 
 
 @router.get("/compliance/{name}", include_in_schema=False)
