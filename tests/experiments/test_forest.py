@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 from fastapi.testclient import TestClient
 
-from missionos.experiments import forest, service
+from missionos.experiments import forest, overview, service
 from missionos.experiments.forest import Arm, Forest
 from missionos.store import Database
 from missionos.strategy import service as strategy_service
@@ -244,8 +244,8 @@ def test_the_overview_is_kept_until_new_data_is_committed(
         return html.split('data-experiment="quiet-start"')[1].split("</tr>")[0]
 
     analyzed: list[str] = []
-    real = service.analyze
-    monkeypatch.setattr(service, "analyze", lambda db, key: analyzed.append(key) or real(db, key))
+    real = overview.analyze
+    monkeypatch.setattr(overview, "analyze", lambda db, key: analyzed.append(key) or real(db, key))
     first = client.get("/experiments", headers={"accept": "text/html"}).text
     assert sorted(analyzed) == ["document-reminder", "quiet-start"]
     assert client.get("/experiments", headers={"accept": "text/html"}).text == first

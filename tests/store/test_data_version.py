@@ -59,6 +59,25 @@ def test_a_cached_figure_is_computed_again_after_a_commit(db: Database) -> None:
     assert db.cached("k", compute, max_age=0) == before + 2, "an entry older than max_age is computed again"
 
 
+def test_a_figure_cached_with_its_own_version_outlives_other_commits(db: Database) -> None:
+    computed: list[int] = []
+    fingerprint = ["a"]
+
+    def compute() -> int:
+        computed.append(1)
+        return len(computed)
+
+    def cached() -> int:
+        return db.cached("own", compute, version=lambda: fingerprint[0])
+
+    assert cached() == 1
+    _write(db, "elsewhere")
+    assert cached() == 1 and len(computed) == 1, "a commit of other data keeps it"
+    fingerprint[0] = "b"
+    assert cached() == 2, "its own data changed: computed again"
+    assert db.cached("own", compute, version=lambda: None) == 3, "no version: always computed"
+
+
 def test_the_plan_page_shows_a_change_committed_by_another_process(
     client: httpx.Client, db: Database
 ) -> None:

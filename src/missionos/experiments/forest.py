@@ -15,7 +15,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from xml.sax.saxutils import escape, quoteattr
 
-from missionos.experiments import service
+from missionos.experiments.analysis import Analysis
 
 # Colours by verdict (as the legend under the overview says). `invalid` draws no interval at all.
 VERDICT_COLOURS = {
@@ -62,7 +62,7 @@ class Forest:
     note: str = ""  # why there is nothing to draw (no data yet; the sample-ratio mismatch)
 
 
-def of_analysis(analysis: service.Analysis) -> Forest:
+def of_analysis(analysis: Analysis) -> Forest:
     """The picture of an analysis: its primary metric's relative lift per treatment."""
     design = analysis.experiment
     primary = analysis.metrics[0] if analysis.metrics else None
@@ -240,7 +240,7 @@ def days_running(started_at: dt.datetime | None, now: dt.datetime) -> int | None
     return max((now - started_at).days, 0)
 
 
-def draw_all(analyses: Sequence[service.Analysis]) -> list[str]:
+def draw_all(analyses: Sequence[Analysis]) -> list[str]:
     """Each analysis's forest plot, all on one shared scale."""
     forests = [of_analysis(a) for a in analyses]
     half = shared_domain(forests)

@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
-import threading
+import math
 from typing import Any
 
 from missionos.measures import Verdict, register_verdict_source
 from missionos.store import Database
 from missionos.times import as_utc
-
-_lock = threading.Lock()
-# (database url, experiment key) -> (fingerprint of the data, verdict): the plan pages ask for verdicts often,
-# and an analysis only changes when the design, the exposures or the events do.
-_cache: dict[tuple[str, str], tuple[Any, Verdict]] = {}
 
 
 def _fingerprint(db: Database, experiment_key: str) -> Any | None:
@@ -62,16 +57,22 @@ def _newest_exposure(db: Database, experiment_key: str) -> Any:
 
 def experiment_verdict(db: Database, experiment_key: str) -> Verdict | None:
     """The verdict of experiment `experiment_key` (None if there is no such experiment), with its evidence."""
-    from missionos.experiments import service
-
     fingerprint = _fingerprint(db, experiment_key)
     if fingerprint is None:
         return None
-    key = (db.url, experiment_key)
-    with _lock:
-        cached = _cache.get(key)
-    if cached is not None and cached[0] == fingerprint:
-        return cached[1]
+    # Kept with the fingerprint of its data: the plan pages ask for verdicts often, and an analysis only
+    # changes when the design, the exposures or the events do (a commit of anything else keeps it).
+    return db.cached(
+        ("experiments.verdict", experiment_key),
+        lambda: _verdict(db, experiment_key),
+        max_age=math.inf,
+        version=lambda: fingerprint,
+    )
+
+
+def _verdict(db: Database, experiment_key: str) -> Verdict:
+    from missionos.experiments import service
+
     analysis = service.analyze(db, experiment_key)
     design = analysis.experiment
     primary = analysis.metrics[0] if analysis.metrics else None
@@ -92,8 +93,6 @@ def experiment_verdict(db: Database, experiment_key: str) -> Verdict | None:
         started_at=design.started_at,
         running=design.status == "running",
     )
-    with _lock:
-        _cache[key] = (fingerprint, verdict)
     return verdict
 
 

@@ -59,7 +59,7 @@ class Database:
         self._watch_lock = threading.Lock()
         # Figures computed from this database, each kept with the `data_version()` it was computed at (see
         # `cached`); a process-local cache, so nothing here is shared between workers or hosts.
-        self._cache: dict[Hashable, tuple[str, float, Any]] = {}
+        self._cache: dict[Hashable, tuple[Hashable, float, Any]] = {}
         self._key_locks: dict[Hashable, threading.RLock] = {}
 
     def data_version(self) -> str | None:
@@ -89,27 +89,37 @@ class Database:
             return None  # a replica in recovery, say: nothing is cached
         return None
 
-    def cached(self, key: Hashable, compute: Callable[[], T], *, max_age: float = 300.0) -> T:
+    def cached(
+        self,
+        key: Hashable,
+        compute: Callable[[], T],
+        *,
+        max_age: float = 300.0,
+        version: Callable[[], Hashable | None] | None = None,
+    ) -> T:
         """`compute()`, or what it gave for `key` before when no change has been committed since (and it is
         younger than `max_age` seconds, which bounds how long anything not in the database can go unseen).
         A result is tagged with the version read *before* computing it, so a write committed meanwhile makes
-        the next call compute again. Without a version signal, it always computes."""
+        the next call compute again. Without a version signal, it always computes.
+
+        `version()`, when given, is read instead of `data_version()`: a fingerprint of just the data that
+        `compute` reads, so that a change elsewhere in the database keeps the result."""
         with self._watch_lock:
             lock = self._key_locks.setdefault(key, threading.RLock())
         # Readers arriving together wait for the first one's result instead of all computing it.
         with lock:
-            version = self.data_version()
-            if version is None:
+            version_now = self.data_version() if version is None else version()
+            if version_now is None:
                 return compute()
             found = self._cache.get(key)
             now = time.monotonic()
-            if found is not None and found[0] == version and now - found[1] < max_age:
+            if found is not None and found[0] == version_now and now - found[1] < max_age:
                 result: T = found[2]
                 return result
             value = compute()
             if len(self._cache) >= 256:
                 self._cache.clear()
-            self._cache[key] = (version, now, value)
+            self._cache[key] = (version_now, now, value)
             return value
 
     @property

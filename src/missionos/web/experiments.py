@@ -4,7 +4,6 @@ evaluation protocol (/ofrep/v1)."""
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from typing import Annotated, Any
 
@@ -17,7 +16,7 @@ from starlette.concurrency import run_in_threadpool
 from missionos import safeload
 from missionos.accounts import audit
 from missionos.errors import FieldError, InputError, NotFoundError
-from missionos.experiments import forest, ofrep, service, sticky
+from missionos.experiments import ofrep, service, sticky
 from missionos.store import Database
 from missionos.strategy import service as strategy_service
 from missionos.web.charts import line_chart
@@ -42,38 +41,15 @@ STATUS_BADGE = {
 @router.get("/experiments", include_in_schema=False)
 def index(request: Request, db: DB) -> Any:
     today = strategy_service.today()
-    # Kept until anyone commits a change (and a minute at most, since days running move with the clock).
-    rows = db.cached(("experiments.index", today), lambda: _index_rows(db, today), max_age=60)
+    rows = [
+        {
+            **row,
+            "badge": STATUS_BADGE.get(row["analysis"].verdict.status, ""),
+            "plot": Markup(row["plot"]),  # every text in it is escaped by the renderer
+        }
+        for row in service.experiments_overview(db, today, _bets_by_experiment)
+    ]
     return page(request, "experiments/index.html", "experiments", rows=rows, today=today)
-
-
-def _index_rows(db: Database, today: dt.date) -> list[dict[str, Any]]:
-    with db.session() as session:
-        designs = service.list_experiments(session)
-        bets = _bets_by_experiment(session)
-    analyses = [service.analyze(db, design.key) for design in designs]
-    plots = forest.draw_all(analyses)
-    rows = []
-    for design, analysis, plot in zip(designs, analyses, plots, strict=True):
-        tested_by = bets.get(design.key, [])
-        decide_by = min((b["decide_by"] for b in tested_by if b["decide_by"]), default=None)
-        rows.append(
-            {
-                "design": design,
-                "analysis": analysis,
-                "badge": STATUS_BADGE.get(analysis.verdict.status, ""),
-                "plot": Markup(plot),  # every text in it is escaped by the renderer
-                "bets": tested_by,
-                "days": forest.days_running(design.started_at, analysis.analyzed_at),
-                "decide_by": decide_by,
-                "overdue": decide_by is not None
-                and decide_by < today
-                and analysis.verdict.status in ("inconclusive", "too early"),
-                "units": [(v, analysis.counts.units.get(v, 0)) for v in design.variations],
-                "total": sum(analysis.counts.units.values()),
-            }
-        )
-    return rows
 
 
 def _bets_by_experiment(session: Session) -> dict[str, list[dict[str, Any]]]:
@@ -166,12 +142,7 @@ def experiment_page(request: Request, key: str, db: DB, who: Viewer) -> Any:
     with db.session() as session:
         service.require_experiment(session, who, key, "viewer")
     today = strategy_service.today()
-    # The analysis is kept until anyone commits a change (a minute at most, as the index does).
-    analysis, days = db.cached(
-        ("experiments.page", key, today),
-        lambda: (service.analyze(db, key), service.daily_exposures(db, key)),
-        max_age=60,
-    )
+    analysis, days = service.experiment_figures(db, key, today)
     exposure_chart = line_chart(
         days, x="day", y="units", color="variation", title="New units exposed per day"
     )
