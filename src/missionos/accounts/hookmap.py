@@ -19,7 +19,6 @@ from sqlalchemy.orm import Session
 
 from missionos import safeload
 from missionos.accounts.models import WebhookReview
-from missionos.accounts.webhooks import Delivery
 from missionos.delivery.records import (
     KINDS,
     DeploymentRecord,
@@ -29,6 +28,7 @@ from missionos.delivery.records import (
 )
 from missionos.errors import FieldError, InputError
 from missionos.flow.records import TransitionRecord, WorkItemRecord
+from missionos.ingest.inbox import Delivery
 
 
 @dataclass

@@ -1,6 +1,6 @@
 """Webhook deliveries: verify the signature, store the raw payload once per delivery id, keep the queue.
 
-A delivery is stored (and committed) before it is processed (`missionos.accounts.ingest`), so a processing
+A delivery is stored (and committed) before it is processed (`missionos.ingest.processor`), so a processing
 bug loses nothing: the failure is recorded on the delivery and `missionos hooks replay` processes it again
 once the bug is fixed.
 """
