@@ -18,8 +18,7 @@ import time
 import uuid
 from collections.abc import Callable, Sequence
 
-from missionos.accounts import hookmap
-from missionos.ingest import inbox
+from missionos.ingest import batches, inbox
 from missionos.store import Database
 
 BATCH = 500
@@ -33,10 +32,10 @@ def batch_size(db: Database) -> int:
     return SQLITE_BATCH if db.dialect == "sqlite" else BATCH
 
 
-def _outcome(delivery: inbox.Delivery) -> tuple[str, hookmap.Batch | None, str | None]:
+def _outcome(delivery: inbox.Delivery) -> tuple[str, batches.Batch | None, str | None]:
     """(source name, records, error) for one delivery; mapping never writes."""
     try:
-        source, batch = hookmap.batch_of(delivery)
+        source, batch = batches.batch_of(delivery)
     # Deliberately broad: a payload the mapping cannot read (whatever the exception) must be recorded on its
     # delivery and kept for replay, never lost and never allowed to stop the rest of the batch.
     except Exception as exc:
@@ -55,7 +54,7 @@ def process_rows(db: Database, row_ids: Sequence[int]) -> dict[str, int]:
     for start in range(0, len(row_ids), size):
         with db.session() as session:
             deliveries = inbox.load(session, row_ids[start : start + size])
-        groups: dict[str, list[tuple[inbox.Delivery, hookmap.Batch]]] = {}
+        groups: dict[str, list[tuple[inbox.Delivery, batches.Batch]]] = {}
         failed: list[tuple[int, str]] = []
         for delivery in deliveries:
             source, batch, error = _outcome(delivery)
@@ -78,12 +77,12 @@ def process_rows(db: Database, row_ids: Sequence[int]) -> dict[str, int]:
     return tally
 
 
-def _apply_together(db: Database, source: str, members: list[tuple[inbox.Delivery, hookmap.Batch]]) -> bool:
+def _apply_together(db: Database, source: str, members: list[tuple[inbox.Delivery, batches.Batch]]) -> bool:
     try:
         with db.session() as session:
-            combined = hookmap.combine([batch for _, batch in members])
+            combined = batches.combine([batch for _, batch in members])
             if combined:
-                hookmap.apply(session, combined, source=source)
+                batches.apply(session, combined, source=source)
             for delivery, batch in members:
                 inbox.mark(session, delivery.id, "processed" if batch else "ignored")
     # Deliberately broad: the transaction has rolled back whole; each delivery is retried alone next, which
@@ -93,12 +92,12 @@ def _apply_together(db: Database, source: str, members: list[tuple[inbox.Deliver
     return True
 
 
-def _apply_alone(db: Database, source: str, member: tuple[inbox.Delivery, hookmap.Batch]) -> str:
+def _apply_alone(db: Database, source: str, member: tuple[inbox.Delivery, batches.Batch]) -> str:
     delivery, batch = member
     try:
         with db.session() as session:
             if batch:
-                hookmap.apply(session, batch, source=source)
+                batches.apply(session, batch, source=source)
             inbox.mark(session, delivery.id, "processed" if batch else "ignored")
         return "processed" if batch else "ignored"
     # Deliberately broad: a processing bug is recorded on the stored delivery for `missionos hooks replay`.
