@@ -7,11 +7,11 @@ import datetime as dt
 import httpx
 from sqlalchemy import select
 
-from missionos.accounts.models import WebhookDelivery
 from missionos.delivery import service as delivery
 from missionos.delivery.records import DeploymentRecord
 from missionos.ingest import processor
 from missionos.ingest.batches import event_batch
+from missionos.ingest.models import WebhookDelivery
 from missionos.measures import Window
 from missionos.store import Database
 from tests.accounts import hookdata as h

@@ -14,8 +14,8 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from missionos.accounts import settings
-from missionos.accounts.models import WebhookDelivery
 from missionos.ingest import inbox
+from missionos.ingest.models import WebhookDelivery
 from missionos.store import Database
 from missionos.web import hooks
 from tests.accounts import hookdata as h

@@ -12,11 +12,12 @@ import httpx
 import pytest
 from sqlalchemy import func, select, update
 
-from missionos.accounts.models import Setting, SyncRun
+from missionos.accounts.models import Setting
 from missionos.delivery.models import Deployment, PullRequest
 from missionos.errors import FieldError, InputError
 from missionos.flow.models import WorkItem
 from missionos.ingest import inbox, sync
+from missionos.ingest.models import SyncRun
 from missionos.store import Database
 from tests.accounts.conftest import ORIGIN, csrf_of
 from tests.conftest import Cli

@@ -10,12 +10,12 @@ import pytest
 from sqlalchemy import func, select
 
 from missionos.accounts import settings
-from missionos.accounts.models import WebhookDelivery
 from missionos.delivery import service as delivery
 from missionos.delivery.models import PullRequest
 from missionos.flow import service as flow
 from missionos.ingest import inbox, processor
 from missionos.ingest.batches import event_batch, github_batch, gitlab_batch
+from missionos.ingest.models import WebhookDelivery
 from missionos.ingest.payload import parse_time
 from missionos.measures import Window
 from missionos.store import Database

@@ -8,8 +8,8 @@ import datetime as dt
 import httpx
 from sqlalchemy import select, update
 
-from missionos.accounts.models import WebhookDelivery
 from missionos.ingest import inbox, processor
+from missionos.ingest.models import WebhookDelivery
 from missionos.store import Database
 from tests.accounts import hookdata as h
 

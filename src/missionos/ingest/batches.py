@@ -19,7 +19,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from missionos import safeload
-from missionos.accounts.models import WebhookReview
 from missionos.delivery import hooks as delivery_hooks
 from missionos.delivery.records import (
     DeploymentRecord,
@@ -31,6 +30,7 @@ from missionos.errors import FieldError, InputError
 from missionos.flow import hooks as flow_hooks
 from missionos.flow.records import TransitionRecord, WorkItemRecord
 from missionos.ingest.inbox import Delivery
+from missionos.ingest.models import WebhookReview
 from missionos.ingest.payload import _get
 
 

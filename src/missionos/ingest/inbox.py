@@ -19,7 +19,8 @@ from sqlalchemy import Table, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from missionos.accounts.models import Setting, WebhookDelivery
+from missionos.accounts.models import Setting
+from missionos.ingest.models import WebhookDelivery
 from missionos.store import utcnow
 
 # The generic event signature covers a timestamp; older (or further in the future) than this is a replay.

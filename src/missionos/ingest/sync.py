@@ -19,7 +19,7 @@ Kinds: `github` and `gitlab` (the delivery context's forge importers), `git` (a 
 holds them (`token_env`), never written in the file. A `from_dir` reads pages saved on the other side of an
 air gap instead of the network.
 
-Every run of a source is recorded (`accounts_sync_run`): when, what it read and wrote, or why it failed. A
+Every run of a source is recorded (`ingest_sync_run`): when, what it read and wrote, or why it failed. A
 source's records are written in one transaction, so a failed run leaves nothing half-written, and one failing
 source does not stop the others. Every source but `git` (which reads only commits it has not seen) and saved
 pages reads only what changed since the start of its last successful run. A lease per source keeps two
@@ -46,9 +46,10 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from missionos import safeload
-from missionos.accounts.models import Setting, SyncRun
+from missionos.accounts.models import Setting
 from missionos.errors import FieldError, InputError, MissionOSError
 from missionos.ingest import inbox
+from missionos.ingest.models import SyncRun
 from missionos.store import Database, utcnow
 
 log = logging.getLogger(__name__)

@@ -26,6 +26,7 @@ CONTEXTS = (
     "compliance",
     "strategy",
     "accounts",
+    "ingest",
     "friction",
     "maps",
     "platform",
