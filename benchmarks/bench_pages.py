@@ -42,9 +42,9 @@ import httpx
 from tests.conftest import stop_group, wait_healthy
 
 from benchmarks.bench_server import workload
-from missionos.accounts import hookmap, webhooks
 from missionos.accounts.models import Setting
 from missionos.demo import load_demo
+from missionos.ingest import batches, inbox
 from missionos.store import Database, open_database, utcnow
 
 PAGES = ("/", "/delivery")
@@ -149,12 +149,12 @@ def add_deliveries(db: Database, org: Any, extra: int, *, chunk: int = 2000) -> 
     requests, _ = workload(2 * extra, commits)
     unique = {r.delivery_id: r for r in requests if not r.signature.endswith("0" * 64)}
     batches = [
-        hookmap.batch_of(webhooks.Delivery(0, "github", r.delivery_id, r.event, {}, r.body))[1]
+        batches.batch_of(inbox.Delivery(0, "github", r.delivery_id, r.event, {}, r.body))[1]
         for r in unique.values()
     ]
     for start in range(0, len(batches), chunk):
         with db.session() as session:
-            hookmap.apply(session, hookmap.combine(batches[start : start + chunk]), source="github")
+            batches.apply(session, batches.combine(batches[start : start + chunk]), source="github")
 
 
 def build(home: Path, extra: int = 0) -> None:

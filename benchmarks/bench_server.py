@@ -34,8 +34,8 @@ from sqlalchemy import create_engine, func, select, text
 from tests.conftest import wait_healthy
 
 from missionos.accounts import settings
-from missionos.accounts.models import WebhookDelivery
 from missionos.demo import load_demo
+from missionos.ingest.models import WebhookDelivery
 from missionos.store import open_database
 
 SECRET = "benchmark-webhook-secret-0123456789"

@@ -24,10 +24,10 @@ from typing import Any
 
 import httpx
 
-from missionos.accounts import sync
 from missionos.flow.importers import jira
 from missionos.flow.service import upsert_work
 from missionos.flow.typemap import TypeMap
+from missionos.ingest import sync
 from missionos.store import Database, open_database
 
 SHARED = Path(__file__).resolve().parents[1] / "tests" / "data" / "jira-rest"

@@ -195,6 +195,7 @@ CONTEXTS: tuple[Context, ...] = (
     ),
     Context(
         "ingest",
+        tables=True,
         routers=("missionos.web.hooks",),
         commands=(
             CommandGroup(

@@ -155,7 +155,7 @@ def gitlab_headers(event: str, token: str = SECRET, delivery: str | None = None)
 def event_headers(
     body: bytes, *, at: int | None = None, secret: str = SECRET, delivery: str | None = None
 ) -> dict[str, str]:
-    from missionos.accounts.webhooks import sign_event
+    from missionos.ingest.inbox import sign_event
 
     stamp = int(time.time()) if at is None else at
     return {

@@ -7,11 +7,11 @@ import datetime as dt
 import httpx
 from sqlalchemy import select
 
-from missionos.accounts import ingest
-from missionos.accounts.hookmap import event_batch
-from missionos.accounts.models import WebhookDelivery
 from missionos.delivery import service as delivery
 from missionos.delivery.records import DeploymentRecord
+from missionos.ingest import processor
+from missionos.ingest.batches import event_batch
+from missionos.ingest.models import WebhookDelivery
 from missionos.measures import Window
 from missionos.store import Database
 from tests.accounts import hookdata as h
@@ -63,7 +63,7 @@ def test_an_incident_event_makes_its_remediation_a_hotfix(
     _deploy(hooks_ready, "D1", "2026-11-20T10:00:00+00:00")
     _deploy(hooks_ready, "D2", "2026-11-20T12:00:00+00:00")
     _post(client, _event("D2"))
-    ingest.drain(hooks_ready)
+    processor.drain(hooks_ready)
     assert _kinds(hooks_ready) == {"D1": "planned", "D2": "hotfix"}
     with hooks_ready.session() as session:
         (found,) = delivery.incidents(session, delivery.scope_of(session, services=["intake-web"]), WINDOW)
@@ -74,12 +74,12 @@ def test_an_event_naming_an_unrecorded_deployment_fails_until_replayed(
     client: httpx.Client, hooks_ready: Database, cli: Cli
 ) -> None:
     _post(client, _event("D9"))
-    ingest.drain(hooks_ready)
+    processor.drain(hooks_ready)
     with hooks_ready.session() as session:
         (row,) = session.scalars(select(WebhookDelivery))
         assert row.status == "failed" and "remediation: no deployment 'D9' of intake-web" in (row.error or "")
     _deploy(hooks_ready, "D9", "2026-11-20T12:00:00+00:00")
     replayed = cli("hooks", "replay", "--format", "json")
     assert replayed.exit_code == 0 and '"processed": 1' in replayed.stdout
-    ingest.drain(hooks_ready)
+    processor.drain(hooks_ready)
     assert _kinds(hooks_ready) == {"D9": "hotfix"}

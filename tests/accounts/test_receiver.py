@@ -13,18 +13,19 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 
-from missionos.accounts import settings, webhooks
-from missionos.accounts.models import WebhookDelivery
+from missionos.accounts import settings
+from missionos.ingest import inbox
+from missionos.ingest.models import WebhookDelivery
 from missionos.store import Database
 from missionos.web import hooks
 from tests.accounts import hookdata as h
 from tests.accounts.test_server import serving
 
 
-def _incoming(delivery_id: str) -> webhooks.Incoming:
+def _incoming(delivery_id: str) -> inbox.Incoming:
     # Each delivery its own body: the same body under another id is a replay (tests/security).
     body = h.dumps({**h.github_deployment_status(1), "delivery": delivery_id})
-    return webhooks.Incoming("github", delivery_id, "deployment_status", {}, body)
+    return inbox.Incoming("github", delivery_id, "deployment_status", {}, body)
 
 
 def _rows(db: Database) -> int:

@@ -17,9 +17,9 @@ import pytest
 from sqlalchemy import select
 
 from missionos.accounts import settings
-from missionos.accounts.models import WebhookDelivery
 from missionos.delivery import service as delivery
 from missionos.delivery.models import Deployment
+from missionos.ingest.models import WebhookDelivery
 from missionos.store import Database
 from tests.accounts import hookdata as h
 from tests.conftest import Cli, free_port, stop_group, wait_healthy

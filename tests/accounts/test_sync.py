@@ -12,11 +12,12 @@ import httpx
 import pytest
 from sqlalchemy import func, select, update
 
-from missionos.accounts import sync, webhooks
-from missionos.accounts.models import Setting, SyncRun
+from missionos.accounts.models import Setting
 from missionos.delivery.models import Deployment, PullRequest
 from missionos.errors import FieldError, InputError
 from missionos.flow.models import WorkItem
+from missionos.ingest import inbox, sync
+from missionos.ingest.models import SyncRun
 from missionos.store import Database
 from tests.accounts.conftest import ORIGIN, csrf_of
 from tests.conftest import Cli
@@ -304,11 +305,11 @@ def test_a_source_another_reader_holds_is_skipped(db: Database, tmp_path: Path) 
         sources_file(tmp_path, f"sources:\n  - {{name: drop, kind: jira, from_dir: {JIRA}}}\n")
     )
     with db.session() as session:
-        assert webhooks.take_lease(session, "other-host:1", name="sync:drop", ttl=sync.LEASE_TTL)
+        assert inbox.take_lease(session, "other-host:1", name="sync:drop", ttl=sync.LEASE_TTL)
     (skipped,) = sync.run(db, config.sources, owner="this-host:2")
     assert skipped.status == "skipped" and count(db, WorkItem) == 0 and count(db, SyncRun) == 0
     with db.session() as session:
-        webhooks.give_up_lease(session, "other-host:1", name="sync:drop")
+        inbox.give_up_lease(session, "other-host:1", name="sync:drop")
     (done,) = sync.run(db, config.sources, owner="this-host:2")
     assert done.status == "ok" and count(db, WorkItem) == 36
 
@@ -452,12 +453,12 @@ def test_a_dead_readers_run_is_closed_when_the_source_is_next_read(db: Database,
     )
     long_ago = dt.datetime.now(dt.UTC) - dt.timedelta(hours=1)
     with db.session() as session:
-        assert webhooks.take_lease(session, "dead-host:1", name="sync:drop", ttl=sync.LEASE_TTL)
+        assert inbox.take_lease(session, "dead-host:1", name="sync:drop", ttl=sync.LEASE_TTL)
         session.add(SyncRun(source="drop", kind="jira", started_at=long_ago, status="running"))
     (blocked,) = sync.run(db, config.sources, owner="host:2")
     assert blocked.status == "skipped", "within the lease's time the dead reader still holds it"
     with db.session() as session:  # its lease was last renewed long ago
-        webhooks.take_lease(session, "dead-host:1", name="sync:drop", ttl=sync.LEASE_TTL)
+        inbox.take_lease(session, "dead-host:1", name="sync:drop", ttl=sync.LEASE_TTL)
         session.execute(update(Setting).where(Setting.name == "sync:drop").values(updated_at=long_ago))
     (done,) = sync.run(db, config.sources, owner="host:2")
     assert done.status == "ok"

@@ -9,12 +9,14 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
-from missionos.accounts import ingest, settings, webhooks
-from missionos.accounts.hookmap import event_batch, github_batch, gitlab_batch, parse_time
-from missionos.accounts.models import WebhookDelivery
+from missionos.accounts import settings
 from missionos.delivery import service as delivery
 from missionos.delivery.models import PullRequest
 from missionos.flow import service as flow
+from missionos.ingest import inbox, processor
+from missionos.ingest.batches import event_batch, github_batch, gitlab_batch
+from missionos.ingest.models import WebhookDelivery
+from missionos.ingest.payload import parse_time
 from missionos.measures import Window
 from missionos.store import Database
 from tests.accounts import hookdata as h
@@ -24,13 +26,13 @@ WINDOW = Window(dt.datetime(2026, 1, 1, tzinfo=dt.UTC), dt.datetime(2027, 1, 1, 
 
 
 def _stored(db: Database) -> list[WebhookDelivery]:
-    ingest.drain(db)
+    processor.drain(db)
     with db.session() as session:
         return list(session.scalars(select(WebhookDelivery).order_by(WebhookDelivery.id)))
 
 
 def _deployments(db: Database) -> list[dict[str, object]]:
-    ingest.drain(db)
+    processor.drain(db)
     with db.session() as session:
         return delivery.deployments(session, delivery.scope_of(session, services=["intake-web"]), WINDOW)
 
@@ -130,7 +132,7 @@ def test_generic_event_signature_freshness_and_replay(client: httpx.Client, hook
     fresh = h.event_headers(body, delivery="evt-1")
     assert client.post("/hooks/events", content=body, headers=fresh).json()["status"] == "received"
     assert client.post("/hooks/events", content=body, headers=fresh).json()["status"] == "duplicate"
-    ingest.drain(hooks_ready)
+    processor.drain(hooks_ready)
     with hooks_ready.session() as session:
         found = delivery.incidents(session, delivery.scope_of(session, services=["intake-web"]), WINDOW)
     assert [i["id"] for i in found] == ["INC-1"]
@@ -152,7 +154,7 @@ def test_processing_failure_is_kept_and_replay_applies_it(
     assert replayed.exit_code == 0 and '"processed": 1' in replayed.stdout
     (row,) = _stored(hooks_ready)
     assert row.status == "processed" and row.error is None and row.attempts == 2
-    ingest.drain(hooks_ready)
+    processor.drain(hooks_ready)
     with hooks_ready.session() as session:
         found = delivery.deployments(session, delivery.scope_of(session, services=["payments-batch"]), WINDOW)
     assert [d["id"] for d in found] == ["github:7006"]
@@ -176,7 +178,7 @@ def _reviewers(db: Database) -> list[str]:
 def test_pull_request_keeps_every_review_of_one_batch(hooks_ready: Database) -> None:
     with hooks_ready.session() as session:
         for n, (doc, event) in enumerate(REVIEWED_PR):
-            webhooks.store(
+            inbox.store(
                 session,
                 source="github",
                 delivery_id=f"review-{n}",
@@ -184,7 +186,7 @@ def test_pull_request_keeps_every_review_of_one_batch(hooks_ready: Database) -> 
                 headers={"x-github-event": event},
                 payload=h.dumps(doc),
             )
-    assert ingest.drain(hooks_ready) == {"processed": 3}
+    assert processor.drain(hooks_ready) == {"processed": 3}
     assert _reviewers(hooks_ready) == ["bo", "cy"]
 
 
@@ -195,7 +197,7 @@ def test_pull_request_keeps_every_review_across_batches(client: httpx.Client, ho
             client.post("/hooks/github", content=body, headers=h.github_headers(body, event)).status_code
             == 202
         )
-        ingest.drain(hooks_ready)
+        processor.drain(hooks_ready)
     assert [r.status for r in _stored(hooks_ready)] == ["processed"] * 3
     assert _reviewers(hooks_ready) == ["bo", "cy"]
 
@@ -207,7 +209,7 @@ def test_issue_becomes_a_work_item_with_transitions(client: httpx.Client, hooks_
             client.post("/hooks/github", content=body, headers=h.github_headers(body, "issues")).status_code
             == 202
         )
-    ingest.drain(hooks_ready)
+    processor.drain(hooks_ready)
     with hooks_ready.session() as session:
         item = flow.item_detail(session, "github", "agency/intake-web#31")
     assert item.record.type == "defect"
@@ -248,13 +250,13 @@ def test_secret_is_never_shown_back(cli: Cli, db: Database) -> None:
 
 def test_store_is_idempotent_under_the_same_id(db: Database) -> None:
     with db.session() as session:
-        first = webhooks.store(
+        first = inbox.store(
             session, source="github", delivery_id="x", event="push", headers={}, payload=b"{}"
         )
-        second = webhooks.store(
+        second = inbox.store(
             session, source="github", delivery_id="x", event="push", headers={}, payload=b"{}"
         )
-        third = webhooks.store(
+        third = inbox.store(
             session, source="gitlab", delivery_id="x", event="push", headers={}, payload=b"{}"
         )
         count = session.scalar(select(func.count()).select_from(WebhookDelivery))
@@ -291,7 +293,7 @@ def test_a_deployment_payload_kind_is_explicit() -> None:
 def test_hooks_process_command_maps_received_deliveries(hooks_ready: Database, cli: Cli) -> None:
     body = h.dumps(h.github_deployment_status(7010))
     with hooks_ready.session() as session:
-        webhooks.store(
+        inbox.store(
             session,
             source="github",
             delivery_id="cli-1",

@@ -50,13 +50,13 @@ def test_yaml_over_the_size_limit_is_refused(monkeypatch: pytest.MonkeyPatch) ->
 
 
 def _loaders() -> dict[str, Callable[[Path], Any]]:
-    from missionos.accounts.sync import read_config
     from missionos.cli.experiments import _load_document
     from missionos.compliance.evidence import parse_attestation
     from missionos.compliance.pack_file import read_pack
     from missionos.flow.service import read_stream_file
     from missionos.flow.typemap import TypeMap
     from missionos.friction.service import read_register_file
+    from missionos.ingest.sync import read_config
     from missionos.maps.service import parse as parse_map
     from missionos.strategy.plan import parse_plan
 

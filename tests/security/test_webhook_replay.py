@@ -8,14 +8,14 @@ import datetime as dt
 import httpx
 from sqlalchemy import select, update
 
-from missionos.accounts import ingest, webhooks
-from missionos.accounts.models import WebhookDelivery
+from missionos.ingest import inbox, processor
+from missionos.ingest.models import WebhookDelivery
 from missionos.store import Database
 from tests.accounts import hookdata as h
 
 
 def _stored(db: Database) -> list[WebhookDelivery]:
-    ingest.drain(db)
+    processor.drain(db)
     with db.session() as session:
         return list(session.scalars(select(WebhookDelivery).order_by(WebhookDelivery.id)))
 
@@ -58,7 +58,7 @@ def test_the_same_body_after_the_window_is_new(client: httpx.Client, hooks_ready
     with hooks_ready.session() as session:
         session.execute(
             update(WebhookDelivery).values(
-                received_at=WebhookDelivery.received_at - webhooks.REPLAY_WINDOW - dt.timedelta(minutes=1)
+                received_at=WebhookDelivery.received_at - inbox.REPLAY_WINDOW - dt.timedelta(minutes=1)
             )
         )
     later = client.post("/hooks/github", content=body, headers=h.github_headers(body, "deployment_status"))
@@ -68,12 +68,12 @@ def test_the_same_body_after_the_window_is_new(client: httpx.Client, hooks_ready
 def test_replays_within_one_group_are_stored_once(hooks_ready: Database) -> None:
     body = h.dumps(h.github_deployment_status(7103))
     items = [
-        webhooks.Incoming(
+        inbox.Incoming(
             "github", f"g-{n}", "deployment_status", h.github_headers(body, "deployment_status"), body
         )
         for n in range(3)
     ]
     with hooks_ready.session() as session:
-        outcomes = webhooks.store_many(session, items)
+        outcomes = inbox.store_many(session, items)
     assert [new for _, new in outcomes] == [True, False, False]
     assert len({row for row, _ in outcomes}) == 1

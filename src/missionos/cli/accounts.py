@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from missionos.accounts import audit, ingest, settings, tokens, users, webhooks
+from missionos.accounts import audit, settings, tokens, users
 from missionos.cli.common import Format as OutputFormat
 from missionos.cli.common import (
     FormatOption,
@@ -26,6 +26,7 @@ from missionos.cli.common import (
     progress_bar,
 )
 from missionos.errors import FieldError
+from missionos.ingest import inbox, processor
 
 auth_app = typer.Typer(help="Sign-in: local users and API tokens.", no_args_is_help=True)
 user_app = typer.Typer(
@@ -275,12 +276,12 @@ def hooks_list(
     fmt: FormatOption = OutputFormat.table,
 ) -> None:
     """List stored webhook deliveries with their status and last error."""
-    if status and status not in webhooks.STATUSES:
-        raise FieldError("--status", f"one of {', '.join(webhooks.STATUSES)}")
+    if status and status not in inbox.STATUSES:
+        raise FieldError("--status", f"one of {', '.join(inbox.STATUSES)}")
     with database().session() as session:
         rows = [
             d.as_dict()
-            for d in webhooks.list_deliveries(
+            for d in inbox.list_deliveries(
                 session, status=status, source=source.value if source else None, limit=limit
             )
         ]
@@ -301,16 +302,16 @@ def hooks_replay(
 ) -> None:
     """Process stored deliveries again (after fixing the cause of a failure); idempotent."""
     db = database()
-    statuses = webhooks.STATUSES if everything else ("received", "failed")
+    statuses = inbox.STATUSES if everything else ("received", "failed")
     with db.session() as session:
-        wanted = webhooks.pending(
+        wanted = inbox.pending(
             session, statuses=statuses, ids=ids or (), source=source.value if source else None
         )
         audit.record(
             session, actor=actor(), action="replay", kind="webhook", key="cli", after={"count": len(wanted)}
         )
     with progress_bar("Replaying deliveries", len(wanted)) as advance:
-        tally = ingest.replay(db, wanted, advance=advance)
+        tally = processor.replay(db, wanted, advance=advance)
     if fmt is OutputFormat.json:
         emit_json({"replayed": len(wanted), "statuses": tally})
     else:
@@ -342,12 +343,12 @@ def hooks_process(
     import time
 
     db = database()
-    owner = ingest.owner_name()
+    owner = processor.owner_name()
     parent = os.getppid()
     done: dict[str, int] = {}
     try:
         while True:
-            for status, n in (ingest.process_pending(db, owner=owner) or {}).items():
+            for status, n in (processor.process_pending(db, owner=owner) or {}).items():
                 done[status] = done.get(status, 0) + n
             if not follow or (exit_with_parent and os.getppid() != parent):
                 break

@@ -132,8 +132,8 @@ def import_devlake(
     """Import DevLake exports: deployments, pull requests (commits, comments, labels), incidents, and issues
     as flow work items with their status changes, mapped as docs/org.md describes; each DevLake project is a
     service. The whole directory is rejected if any row is bad."""
-    from missionos.devlake import import_devlake as run
-    from missionos.devlake import read_devlake
+    from missionos.ingest.devlake import import_devlake as run
+    from missionos.ingest.devlake import read_devlake
 
     data = read_devlake(directory, service=service)
     console.print(f"Tables read: {', '.join(data.tables)}.")

@@ -191,7 +191,7 @@ def serve(
             "`missionos auth user create NAME --role admin`, or use --auth-proxy-header with --trusted-proxy"
         )
     if sync_config is not None:
-        from missionos.accounts.sync import read_config
+        from missionos.ingest.sync import read_config
 
         sync_config = sync_config.resolve()
         read_config(sync_config)  # a bad file stops the server before it starts, naming the field

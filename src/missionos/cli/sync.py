@@ -10,7 +10,6 @@ from typing import Annotated, Any
 import typer
 
 from missionos import config
-from missionos.accounts import sync
 from missionos.cli.common import (
     Format,
     FormatOption,
@@ -21,6 +20,7 @@ from missionos.cli.common import (
     err_console,
     progress_bar,
 )
+from missionos.ingest import sync
 
 app = typer.Typer(
     no_args_is_help=True,

@@ -31,9 +31,12 @@ def main(argv: list[str]) -> int:
         upgrade(engine)
         cfg = alembic_config(engine)
         cfg.attributes["only_context"] = context
-        heads = {s.branch_labels and next(iter(s.branch_labels)): s.revision for s in _branch_roots(cfg)}
-        if context in heads:
-            command.revision(cfg, message=message, autogenerate=True, head=f"{context}@head")
+        # A branch that starts from another's last revision (ingest from accounts) shares its labels.
+        labels = {label for s in _branch_roots(cfg) for label in s.branch_labels}
+        if context in labels:
+            command.revision(
+                cfg, message=message, autogenerate=True, head=f"{context}@head", version_path=str(path)
+            )
         else:
             command.revision(
                 cfg,

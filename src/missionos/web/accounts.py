@@ -18,9 +18,10 @@ from fastapi.responses import RedirectResponse, Response, StreamingResponse
 from pydantic import BaseModel, Field
 
 from missionos import times
-from missionos.accounts import audit, ingest, sessions, settings, sync, throttle, tokens, users, webhooks
+from missionos.accounts import audit, sessions, settings, throttle, tokens, users
 from missionos.accounts.identity import ROLES
 from missionos.errors import ConflictError, FieldError, NotFoundError
+from missionos.ingest import inbox, processor, sync
 from missionos.web.deps import DB, DbSession, page
 from missionos.web.security import (
     SESSION_COOKIE,
@@ -123,9 +124,9 @@ def _admin_context(session: Any, who: Principal) -> dict[str, Any]:
         "users": users.list_users(session, by=who),
         "tokens": tokens.list_tokens(session, include_revoked=True, by=who),
         "hook_secrets": settings.hook_secrets_configured(session),
-        "hook_counts": webhooks.counts(session),
-        "failed": webhooks.list_deliveries(session, status="failed", limit=20),
-        "recent": webhooks.list_deliveries(session, limit=20),
+        "hook_counts": inbox.counts(session),
+        "failed": inbox.list_deliveries(session, status="failed", limit=20),
+        "recent": inbox.list_deliveries(session, limit=20),
         "roles": ROLES,
         "scopes": ("read", "write", "admin"),
         "new_token": None,
@@ -224,7 +225,7 @@ def admin_revoke_token(request: Request, session: DbSession, who: Admin, ref: st
 async def admin_replay(request: Request, db: DB, who: Admin) -> Any:
     def run() -> None:
         with db.session() as session:
-            ids = webhooks.pending(session, statuses=("failed", "received"))
+            ids = inbox.pending(session, statuses=("failed", "received"))
             audit.record(
                 session,
                 actor=who.name,
@@ -233,7 +234,7 @@ async def admin_replay(request: Request, db: DB, who: Admin) -> Any:
                 key="failed",
                 after={"count": len(ids)},
             )
-        ingest.replay(db, ids)
+        processor.replay(db, ids)
 
     await anyio.to_thread.run_sync(run)
     return RedirectResponse("/accounts#hooks", status_code=303)
@@ -472,9 +473,9 @@ def api_deliveries(
 ) -> dict[str, Any]:
     """Stored webhook deliveries, newest first, and how many are in each status (admin)."""
     return {
-        "counts": webhooks.counts(session),
+        "counts": inbox.counts(session),
         "deliveries": [
-            d.as_dict() for d in webhooks.list_deliveries(session, status=status, source=source, limit=limit)
+            d.as_dict() for d in inbox.list_deliveries(session, status=status, source=source, limit=limit)
         ],
     }
 
@@ -483,6 +484,6 @@ def api_deliveries(
 def api_replay(body: ReplayIn, db: DB, who: Admin) -> dict[str, Any]:
     """Process stored deliveries again: the given ids, or every one in `statuses` (admin)."""
     with db.session() as session:
-        ids = webhooks.pending(session, statuses=body.statuses, ids=body.ids)
+        ids = inbox.pending(session, statuses=body.statuses, ids=body.ids)
         audit.record(session, actor=who.name, action="replay", kind="webhook", key="api", after={"ids": ids})
-    return {"replayed": len(ids), "statuses": ingest.replay(db, ids)}
+    return {"replayed": len(ids), "statuses": processor.replay(db, ids)}

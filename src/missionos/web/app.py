@@ -17,9 +17,9 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from missionos import __version__, measures
-from missionos.accounts import ingest
 from missionos.contexts import routers
 from missionos.errors import MissionOSError
+from missionos.ingest.processor import Processor
 from missionos.store import Database, open_database
 from missionos.web import api, pages
 from missionos.web.deps import HERE, templates
@@ -90,7 +90,7 @@ def create_app(db: Database | None = None, security: SecurityConfig | None = Non
         if os.environ.get("MISSIONOS_HOOKS_PROCESSOR", "worker") == "external":
             yield  # `missionos hooks process --follow` processes the deliveries in its own process
             return
-        processor = ingest.Processor(app.state.db)
+        processor = Processor(app.state.db)
         app.state.hooks_processor = processor
         processor.start()
         processor.wake.set()  # deliveries left by a worker that died are picked up at start

@@ -3,7 +3,7 @@
 Each request is verified first (an unsigned or wrongly signed one gets 401 and nothing is stored), then its
 raw body is stored once per delivery id and committed, together with the deliveries that arrived at the same
 moment (group commit): the answer is 202 `received` (or 200 `duplicate`), sent only after the commit.
-The worker's processor then maps it onto delivery and flow records in batches (`missionos.accounts.ingest`);
+The worker's processor then maps it onto delivery and flow records in batches (`missionos.ingest.processor`);
 `GET /api/v1/hooks/deliveries` and `missionos hooks list` show each delivery's status.
 """
 
@@ -19,7 +19,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import SQLAlchemyError
 
-from missionos.accounts import settings, webhooks
+from missionos.accounts import settings
+from missionos.ingest import inbox
 from missionos.store import Database
 
 router = APIRouter(prefix="/hooks", tags=["hooks"])
@@ -43,14 +44,14 @@ def _unauthorized(detail: str) -> JSONResponse:
 def _verify(source: str, secret: str, headers: dict[str, str], body: bytes) -> str | None:
     """None when the request is authentic, else why not."""
     if source == "github":
-        if webhooks.verify_github(secret, body, headers.get("x-hub-signature-256")):
+        if inbox.verify_github(secret, body, headers.get("x-hub-signature-256")):
             return None
         return "X-Hub-Signature-256 is missing or does not match the body"
     if source == "gitlab":
-        if webhooks.verify_gitlab(secret, headers.get("x-gitlab-token")):
+        if inbox.verify_gitlab(secret, headers.get("x-gitlab-token")):
             return None
         return "X-Gitlab-Token is missing or wrong"
-    return webhooks.verify_event(
+    return inbox.verify_event(
         secret, body, headers.get("x-missionos-timestamp"), headers.get("x-missionos-signature")
     )
 
@@ -76,7 +77,7 @@ class Receiver:
         self.db = db
         self.on_stored = on_stored
         self._secrets: dict[str, tuple[str | None, float]] = {}
-        self._waiting: list[tuple[webhooks.Incoming, asyncio.Future[tuple[int, bool]]]] = []
+        self._waiting: list[tuple[inbox.Incoming, asyncio.Future[tuple[int, bool]]]] = []
         self._writer: asyncio.Task[None] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
 
@@ -109,7 +110,7 @@ class Receiver:
                 return refused
             fresh = True
 
-    async def store(self, item: webhooks.Incoming) -> tuple[int, bool]:
+    async def store(self, item: inbox.Incoming) -> tuple[int, bool]:
         """Store `item` in the next group commit; returns (row id, whether it is new) once committed."""
         loop = asyncio.get_running_loop()
         if loop is not self._loop:  # a new event loop (tests start one per client): nothing carries over
@@ -141,10 +142,10 @@ class Receiver:
             if self.on_stored and any(not isinstance(o, BaseException) and o[1] for o in outcomes):
                 self.on_stored()
 
-    def _store_group(self, items: list[webhooks.Incoming]) -> list[tuple[int, bool] | SQLAlchemyError]:
+    def _store_group(self, items: list[inbox.Incoming]) -> list[tuple[int, bool] | SQLAlchemyError]:
         try:
             with self.db.session() as session:
-                return list(webhooks.store_many(session, items))
+                return list(inbox.store_many(session, items))
         except SQLAlchemyError as exc:
             if len(items) == 1:
                 return [exc]
@@ -152,7 +153,7 @@ class Receiver:
         for item in items:
             try:
                 with self.db.session() as session:
-                    outcomes.append(webhooks.store_many(session, [item])[0])
+                    outcomes.append(inbox.store_many(session, [item])[0])
             except SQLAlchemyError as exc:
                 outcomes.append(exc)
         return outcomes
@@ -194,10 +195,10 @@ async def _handle(request: Request, source: str) -> JSONResponse:
     refused = await receiver.check(source, headers, body)
     if refused:
         return _unauthorized(f"{refused}; nothing was stored")
-    delivery_id = webhooks.delivery_id_of(source, headers, body)
+    delivery_id = inbox.delivery_id_of(source, headers, body)
     event = headers.get(EVENT_HEADER[source], "event" if source == "events" else "")
     try:
-        row_id, new = await receiver.store(webhooks.Incoming(source, delivery_id, event, headers, body))
+        row_id, new = await receiver.store(inbox.Incoming(source, delivery_id, event, headers, body))
     except SQLAlchemyError as exc:
         return _unavailable(exc)
     if not new:

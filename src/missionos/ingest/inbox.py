@@ -1,6 +1,6 @@
 """Webhook deliveries: verify the signature, store the raw payload once per delivery id, keep the queue.
 
-A delivery is stored (and committed) before it is processed (`missionos.accounts.ingest`), so a processing
+A delivery is stored (and committed) before it is processed (`missionos.ingest.processor`), so a processing
 bug loses nothing: the failure is recorded on the delivery and `missionos hooks replay` processes it again
 once the bug is fixed.
 """
@@ -19,7 +19,8 @@ from sqlalchemy import Table, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from missionos.accounts.models import Setting, WebhookDelivery
+from missionos.accounts.models import Setting
+from missionos.ingest.models import WebhookDelivery
 from missionos.store import utcnow
 
 # The generic event signature covers a timestamp; older (or further in the future) than this is a replay.

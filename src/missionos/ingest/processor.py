@@ -18,7 +18,7 @@ import time
 import uuid
 from collections.abc import Callable, Sequence
 
-from missionos.accounts import hookmap, webhooks
+from missionos.ingest import batches, inbox
 from missionos.store import Database
 
 BATCH = 500
@@ -32,10 +32,10 @@ def batch_size(db: Database) -> int:
     return SQLITE_BATCH if db.dialect == "sqlite" else BATCH
 
 
-def _outcome(delivery: webhooks.Delivery) -> tuple[str, hookmap.Batch | None, str | None]:
+def _outcome(delivery: inbox.Delivery) -> tuple[str, batches.Batch | None, str | None]:
     """(source name, records, error) for one delivery; mapping never writes."""
     try:
-        source, batch = hookmap.batch_of(delivery)
+        source, batch = batches.batch_of(delivery)
     # Deliberately broad: a payload the mapping cannot read (whatever the exception) must be recorded on its
     # delivery and kept for replay, never lost and never allowed to stop the rest of the batch.
     except Exception as exc:
@@ -53,8 +53,8 @@ def process_rows(db: Database, row_ids: Sequence[int]) -> dict[str, int]:
     size = batch_size(db)
     for start in range(0, len(row_ids), size):
         with db.session() as session:
-            deliveries = webhooks.load(session, row_ids[start : start + size])
-        groups: dict[str, list[tuple[webhooks.Delivery, hookmap.Batch]]] = {}
+            deliveries = inbox.load(session, row_ids[start : start + size])
+        groups: dict[str, list[tuple[inbox.Delivery, batches.Batch]]] = {}
         failed: list[tuple[int, str]] = []
         for delivery in deliveries:
             source, batch, error = _outcome(delivery)
@@ -65,7 +65,7 @@ def process_rows(db: Database, row_ids: Sequence[int]) -> dict[str, int]:
         if failed:
             with db.session() as session:
                 for row_id, error in failed:
-                    webhooks.mark(session, row_id, "failed", error)
+                    inbox.mark(session, row_id, "failed", error)
             count("failed", len(failed))
         for source, members in groups.items():
             if _apply_together(db, source, members):
@@ -77,16 +77,14 @@ def process_rows(db: Database, row_ids: Sequence[int]) -> dict[str, int]:
     return tally
 
 
-def _apply_together(
-    db: Database, source: str, members: list[tuple[webhooks.Delivery, hookmap.Batch]]
-) -> bool:
+def _apply_together(db: Database, source: str, members: list[tuple[inbox.Delivery, batches.Batch]]) -> bool:
     try:
         with db.session() as session:
-            combined = hookmap.combine([batch for _, batch in members])
+            combined = batches.combine([batch for _, batch in members])
             if combined:
-                hookmap.apply(session, combined, source=source)
+                batches.apply(session, combined, source=source)
             for delivery, batch in members:
-                webhooks.mark(session, delivery.id, "processed" if batch else "ignored")
+                inbox.mark(session, delivery.id, "processed" if batch else "ignored")
     # Deliberately broad: the transaction has rolled back whole; each delivery is retried alone next, which
     # records the error on the delivery that causes it.
     except Exception:
@@ -94,18 +92,18 @@ def _apply_together(
     return True
 
 
-def _apply_alone(db: Database, source: str, member: tuple[webhooks.Delivery, hookmap.Batch]) -> str:
+def _apply_alone(db: Database, source: str, member: tuple[inbox.Delivery, batches.Batch]) -> str:
     delivery, batch = member
     try:
         with db.session() as session:
             if batch:
-                hookmap.apply(session, batch, source=source)
-            webhooks.mark(session, delivery.id, "processed" if batch else "ignored")
+                batches.apply(session, batch, source=source)
+            inbox.mark(session, delivery.id, "processed" if batch else "ignored")
         return "processed" if batch else "ignored"
     # Deliberately broad: a processing bug is recorded on the stored delivery for `missionos hooks replay`.
     except Exception as exc:
         with db.session() as session:
-            webhooks.mark(session, delivery.id, "failed", f"{type(exc).__name__}: {exc}")
+            inbox.mark(session, delivery.id, "failed", f"{type(exc).__name__}: {exc}")
         return "failed"
 
 
@@ -122,16 +120,16 @@ def process_pending(
     while True:
         with db.session() as session:
             # Look before taking the lease, so an idle processor never writes.
-            if not webhooks.pending(session, statuses=("received",), limit=1):
+            if not inbox.pending(session, statuses=("received",), limit=1):
                 return tally
         with db.session() as session:
-            if not webhooks.take_lease(session, owner):
+            if not inbox.take_lease(session, owner):
                 return tally or None
         while True:
             with db.session() as session:
-                ids = webhooks.pending(session, statuses=("received",), limit=batch_size(db))
+                ids = inbox.pending(session, statuses=("received",), limit=batch_size(db))
                 if ids:
-                    webhooks.take_lease(session, owner)  # renew
+                    inbox.take_lease(session, owner)  # renew
             if not ids:
                 break
             for status, n in process_rows(db, ids).items():
@@ -143,10 +141,10 @@ def process_pending(
                 # (SQLite's busy handler backs off to that): leave the lock free that long between batches.
                 time.sleep(SQLITE_YIELD)
         with db.session() as session:
-            webhooks.give_up_lease(session, owner)
+            inbox.give_up_lease(session, owner)
         # A delivery stored while the lease was being given up found it taken and left its processing to us.
         with db.session() as session:
-            if not webhooks.pending(session, statuses=("received",), limit=1):
+            if not inbox.pending(session, statuses=("received",), limit=1):
                 return tally
 
 
@@ -190,7 +188,7 @@ def _hold_lease(db: Database, owner: str, timeout: float) -> None:
     deadline = time.monotonic() + timeout
     while True:
         with db.session() as session:
-            if webhooks.take_lease(session, owner):
+            if inbox.take_lease(session, owner):
                 return
         if time.monotonic() > deadline:
             raise ConflictError(
@@ -213,12 +211,12 @@ def replay(
             for status, n in process_rows(db, chunk).items():
                 tally[status] = tally.get(status, 0) + n
             with db.session() as session:
-                webhooks.take_lease(session, owner)
+                inbox.take_lease(session, owner)
             if advance:
                 advance(len(chunk))
     finally:
         with db.session() as session:
-            webhooks.give_up_lease(session, owner)
+            inbox.give_up_lease(session, owner)
     return tally
 
 
@@ -227,7 +225,7 @@ def drain(db: Database, *, timeout: float = 60) -> dict[str, int]:
     owner = owner_name()
     _hold_lease(db, owner, timeout)
     with db.session() as session:
-        webhooks.give_up_lease(session, owner)
+        inbox.give_up_lease(session, owner)
     # The lease was free a moment ago; process_pending takes it again unless a worker just did, in which case
     # that worker processes what is left, and we wait for it.
     tally: dict[str, int] = {}
@@ -236,7 +234,7 @@ def drain(db: Database, *, timeout: float = 60) -> dict[str, int]:
         for status, n in (process_pending(db, owner=owner) or {}).items():
             tally[status] = tally.get(status, 0) + n
         with db.session() as session:
-            if not webhooks.pending(session, statuses=("received",), limit=1):
+            if not inbox.pending(session, statuses=("received",), limit=1):
                 return tally
         if time.monotonic() > deadline:
             from missionos.errors import ConflictError

@@ -19,7 +19,7 @@ Kinds: `github` and `gitlab` (the delivery context's forge importers), `git` (a 
 holds them (`token_env`), never written in the file. A `from_dir` reads pages saved on the other side of an
 air gap instead of the network.
 
-Every run of a source is recorded (`accounts_sync_run`): when, what it read and wrote, or why it failed. A
+Every run of a source is recorded (`ingest_sync_run`): when, what it read and wrote, or why it failed. A
 source's records are written in one transaction, so a failed run leaves nothing half-written, and one failing
 source does not stop the others. Every source but `git` (which reads only commits it has not seen) and saved
 pages reads only what changed since the start of its last successful run. A lease per source keeps two
@@ -46,9 +46,10 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from missionos import safeload
-from missionos.accounts import webhooks
-from missionos.accounts.models import Setting, SyncRun
+from missionos.accounts.models import Setting
 from missionos.errors import FieldError, InputError, MissionOSError
+from missionos.ingest import inbox
+from missionos.ingest.models import SyncRun
 from missionos.store import Database, utcnow
 
 log = logging.getLogger(__name__)
@@ -361,7 +362,7 @@ def run_one(
     lease = f"sync:{source.name}"
     started = now()
     with db.session() as session:
-        if not webhooks.take_lease(session, owner, name=lease, ttl=LEASE_TTL):
+        if not inbox.take_lease(session, owner, name=lease, ttl=LEASE_TTL):
             return Outcome(source.name, source.kind, "skipped", started, error="another reader holds it")
         # Holding the lease, no one else reads this source: a run still marked running was cut short.
         session.execute(
@@ -396,7 +397,7 @@ def run_one(
             if stored is not None:
                 stored.finished_at, stored.summary, stored.error = now(), summary, error
                 stored.status = "failed" if error else "ok"
-            webhooks.give_up_lease(session, owner, name=lease)
+            inbox.give_up_lease(session, owner, name=lease)
     seconds = time.perf_counter() - clock
     return Outcome(
         source.name, source.kind, "failed" if error else "ok", started, seconds, since, summary, error
@@ -417,7 +418,7 @@ class _Renewal:
         while not self._stopped.wait(LEASE_RENEW):
             try:
                 with self._db.session() as session:
-                    webhooks.take_lease(session, self._owner, name=self._lease, ttl=LEASE_TTL)
+                    inbox.take_lease(session, self._owner, name=self._lease, ttl=LEASE_TTL)
             except Exception:  # a missed renewal is retried at the next tick
                 log.warning("could not renew the lease %s", self._lease, exc_info=True)
 
