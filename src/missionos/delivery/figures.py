@@ -4,12 +4,10 @@ five metrics, the weekly trend and each service's readiness."""
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
 from sqlalchemy.orm import Session
 
 from missionos.accounts import limits
@@ -125,60 +123,9 @@ def weekly_figures(
     session: Session, selected: ScopeServices, window: Window, *, records: ScopeRecords | None = None
 ) -> list[dict[str, Any]]:
     """The metrics of each Monday-started week of `window` (the trend behind every chart and measure), from
-    `records` when given.
-
-    Failures and attribution are decided once over the whole window; each deployment and change is then
-    counted in its week with numpy, so long windows (years of weeks) stay cheap.
-    """
+    `records` when given; the arithmetic is `metrics.weekly`."""
     data, found = _records(session, selected, window, records)
-    weeks = metrics.weeks(window)
-    if not weeks:
-        return []
-    production = data.production
-    inside = np.flatnonzero(production.within(window))
-    starts = np.array([metrics.micros(w.since) for w in weeks], dtype=np.int64)
-    week_of = np.searchsorted(starts, production.finished[inside], side="right") - 1
-    count = np.bincount(week_of, minlength=len(weeks)).tolist()
-    failed = production.mask(found.failed)[inside]
-    failures = np.bincount(week_of[failed], minlength=len(weeks)).tolist()
-    rework = np.bincount(week_of[production.rework()[inside]], minlength=len(weeks)).tolist()
-    recovery: dict[int, list[float]] = defaultdict(list)
-    spans, rows = metrics.recovery_spans(production, found, inside)
-    for row, span in zip(np.searchsorted(inside, rows).tolist(), spans, strict=True):
-        if span is not None:
-            recovery[int(week_of[row])].append(span)
-    changes = data.changes.by_deployment_time()
-    edges = [w.since.timestamp() for w in weeks] + [weeks[-1].until.timestamp()]
-    bounds = np.searchsorted(changes.deployed, edges).tolist()
-    rows_out = []
-    for n, week in enumerate(weeks):
-        first, last = bounds[n], bounds[n + 1]
-        total = count[n]
-        if not total and first == last:
-            rows_out.append(
-                {
-                    "week": week.since,
-                    "deployments": 0,
-                    "lead_time_hours": None,
-                    "change_failure_rate": None,
-                    "recovery_hours": None,
-                    "rework_rate": None,
-                }
-            )
-            continue
-        lead = changes.lead[first:last]
-        valid = lead[lead > 0]
-        rows_out.append(
-            {
-                "week": week.since,
-                "deployments": total,
-                "lead_time_hours": float(np.percentile(valid, 50)) if valid.size else None,
-                "change_failure_rate": failures[n] / total if total else None,
-                "recovery_hours": metrics.percentile(recovery.get(n, []), 50),
-                "rework_rate": rework[n] / total if total else None,
-            }
-        )
-    return rows_out
+    return metrics.weekly(data.production, data.changes, found, window)
 
 
 def readiness(session: Session, *, now: dt.datetime | None = None) -> list[dict[str, Any]]:
