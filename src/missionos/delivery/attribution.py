@@ -7,7 +7,7 @@ import bisect
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -63,7 +63,10 @@ def attribute(session: Session, service: Service) -> None:
         ).all()
         if not rows:
             continue
-        parents = {r.sha: r.parents.split() for r in rows}
+        commits = {
+            r.sha: GraphCommit(r.parents.split(), _utc(r.committed_at), not r.is_merge and bool(r.touches))
+            for r in rows
+        }
         by_sha = {r.sha: r for r in rows}
         pr_of: dict[str, PullRequest] = {}
         for pr in prs:
@@ -77,36 +80,14 @@ def attribute(session: Session, service: Service) -> None:
                 starts.append(_utc(pr.first_commit_at))
             if starts:
                 pr_start[pr.id] = min(starts)
-        assigned: dict[str, int] = {}
-        previous: set[str] | None = None
-        previous_rev = ""
-        for d in production_deps:
-            if d.revision not in parents:
-                continue
-            if previous is None:
-                reach, _ = _walk(parents, d.revision, set(), "")
-                carried = (
-                    {s for s in reach if _utc(by_sha[s].committed_at) >= history_start}
-                    if history_start is not None
-                    else set()
-                )
-                previous = reach
-            else:
-                carried, hit = _walk(parents, d.revision, previous, previous_rev)
-                if hit:
-                    previous |= carried
-                else:
-                    previous, _ = _walk(parents, d.revision, set(), "")
-            previous_rev = d.revision
-            for sha in carried:
-                row = by_sha[sha]
-                if row.is_merge or not row.touches or sha in assigned:
-                    continue
-                assigned[sha] = d.id
-                carried_texts[d.id].append(row.message)
-                introduced = pr_of.get(sha)
-                if introduced is not None and introduced.labels:
-                    carried_texts[d.id].extend(introduced.labels.split(","))
+        assigned = changes_carried_by(
+            [(d.id, d.revision) for d in production_deps], commits, history_start=history_start
+        )
+        for sha, deployment_id in assigned.items():
+            carried_texts[deployment_id].append(by_sha[sha].message)
+            introduced = pr_of.get(sha)
+            if introduced is not None and introduced.labels:
+                carried_texts[deployment_id].extend(introduced.labels.split(","))
         changes = []
         for r in rows:
             owner = pr_of.get(r.sha)
@@ -126,6 +107,59 @@ def attribute(session: Session, service: Service) -> None:
             session.execute(update(Commit), changes)
     _set_kinds(session, deployments, carried_texts)
     session.flush()
+
+
+class GraphCommit(NamedTuple):
+    """What attribution reads of a commit: its parents, when it was committed (UTC), and whether it is a
+    change of the service (not a merge, and touching a file under the service's path prefix)."""
+
+    parents: Sequence[str]
+    committed_at: dt.datetime
+    is_change: bool
+
+
+def changes_carried_by(
+    deployments: Sequence[tuple[int, str]],
+    commits: Mapping[str, GraphCommit],
+    *,
+    history_start: dt.datetime | None = None,
+) -> dict[str, int]:
+    """Which production deployment first carried each change of one repository (metrics.md §1): the
+    deployment's id by the change's sha, in the order the deployments carried them.
+
+    `deployments` are a service's production deployments as (id, revision), oldest first (by finish time, then
+    id); one whose revision is not among `commits` is passed over. The changes of deployment D are
+    `git rev-list --no-merges prev..D` filtered by the path prefix, prev being the deployment before it here,
+    and each change is carried by the first deployment that reaches it. The first deployment carries nothing,
+    unless the service has a history start: then the changes it reaches committed since then.
+    """
+    parents = {sha: commit.parents for sha, commit in commits.items()}
+    assigned: dict[str, int] = {}
+    previous: set[str] | None = None
+    previous_rev = ""
+    for deployment_id, revision in deployments:
+        if revision not in parents:
+            continue
+        if previous is None:
+            reach, _ = _walk(parents, revision, set(), "")
+            carried = (
+                {s for s in reach if commits[s].committed_at >= history_start}
+                if history_start is not None
+                else set()
+            )
+            previous = reach
+        else:
+            carried, hit = _walk(parents, revision, previous, previous_rev)
+            if hit:
+                previous |= carried
+            else:
+                previous, _ = _walk(parents, revision, set(), "")
+        previous_rev = revision
+        for sha in carried:
+            if not commits[sha].is_change or sha in assigned:
+                continue
+            assigned[sha] = deployment_id
+    return assigned
 
 
 def _chunks(values: Sequence[Any], size: int = 500) -> Iterable[list[Any]]:
@@ -419,7 +453,9 @@ def _has_derived(session: Session, service: Service) -> bool:
     return found is not None
 
 
-def _walk(parents: dict[str, list[str]], start: str, stop: set[str], target: str) -> tuple[set[str], bool]:
+def _walk(
+    parents: Mapping[str, Sequence[str]], start: str, stop: set[str], target: str
+) -> tuple[set[str], bool]:
     """Commits reachable from `start` without entering `stop`, and whether the walk reached `target`."""
     seen: set[str] = set()
     hit = False
