@@ -5,6 +5,7 @@ The façade: each subject lives in its own module, and every public name is re-e
 - `importing`: commits from git, and deployments, incidents and pull requests from files, the API and forges;
 - `attribution`: which production deployment carried each change, and each deployment's kind;
 - `figures`: the scopes, their records loaded once, the metrics, the weekly trend and readiness;
+- `overview`: the figures of the delivery pages, computed once per change to the database;
 - `published`: the production changes and deployments other contexts read, and the figures' listings.
 """
 
@@ -36,6 +37,12 @@ from missionos.delivery.importing import import_git as import_git
 from missionos.delivery.importing import upsert_deployments as upsert_deployments
 from missionos.delivery.importing import upsert_incidents as upsert_incidents
 from missionos.delivery.importing import upsert_pull_requests as upsert_pull_requests
+from missionos.delivery.overview import Overview as Overview
+from missionos.delivery.overview import ScopeDetail as ScopeDetail
+from missionos.delivery.overview import ScopeView as ScopeView
+from missionos.delivery.overview import overview as overview
+from missionos.delivery.overview import scope_detail as scope_detail
+from missionos.delivery.overview import scope_view as scope_view
 from missionos.delivery.published import ProductionChange as ProductionChange
 from missionos.delivery.published import ProductionDeployment as ProductionDeployment
 from missionos.delivery.published import changes as changes
