@@ -24,8 +24,6 @@ SRC = Path(__file__).resolve().parents[1] / "src"
 
 # Cycles that close only through an import inside a function, each to be broken in its turn.
 KNOWN_LAZY_CYCLES = {
-    # saving the kind rules re-derives every deployment's kind through the service
-    frozenset({"missionos.delivery.queries", "missionos.delivery.service", "missionos.delivery.settings"}),
     # a plan's goals are checked against the measures' directions while the plan is read
     frozenset({"missionos.strategy.goals", "missionos.strategy.plan"}),
     # the loop's steps record through the strategy service, which runs the loop

@@ -710,6 +710,63 @@ def weeks(window: Window) -> list[Window]:
     return result
 
 
+def weekly(
+    production: Deployments, changes: ChangeSpans, found: Failures, window: Window
+) -> list[dict[str, Any]]:
+    """The metrics of each Monday-started week of `window` (the trend behind every chart and measure).
+
+    Failures and attribution (`found`) are decided once over the whole window; each deployment and change is
+    then counted in its week with numpy, so long windows (years of weeks) stay cheap.
+    """
+    periods = weeks(window)
+    if not periods:
+        return []
+    inside = np.flatnonzero(production.within(window))
+    starts = np.array([micros(w.since) for w in periods], dtype=np.int64)
+    week_of = np.searchsorted(starts, production.finished[inside], side="right") - 1
+    count = np.bincount(week_of, minlength=len(periods)).tolist()
+    failed = production.mask(found.failed)[inside]
+    failures = np.bincount(week_of[failed], minlength=len(periods)).tolist()
+    rework = np.bincount(week_of[production.rework()[inside]], minlength=len(periods)).tolist()
+    recovery: dict[int, list[float]] = defaultdict(list)
+    spans, rows = recovery_spans(production, found, inside)
+    for row, span in zip(np.searchsorted(inside, rows).tolist(), spans, strict=True):
+        if span is not None:
+            recovery[int(week_of[row])].append(span)
+    changes = changes.by_deployment_time()
+    edges = [w.since.timestamp() for w in periods] + [periods[-1].until.timestamp()]
+    bounds = np.searchsorted(changes.deployed, edges).tolist()
+    rows_out = []
+    for n, week in enumerate(periods):
+        first, last = bounds[n], bounds[n + 1]
+        total = count[n]
+        if not total and first == last:
+            rows_out.append(
+                {
+                    "week": week.since,
+                    "deployments": 0,
+                    "lead_time_hours": None,
+                    "change_failure_rate": None,
+                    "recovery_hours": None,
+                    "rework_rate": None,
+                }
+            )
+            continue
+        lead = changes.lead[first:last]
+        valid = lead[lead > 0]
+        rows_out.append(
+            {
+                "week": week.since,
+                "deployments": total,
+                "lead_time_hours": float(np.percentile(valid, 50)) if valid.size else None,
+                "change_failure_rate": failures[n] / total if total else None,
+                "recovery_hours": percentile(recovery.get(n, []), 50),
+                "rework_rate": rework[n] / total if total else None,
+            }
+        )
+    return rows_out
+
+
 # --- path to production ---------------------------------------------------------------------------------
 
 

@@ -78,31 +78,18 @@ def _breakdown_chart(docs: list[tuple[str, dict[str, Any]]], title: str) -> dict
     return spec
 
 
-def _scope_view(
-    session: DbSession,
-    selected: queries.ScopeServices,
-    window: Window,
-    prefix: str,
-    records: delivery.ScopeRecords | None = None,
-) -> dict[str, Any]:
-    records = records or delivery.scope_records(session, selected, window)
-    doc = delivery.delivery_metrics(session, selected, window, records=records)
-    return {
-        "doc": doc,
-        "trends": _trend_charts(delivery.weekly_figures(session, selected, window, records=records), prefix),
-    }
+def _charted(view: delivery.ScopeView, prefix: str) -> dict[str, Any]:
+    return {"doc": view.doc, "trends": _trend_charts(view.weeks, prefix)}
 
 
 @router.get("/delivery", include_in_schema=False)
 def index(request: Request, session: DbSession, who: Viewer, days: int = 90) -> Any:
     window = _window(days)
-    db = request.app.state.db
-    if who.teams is not None:  # a team-limited reader sees its teams only, computed for it
-        figures = _index_figures(session, window, who)
-    else:
-        # Computed once per change to the database; without writes, a view at most a minute old (its window
-        # is the one it shows) answers the next readers.
-        figures = db.cached(("delivery.index", days), lambda: _index_figures(session, window), max_age=60)
+    figures = delivery.overview(request.app.state.db, session, window, who=who)
+    breakdown = _breakdown_chart(
+        [(r["name"], r["doc"]) for r in figures.rows if r["doc"]["lead_time"]["count"]],
+        "Where lead time goes (median hours per part)",
+    )
     return page(
         request,
         "delivery/index.html",
@@ -110,69 +97,37 @@ def index(request: Request, session: DbSession, who: Viewer, days: int = 90) -> 
         days=days,
         periods=PERIODS,
         base="/delivery",
-        **figures,
+        services=figures.services,
+        window=figures.window,
+        org=_charted(figures.org, "org"),
+        rows=figures.rows,
+        teams=figures.teams,
+        readiness=figures.readiness,
+        breakdown=breakdown,
     )
-
-
-def _index_figures(session: DbSession, window: Window, who: Principal | None = None) -> dict[str, Any]:
-    services = limits.filter_teams(who, list_services(session))
-    everything = delivery.scope_of(session, who=who)
-    # the organization's records, loaded once: every team's and service's figures are cut from them
-    records = delivery.scope_records(session, everything, window)
-    org = _scope_view(session, everything, window, "org", records)
-
-    def figures(scope: Scope) -> dict[str, Any]:
-        selected = queries.services_in(session, scope)
-        return delivery.delivery_metrics(session, selected, window, records=records)
-
-    rows: list[dict[str, Any]] = [
-        {"kind": "service", "name": s.name, "team": s.team, "doc": figures(Scope("service", s.name))}
-        for s in services
-    ]
-    teams: list[dict[str, Any]] = [
-        {"kind": "team", "name": team, "doc": figures(Scope("team", team))}
-        for team in delivery.list_teams(session)
-        if limits.sees(who, team)
-    ]
-    breakdown = _breakdown_chart(
-        [(r["name"], r["doc"]) for r in rows if r["doc"]["lead_time"]["count"]],
-        "Where lead time goes (median hours per part)",
-    )
-    return {
-        "services": services,
-        "window": window,
-        "org": org,
-        "rows": rows,
-        "teams": teams,
-        "readiness": limits.filter_teams(who, delivery.readiness(session)),
-        "breakdown": breakdown,
-    }
 
 
 def _detail(
     request: Request, session: DbSession, selected: queries.ScopeServices, days: int, **extra: Any
 ) -> Any:
     window = _window(days)
-    db = request.app.state.db
-    # Like the index: computed once per change to the database, and a minute old at most.
-    key = ("delivery.detail", selected.scope.kind, selected.scope.name, days)
-    figures = db.cached(key, lambda: _detail_figures(session, selected, window), max_age=60)
-    return page(request, "delivery/service.html", "delivery", days=days, periods=PERIODS, **figures, **extra)
-
-
-def _detail_figures(session: DbSession, selected: queries.ScopeServices, window: Window) -> dict[str, Any]:
-    view = _scope_view(session, selected, window, "scope")
-    doc: dict[str, Any] = view["doc"]
-    return {
-        "window": window,
-        "view": view,
-        "breakdown": _breakdown_chart(
-            [(selected.scope.name or "org", doc)], "Where lead time goes (median hours per part)"
+    figures = delivery.scope_detail(request.app.state.db, session, selected, window)
+    return page(
+        request,
+        "delivery/service.html",
+        "delivery",
+        days=days,
+        periods=PERIODS,
+        window=figures.window,
+        view=_charted(figures.view, "scope"),
+        breakdown=_breakdown_chart(
+            [(selected.scope.name or "org", figures.view.doc)], "Where lead time goes (median hours per part)"
         ),
-        "deployments": delivery.deployments(session, selected, window),
-        "incidents": delivery.incidents(session, selected, window),
-        "changes": delivery.changes(session, selected, window),
-    }
+        deployments=figures.deployments,
+        incidents=figures.incidents,
+        changes=figures.changes,
+        **extra,
+    )
 
 
 EVER = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
