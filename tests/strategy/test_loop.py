@@ -163,6 +163,30 @@ def test_evidence_names_the_bets_and_goals_relying_on_it(db: Database, toys: Toy
     assert loop.relying_on(db, "system", "benefits-portal") == []
 
 
+def test_evidence_pages_read_what_relies_on_it_once_per_change(
+    db: Database, toys: Toys, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    service.apply_plan(db, VALID, actor="ann")
+    reads: list[str] = []
+    relying_on = loop.relying_on
+
+    def counted(db: Database, kind: str, name: str) -> list[loop.Reliance]:
+        reads.append(name)
+        return relying_on(db, kind, name)
+
+    monkeypatch.setattr(loop, "relying_on", counted)
+    first = loop.relying_on_cached(db, "experiment", "toy-hints")
+    assert first == relying_on(db, "experiment", "toy-hints")
+    first.clear()  # the caller's copy: the cached answer is not changed
+    assert [r.id for r in loop.relying_on_cached(db, "experiment", "toy-hints")] == ["B2"]
+    # PostgreSQL's WAL position also moves with the tests running beside this one: count on SQLite only
+    quiet = db.dialect == "sqlite"
+    assert reads == ["toy-hints"] or not quiet
+    service.apply_plan(db, VALID.replace("flag: toy-hints", "flag: toy-other"), actor="ann")
+    assert loop.relying_on_cached(db, "experiment", "toy-hints") == []
+    assert reads == ["toy-hints", "toy-hints"] or not quiet
+
+
 def test_learning_speed_per_team_plan_and_strategy(db: Database, toys: Toys) -> None:
     service.apply_plan(db, VALID, actor="ann")
     # B2: started 2026-10-01, in on 2026-11-20 (50 days), before its decision date 2027-03-01.

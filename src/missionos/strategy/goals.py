@@ -16,26 +16,16 @@ series, which declares none, takes the plan's `better:` or, failing that, what i
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import replace
-from typing import Any
 
-from missionos.strategy.plan import Goal, Path
+from missionos.strategy.plan import HIGHER, LOWER, Goal, _fmt
+from missionos.strategy.plan import direction_problems as direction_problems
 from missionos.strategy.status import Assessment, GoalStatus, Trend, assess_goal
 
 TREND_DAYS = 91  # the span of points the trend is fitted over, ending at the newest point
 TREND_MIN_POINTS = 3
 HOLD_DAYS_WITHOUT_DATE = 365
-
-LOWER, HIGHER = "lower", "higher"
-
-
-def _fmt(value: float, unit: str = "") -> str:
-    """A value as the reader says it: a share as a percentage (0.0426 -> 4.26%), else three digits."""
-    if unit == "share":
-        return f"{100 * value:.3g}%"
-    return f"{value:.3g}"
-
 
 # --- direction ---------------------------------------------------------------------------------------------
 
@@ -52,54 +42,6 @@ def resolve_direction(goal: Goal, measure_direction: str | None) -> str | None:
     if goal.is_guardrail:  # a baseline under the limit: the limit is a ceiling
         return LOWER if goal.baseline_value < goal.target_value else HIGHER
     return LOWER if goal.target_value < goal.baseline_value else HIGHER
-
-
-def direction_problems(
-    document: dict[str, Any], directions: Callable[[str], str | None]
-) -> list[tuple[Path, str]]:
-    """Goals whose declared direction contradicts their measure's, or whose baseline and target move the wrong
-    way for it. `directions(name)` gives a published measure's direction ("lower" | "higher"), or None."""
-    problems: list[tuple[Path, str]] = []
-    for i, raw in enumerate(document.get("goals", [])):
-        measure = raw.get("measure") or {}
-        declared = directions(measure["name"]) if "name" in measure else None
-        better = raw.get("better")
-        goal_id = raw.get("id", f"goals[{i}]")
-        if declared is not None and better is not None and better != declared:
-            problems.append(
-                (
-                    ("goals", i, "better"),
-                    f"{declared} (goal {goal_id}: {measure['name']} is {declared}-is-better)",
-                )
-            )
-            continue
-        if raw.get("kind", "move") != "move" or "baseline" not in raw:
-            continue
-        direction = declared or better
-        baseline, target = raw["baseline"]["value"], raw["target"]["value"]
-        if direction is None:
-            if baseline == target:
-                problems.append(
-                    (
-                        ("goals", i, "target", "value"),
-                        f"a value other than the baseline {_fmt(baseline)} (goal {goal_id} is a move; "
-                        "to hold a level, make it kind: guardrail)",
-                    )
-                )
-            continue
-        wrong = target >= baseline if direction == LOWER else target <= baseline
-        if wrong:
-            side = "below" if direction == LOWER else "above"
-            source = f"{measure['name']} is" if declared else "the goal says"
-            problems.append(
-                (
-                    ("goals", i, "target", "value"),
-                    f"a value {side} the baseline {_fmt(baseline)} (goal {goal_id} is a move and {source} "
-                    f"{direction}-is-better, but its target {_fmt(target)} is not {side} its baseline; "
-                    "for a limit to hold, make it kind: guardrail)",
-                )
-            )
-    return problems
 
 
 # --- trend -------------------------------------------------------------------------------------------------

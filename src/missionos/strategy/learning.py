@@ -25,7 +25,9 @@ from sqlalchemy import select
 from missionos.errors import NotFoundError
 from missionos.store import Database
 from missionos.strategy import models
+from missionos.strategy.evaluate import bet_verdict, today
 from missionos.strategy.loop import CITABLE, published_verdict
+from missionos.strategy.plans import get_plan, list_plans
 from missionos.times import as_utc
 
 
@@ -141,16 +143,14 @@ def _first_seen(rows: Iterable[models.PlanVersion]) -> dict[str, dt.date]:
 
 def learning(db: Database, *, plan: str | None = None, as_of: dt.date | None = None) -> Learning:
     """Learning speed over every stored plan (or plan `plan` only), as of `as_of` (default today)."""
-    from missionos.strategy import service
-
-    day = as_of or service.today()
+    day = as_of or today()
     with db.session() as session:
-        keys = [p.key for p in service.list_plans(session)]
+        keys = [p.key for p in list_plans(session)]
         if plan is not None:
             if plan not in keys:
                 raise NotFoundError("plan", plan)
             keys = [plan]
-        stored = {k: service.get_plan(session, k) for k in keys}
+        stored = {k: get_plan(session, k) for k in keys}
         seen = {
             k: _first_seen(session.scalars(select(models.Plan).where(models.Plan.key == k)).one().versions)
             for k in keys
@@ -164,7 +164,7 @@ def learning(db: Database, *, plan: str | None = None, as_of: dt.date | None = N
         p = stored[key].plan
         for bet in p.bets:
             published = published_verdict(db, bet)
-            found = service.bet_verdict(db, key, bet)
+            found = bet_verdict(db, key, bet)
             status = found.status if found else "open"
             started: dt.date | None = None
             started_from = "plan"

@@ -21,7 +21,9 @@ from missionos import measures
 from missionos.measures import Verdict
 from missionos.store import Database
 from missionos.strategy import models
+from missionos.strategy.evaluate import bet_verdict, evaluate
 from missionos.strategy.plan import Bet, plan_from_document
+from missionos.strategy.plans import get_plan, list_plans
 
 # The rollout ladder a validated bet climbs: the next step is the first above where the flag is now.
 ROLLOUT_STEPS = (0.01, 0.05, 0.1, 0.25, 0.5, 1.0)
@@ -307,9 +309,7 @@ def assess_cached(db: Database, view: Any) -> LoopState:
 
 def assess_plan(db: Database, key: str, *, as_of: dt.date | None = None) -> LoopState:
     """The loop's prompts for stored plan `key` as of `as_of`."""
-    from missionos.strategy import service
-
-    return assess(db, service.evaluate(db, key, as_of=as_of))
+    return assess(db, evaluate(db, key, as_of=as_of))
 
 
 # --- what a re-plan cites ----------------------------------------------------------------------------------
@@ -322,15 +322,13 @@ def citations(
     taught something (validated, invalidated, inconclusive) and that no earlier version cites yet."""
     if previous is None:
         return []
-    from missionos.strategy import service
-
     plan = plan_from_document(previous, source=key)
     already = cited_bets(session, key)
     out: list[dict[str, Any]] = []
     for bet in plan.bets:
         if bet.id in already:
             continue
-        found = service.bet_verdict(db, key, bet)
+        found = bet_verdict(db, key, bet)
         if found is None or found.status not in CITABLE:
             continue
         published = published_verdict(db, bet) if found.source == "experiments" else None
@@ -397,11 +395,9 @@ def relying_on(db: Database, kind: str, name: str) -> list[Reliance]:
     """Every bet, goal and dashboard measure of the current stored plans that relies on evidence `name` of
     `kind`: an experiment (a bet's flag), a service (a bet's service, a measure scoped to it), a stream or a
     system (a measure scoped to it)."""
-    from missionos.strategy import service
-
     out: list[Reliance] = []
     with db.session() as session:
-        plans = [service.get_plan(session, p.key).plan for p in service.list_plans(session)]
+        plans = [get_plan(session, p.key).plan for p in list_plans(session)]
     for plan in plans:
         for goal in plan.goals:
             ref = goal.measure
@@ -443,3 +439,8 @@ def relying_on(db: Database, kind: str, name: str) -> list[Reliance]:
                         )
                     )
     return out
+
+
+def relying_on_cached(db: Database, kind: str, name: str) -> list[Reliance]:
+    """`relying_on`, computed once per change to the database (see `Database.cached`)."""
+    return list(db.cached(("strategy.relied_on", kind, name), lambda: relying_on(db, kind, name)))

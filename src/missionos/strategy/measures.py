@@ -15,7 +15,7 @@ from missionos.store import Database
 )
 def manual_series(db: Database, scope: Scope, window: Window) -> Series:
     """The values recorded for the manual series `scope.name` in `window`, oldest first."""
-    from missionos.strategy.service import manual_values
+    from missionos.strategy.manual import manual_values
 
     with db.session() as session:
         values = manual_values(session, scope.name or "", since=window.since, until=window.until)

@@ -74,6 +74,7 @@ class MeasureRef:
 
 GOAL_KINDS = ("move", "guardrail")
 DEFAULT_GOAL_KIND = "move"  # plans written before goals had a kind
+LOWER, HIGHER = "lower", "higher"
 
 
 @dataclass(frozen=True)
@@ -231,7 +232,7 @@ def parse_plan(text: str, *, source: str = "plan", directions: Directions | None
     `PlanInvalid` naming each bad field's path.
 
     With `directions` (a published measure's name -> "lower" | "higher" | None), goals are also checked
-    against their measure's direction (`missionos.strategy.goals.direction_problems`)."""
+    against their measure's direction (`direction_problems`)."""
     raw, node = safeload.load_with_node(text, source=source)
     if not isinstance(raw, dict):
         raise InputError("expected a mapping with plan, objective, goals and strategies", source=source)
@@ -250,8 +251,6 @@ def plan_from_document(
     if not problems:
         found = reference_problems(document)
         if directions is not None:
-            from missionos.strategy.goals import direction_problems
-
             found = sorted(
                 found + direction_problems(document, directions), key=lambda item: _sort_key(item[0])
             )
@@ -390,6 +389,61 @@ def _duplicates(ids: list[str], base: Path, kind: str) -> list[tuple[Path, str]]
     problems: list[tuple[Path, str]] = []
     for i, item in enumerate(ids):
         _once(item, (*base, i, "id"), seen, kind, problems)
+    return problems
+
+
+def _fmt(value: float, unit: str = "") -> str:
+    """A value as the reader says it: a share as a percentage (0.0426 -> 4.26%), else three digits."""
+    if unit == "share":
+        return f"{100 * value:.3g}%"
+    return f"{value:.3g}"
+
+
+def direction_problems(
+    document: dict[str, Any], directions: Callable[[str], str | None]
+) -> list[tuple[Path, str]]:
+    """Goals whose declared direction contradicts their measure's, or whose baseline and target move the wrong
+    way for it. `directions(name)` gives a published measure's direction ("lower" | "higher"), or None."""
+    problems: list[tuple[Path, str]] = []
+    for i, raw in enumerate(document.get("goals", [])):
+        measure = raw.get("measure") or {}
+        declared = directions(measure["name"]) if "name" in measure else None
+        better = raw.get("better")
+        goal_id = raw.get("id", f"goals[{i}]")
+        if declared is not None and better is not None and better != declared:
+            problems.append(
+                (
+                    ("goals", i, "better"),
+                    f"{declared} (goal {goal_id}: {measure['name']} is {declared}-is-better)",
+                )
+            )
+            continue
+        if raw.get("kind", "move") != "move" or "baseline" not in raw:
+            continue
+        direction = declared or better
+        baseline, target = raw["baseline"]["value"], raw["target"]["value"]
+        if direction is None:
+            if baseline == target:
+                problems.append(
+                    (
+                        ("goals", i, "target", "value"),
+                        f"a value other than the baseline {_fmt(baseline)} (goal {goal_id} is a move; "
+                        "to hold a level, make it kind: guardrail)",
+                    )
+                )
+            continue
+        wrong = target >= baseline if direction == LOWER else target <= baseline
+        if wrong:
+            side = "below" if direction == LOWER else "above"
+            source = f"{measure['name']} is" if declared else "the goal says"
+            problems.append(
+                (
+                    ("goals", i, "target", "value"),
+                    f"a value {side} the baseline {_fmt(baseline)} (goal {goal_id} is a move and {source} "
+                    f"{direction}-is-better, but its target {_fmt(target)} is not {side} its baseline; "
+                    "for a limit to hold, make it kind: guardrail)",
+                )
+            )
     return problems
 
 

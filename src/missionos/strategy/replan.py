@@ -15,7 +15,9 @@ from typing import TYPE_CHECKING, Any
 
 from missionos.errors import FieldError
 from missionos.store import Database
+from missionos.strategy.apply import apply_plan
 from missionos.strategy.plan import to_yaml
+from missionos.strategy.plans import get_plan
 
 OPS = ("add-bet", "retire-strategy", "change-target")
 DIRECTIONS = ("increase", "decrease")
@@ -132,12 +134,10 @@ def replan(
 ) -> Any:
     """Apply one re-plan operation to stored plan `key` as a new version (`service.Applied`), as `by` (None:
     the host; else an editor of the plan's team)."""
-    from missionos.strategy import service
-
     with db.session() as session:
-        stored = service.get_plan(session, key)
+        stored = get_plan(session, key)
     document = edit_document(stored.plan.document, op, fields)
-    return service.apply_plan(
+    return apply_plan(
         db,
         to_yaml(document),
         source=f"{key} (re-plan)",

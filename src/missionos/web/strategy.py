@@ -178,8 +178,7 @@ def plan_context(view: PlanView, session: Any, db: Any = None) -> dict[str, Any]
 
 def relied_on(request: Request, kind: str, name: str) -> list[loop.Reliance]:
     """For an evidence page (experiment, service, stream, system): the bets and goals that rely on it."""
-    db = request.app.state.db
-    return list(db.cached(("strategy.relied_on", kind, name), lambda: loop.relying_on(db, kind, name)))
+    return loop.relying_on_cached(request.app.state.db, kind, name)
 
 
 templates.env.globals["relied_on"] = relied_on
