@@ -70,6 +70,8 @@ EXCEPTIONS: dict[tuple[str, str], str] = {
     # The one low-level client for every remote source: pagination bound to the origin, no token elsewhere.
     ("delivery.forges", "ingest.http"): "the GitHub and GitLab readers send through the one HTTP client",
     ("flow.importers", "ingest.http"): "the GitHub issues and Jira readers send through the one HTTP client",
+    ("delivery.hooks", "ingest.payload"): "a forge's webhook payload is read with the inbox's field helpers",
+    ("flow.hooks", "ingest.payload"): "a forge's webhook payload is read with the inbox's field helpers",
 }
 
 
