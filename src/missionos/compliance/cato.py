@@ -12,7 +12,7 @@ from missionos.compliance.assess import EvidenceRecord
 from missionos.compliance.assessments import assess_result, history, poam_items
 from missionos.compliance.catalog import load_baseline
 from missionos.compliance.evidence_store import _records_for, list_evidence, summarize
-from missionos.compliance.gate import accepted_baseline, drift
+from missionos.compliance.gating import accepted_baseline, drift
 from missionos.compliance.systems import get_system
 from missionos.store import Database, utcnow
 

@@ -157,43 +157,43 @@ from missionos.compliance.evidence_store import (
 from missionos.compliance.evidence_store import (
     trusted_keys as trusted_keys,
 )
-from missionos.compliance.gate import (
+from missionos.compliance.gating import (
     GATED_SEVERITIES as GATED_SEVERITIES,
 )
-from missionos.compliance.gate import (
+from missionos.compliance.gating import (
     GOOD as GOOD,
 )
-from missionos.compliance.gate import (
+from missionos.compliance.gating import (
     BaselineInfo as BaselineInfo,
 )
-from missionos.compliance.gate import (
+from missionos.compliance.gating import (
     GateVerdict as GateVerdict,
 )
-from missionos.compliance.gate import (
+from missionos.compliance.gating import (
     Regression as Regression,
 )
-from missionos.compliance.gate import (
+from missionos.compliance.gating import (
     accept_baseline as accept_baseline,
 )
-from missionos.compliance.gate import (
+from missionos.compliance.gating import (
     accepted_baseline as accepted_baseline,
 )
-from missionos.compliance.gate import (
+from missionos.compliance.gating import (
     compare as compare,
 )
-from missionos.compliance.gate import (
+from missionos.compliance.gating import (
     compare_findings as compare_findings,
 )
-from missionos.compliance.gate import (
+from missionos.compliance.gating import (
     drift as drift,
 )
-from missionos.compliance.gate import (
+from missionos.compliance.gating import (
     finding_snapshot as finding_snapshot,
 )
-from missionos.compliance.gate import (
+from missionos.compliance.gating import (
     gate as gate,
 )
-from missionos.compliance.gate import (
+from missionos.compliance.gating import (
     set_threshold as set_threshold,
 )
 from missionos.compliance.oscal_files import (

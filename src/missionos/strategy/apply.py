@@ -16,7 +16,7 @@ from missionos.errors import ConflictError, FieldError
 from missionos.store import Database, utcnow
 from missionos.strategy import loop, models
 from missionos.strategy.diff import diff_documents
-from missionos.strategy.evaluate import evaluate_plan, measure_direction
+from missionos.strategy.evaluation import evaluate_plan, measure_direction
 from missionos.strategy.litmus import Finding
 from missionos.strategy.plan import Plan, parse_plan
 from missionos.strategy.plans import _row, _version_row, get_plan, validate_parent

@@ -25,7 +25,7 @@ from sqlalchemy import select
 from missionos.errors import NotFoundError
 from missionos.store import Database
 from missionos.strategy import models
-from missionos.strategy.evaluate import bet_verdict, today
+from missionos.strategy.evaluation import bet_verdict, today
 from missionos.strategy.loop import CITABLE, published_verdict
 from missionos.strategy.plans import get_plan, list_plans
 from missionos.times import as_utc

@@ -21,7 +21,7 @@ from missionos import measures
 from missionos.measures import Verdict
 from missionos.store import Database
 from missionos.strategy import models
-from missionos.strategy.evaluate import bet_verdict, evaluate
+from missionos.strategy.evaluation import bet_verdict, evaluate
 from missionos.strategy.plan import Bet, plan_from_document
 from missionos.strategy.plans import get_plan, list_plans
 
