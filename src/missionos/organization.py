@@ -18,7 +18,7 @@ import yaml
 from sqlalchemy.orm import Session
 
 from missionos import safeload, times
-from missionos.delivery.organization import (
+from missionos.delivery import (
     Declared,
     RepositorySpec,
     ServiceSpec,
@@ -28,8 +28,7 @@ from missionos.delivery.organization import (
     teams_and_services,
 )
 from missionos.errors import FieldError, InputError
-from missionos.flow.records import StreamDefinition
-from missionos.flow.service import apply_stream, list_streams, parse_stream
+from missionos.flow import StreamDefinition, apply_stream, list_streams, parse_stream
 
 OrgChange = Declared
 

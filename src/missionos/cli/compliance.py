@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
+from missionos import compliance as service
 from missionos.cli.common import (
     Format,
     FormatOption,
@@ -19,9 +20,7 @@ from missionos.cli.common import (
     err_console,
     progress_bar,
 )
-from missionos.compliance import oscal, pack_oscal, service, trust
-from missionos.compliance.assess import LeveragedAuthorization
-from missionos.compliance.evidence import kinds
+from missionos.compliance import LeveragedAuthorization, kinds, oscal, pack_oscal, trust
 from missionos.errors import FieldError
 
 app = typer.Typer(
@@ -542,7 +541,7 @@ def pack_from_oscal(
     ] = None,
 ) -> None:
     """Turn a component definition's rules into a mapping pack to lay over the default (`--pack`)."""
-    from missionos.compliance.pack import dump_yaml, pack_document
+    from missionos.compliance import dump_yaml, pack_document
 
     converted = pack_oscal.read_component_definition_pack(file)
     text = dump_yaml(pack_document(converted.pack))
@@ -571,8 +570,7 @@ def pack_to_oscal(
     ] = False,
 ) -> None:
     """Write a mapping pack as an OSCAL component definition whose rules are its checks."""
-    from missionos.compliance.pack import default_pack
-    from missionos.compliance.pack_file import pack_for, read_pack
+    from missionos.compliance import default_pack, pack_for, read_pack
     from missionos.store import utcnow
 
     chosen = pack_for(pack) if layered else read_pack(Path(pack)) if pack else default_pack()

@@ -44,7 +44,7 @@ TeamOption = Annotated[str | None, typer.Option("--team", "-t", help="Every serv
 @app.command("services")
 def services(fmt: FormatOption = Format.table) -> None:
     """List services with their team and repositories."""
-    from missionos.delivery.catalog import list_services
+    from missionos.delivery import list_services
 
     with database().session() as session:
         rows = [
@@ -67,7 +67,7 @@ def import_git(
 ) -> None:
     """Import a repository's commits from git; re-running adds only new commits."""
     from missionos.delivery import gitlog
-    from missionos.delivery.service import import_git as run
+    from missionos.delivery import import_git as run
 
     total = gitlog.count(path, [branch or "HEAD"]) if (path / ".git").exists() else None
     with database().session() as session, progress_bar(f"Reading {path}", total) as advance:
@@ -83,8 +83,7 @@ def import_deployments(
 ) -> None:
     """Import deployments (id, service, environment, status, started_at, finished_at, revision, kind,
     remediates); the whole file is rejected if any line is bad."""
-    from missionos.delivery.files import read_deployments
-    from missionos.delivery.service import upsert_deployments
+    from missionos.delivery import read_deployments, upsert_deployments
 
     records, lines = read_deployments(file)
     with database().session() as session:
@@ -98,8 +97,7 @@ def import_incidents(
 ) -> None:
     """Import incidents (id, service, started_at, resolved_at, severity, cause, remediation); the whole file
     is rejected if any line is bad. A remediation must name a deployment of the service already imported."""
-    from missionos.delivery.files import read_incidents
-    from missionos.delivery.service import upsert_incidents
+    from missionos.delivery import read_incidents, upsert_incidents
 
     records, lines = read_incidents(file)
     with database().session() as session:
@@ -132,8 +130,8 @@ def import_devlake(
     """Import DevLake exports: deployments, pull requests (commits, comments, labels), incidents, and issues
     as flow work items with their status changes, mapped as docs/org.md describes; each DevLake project is a
     service. The whole directory is rejected if any row is bad."""
-    from missionos.ingest.devlake import import_devlake as run
-    from missionos.ingest.devlake import read_devlake
+    from missionos.ingest import import_devlake as run
+    from missionos.ingest import read_devlake
 
     data = read_devlake(directory, service=service)
     console.print(f"Tables read: {', '.join(data.tables)}.")
@@ -170,7 +168,7 @@ def metrics(
     fmt: FormatOption = Format.table,
 ) -> None:
     """The five DORA metrics for services, a team or the organization (default: the last 90 days)."""
-    from missionos.delivery.service import delivery_metrics, scope_of
+    from missionos.delivery import delivery_metrics, scope_of
 
     window = parse_window(since, until)
     with database().session() as session:
@@ -194,7 +192,7 @@ def _covered(session: Any, selected: Any, *kinds: str) -> tuple[Any, Any] | None
     """The first and last moment of the selected services' deployments and/or incidents; None if none."""
     from sqlalchemy import func, select
 
-    from missionos.delivery.models import Deployment, Incident
+    from missionos.delivery import Deployment, Incident
 
     columns = {
         "deployments": (Deployment.service_id, Deployment.finished_at),
@@ -333,7 +331,7 @@ def settings(
 @app.command("readiness")
 def readiness(fmt: FormatOption = Format.table) -> None:
     """Every service as shipping, stalled or never shipped, with its time to first production deployment."""
-    from missionos.delivery.service import readiness as compute
+    from missionos.delivery import readiness as compute
 
     with database().session() as session:
         rows = compute(session)
@@ -363,8 +361,8 @@ def deployments(
     fmt: FormatOption = Format.table,
 ) -> None:
     """List the deployments behind the figures: failed or not, why, and when they recovered."""
-    from missionos.delivery.service import deployments as rows_of
-    from missionos.delivery.service import scope_of
+    from missionos.delivery import deployments as rows_of
+    from missionos.delivery import scope_of
 
     window = parse_window(since, until)
     with database().session() as session:
@@ -388,8 +386,8 @@ def incidents(
     fmt: FormatOption = Format.table,
 ) -> None:
     """List incidents with the deployment each is attributed to, and how (cause, heuristic, unattributed)."""
-    from missionos.delivery.service import incidents as rows_of
-    from missionos.delivery.service import scope_of
+    from missionos.delivery import incidents as rows_of
+    from missionos.delivery import scope_of
 
     window = parse_window(since, until)
     with database().session() as session:
@@ -425,7 +423,7 @@ SaveDir = Annotated[
 
 
 def _forge_import(data: Any, label: str) -> None:
-    from missionos.delivery.service import import_forge
+    from missionos.delivery import import_forge
 
     with database().session() as session:
         summaries = import_forge(session, data, source=label)
@@ -461,7 +459,7 @@ def import_github(
     since: ForgeSince = None,
 ) -> None:
     """Import merged pull requests (commits, reviews), deployments and incident issues from GitHub."""
-    from missionos.delivery.forges import ApiPages, SavedPages, api_client, read_github
+    from missionos.delivery import ApiPages, SavedPages, api_client, read_github
 
     moment = _forge_since(since, from_dir)
     if from_dir is not None:
@@ -488,7 +486,7 @@ def import_gitlab(
     since: ForgeSince = None,
 ) -> None:
     """Import merged merge requests (commits, notes), deployments and incident issues from GitLab."""
-    from missionos.delivery.forges import ApiPages, SavedPages, api_client, read_gitlab
+    from missionos.delivery import ApiPages, SavedPages, api_client, read_gitlab
 
     moment = _forge_since(since, from_dir)
     if from_dir is not None:

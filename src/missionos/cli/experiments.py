@@ -75,7 +75,7 @@ def flags_apply(
     fmt: FormatOption = Format.table,
 ) -> None:
     """Create or update flags, metrics and experiments from a file; every flag change gets a new version."""
-    from missionos.experiments import service
+    from missionos import experiments as service
 
     doc = _load_document(file)
     with database().session() as session:
@@ -93,7 +93,7 @@ def flags_apply(
 @flags_app.command("list")
 def flags_list(fmt: FormatOption = Format.table) -> None:
     """List flags with their service, version and rollout."""
-    from missionos.experiments import service
+    from missionos import experiments as service
 
     with database().session() as session:
         flags = service.list_flags(session)
@@ -118,7 +118,7 @@ def flags_rollout(
     percent: Annotated[float, typer.Argument(help="The new coverage in percent, e.g. 25.")],
 ) -> None:
     """Raise (or lower) a flag's rollout; users already in stay in as it grows."""
-    from missionos.experiments import service
+    from missionos import experiments as service
 
     if not 0 <= percent <= 100:
         raise FieldError("PERCENT", "a percentage between 0 and 100")
@@ -132,7 +132,7 @@ def flags_history(
     key: Annotated[str, typer.Argument(help="The flag key.")], fmt: FormatOption = Format.table
 ) -> None:
     """Every version of a flag: when, by whom, and its rollout."""
-    from missionos.experiments import service
+    from missionos import experiments as service
 
     with database().session() as session:
         versions = service.flag_history(session, key)
@@ -160,7 +160,7 @@ def flags_evaluate(
     ] = None,
 ) -> None:
     """Evaluate a flag for a user's attributes and print the GrowthBook result as JSON."""
-    from missionos.experiments import service
+    from missionos import experiments as service
 
     attrs: dict[str, Any] = {}
     for item in attribute or []:
@@ -186,7 +186,7 @@ def flags_add_client_key(
     import base64
     import os
 
-    from missionos.experiments import service
+    from missionos import experiments as service
 
     secret = base64.b64encode(os.urandom(16)).decode() if encrypt else None
     with database().session() as session:
@@ -208,7 +208,7 @@ def import_exposures(
     file: Annotated[Path, typer.Argument(help="JSON Lines or CSV.")], input_format: ImportFormat = None
 ) -> None:
     """Import exposures: experiment, unit_id, variation, timestamp (with offset). All or nothing."""
-    from missionos.experiments import service
+    from missionos import experiments as service
 
     records = service.iter_file_records(file, source=str(file), fmt=input_format)
     with progress_bar("Importing exposures", None) as advance, database().session() as session:
@@ -221,7 +221,7 @@ def import_events(
     file: Annotated[Path, typer.Argument(help="JSON Lines or CSV.")], input_format: ImportFormat = None
 ) -> None:
     """Import metric events: unit_id, event, value (default 1), timestamp (with offset), optional id."""
-    from missionos.experiments import service
+    from missionos import experiments as service
 
     records = service.iter_file_records(file, source=str(file), fmt=input_format)
     with progress_bar("Importing events", None) as advance, database().session() as session:
@@ -235,7 +235,7 @@ def import_events(
 @app.command("list")
 def list_experiments(fmt: FormatOption = Format.table) -> None:
     """List experiments with their flag, primary metric and allocation."""
-    from missionos.experiments import service
+    from missionos import experiments as service
 
     with database().session() as session:
         rows = [
@@ -294,7 +294,7 @@ def analyze(
     fmt: FormatOption = Format.table,
 ) -> None:
     """Analyse an experiment (SRM, metrics, guardrails, verdict), or sufficient statistics with --stats."""
-    from missionos.experiments import service
+    from missionos import experiments as service
 
     if alpha is not None and not 0 < alpha < 1:
         raise FieldError("--alpha", f"a number strictly between 0 and 1, e.g. 0.05; got {alpha:g}")
@@ -390,7 +390,8 @@ def power(
     fmt: FormatOption = Format.table,
 ) -> None:
     """Sample per arm to detect --mde, and the days it takes at the traffic (unequal splits cost more)."""
-    from missionos.experiments import service, stats
+    from missionos import experiments as service
+    from missionos.experiments import stats
 
     try:
         ws = [float(w) for w in weights.split(",")]

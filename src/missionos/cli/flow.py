@@ -23,7 +23,7 @@ from missionos.cli.common import (
     progress_bar,
 )
 from missionos.errors import FieldError
-from missionos.flow.records import ImportSummary
+from missionos.flow import ImportSummary
 
 app = typer.Typer(
     help="Flow: value-stream maps and flow metrics from the issue tracker.", no_args_is_help=True
@@ -66,9 +66,7 @@ def import_csv(
     fmt: FormatOption = Format.table,
 ) -> None:
     """Import work items and status transitions from two CSV files (one transaction; idempotent)."""
-    from missionos.flow.importers.csvfiles import count_lines, import_csv
-    from missionos.flow.importers.times import zone
-    from missionos.flow.typemap import TypeMap
+    from missionos.flow import TypeMap, count_lines, import_csv, zone
 
     type_map = TypeMap.from_file(types) if types else TypeMap()
     db = database()
@@ -99,9 +97,8 @@ def import_jira(
     fmt: FormatOption = Format.table,
 ) -> None:
     """Import Jira issues with their changelogs, from saved responses or live (--url and --jql)."""
+    from missionos.flow import TypeMap, upsert_work
     from missionos.flow.importers import jira
-    from missionos.flow.service import upsert_work
-    from missionos.flow.typemap import TypeMap
 
     type_map = TypeMap.from_file(types) if types else TypeMap()
     if url or jql:
@@ -157,9 +154,8 @@ def import_github_issues(
 ) -> None:
     """Import GitHub issues with their events and board moves, live (--repo) or from saved pages."""
     from missionos.cli.common import parse_moment
+    from missionos.flow import TypeMap, upsert_work
     from missionos.flow.importers import github
-    from missionos.flow.service import upsert_work
-    from missionos.flow.typemap import TypeMap
 
     type_map = TypeMap.from_file(types) if types else TypeMap()
     if repo:
@@ -192,7 +188,7 @@ def stream_apply(
     file: Annotated[Path, typer.Argument(help="Stream definition (YAML): name, team, done, steps.")],
 ) -> None:
     """Define a value stream, or update it, from a YAML file."""
-    from missionos.flow.service import apply_stream, read_stream_file
+    from missionos.flow import apply_stream, read_stream_file
 
     stream = read_stream_file(file)
     db = database()
@@ -204,7 +200,7 @@ def stream_apply(
 @stream_app.command("list")
 def stream_list(fmt: FormatOption = Format.table) -> None:
     """List the value streams with their team, steps and done statuses."""
-    from missionos.flow.service import list_streams
+    from missionos.flow import list_streams
 
     db = database()
     with db.session() as session:
@@ -224,8 +220,7 @@ def metrics_command(
     fmt: FormatOption = Format.table,
 ) -> None:
     """Flow metrics and value-stream-map figures of a stream over the items done in the window."""
-    from missionos.flow.service import stream_metrics
-    from missionos.flow.vsm import duration, percent
+    from missionos.flow import duration, percent, stream_metrics
 
     window = parse_window(since, until)
     db = database()
@@ -286,8 +281,7 @@ def _covered(session: Any, stream: str) -> tuple[Any, Any] | None:
     """The first and last status change of the stream's team's items; None when it has none."""
     from sqlalchemy import func, select
 
-    from missionos.flow.models import Transition, WorkItem
-    from missionos.flow.service import get_stream
+    from missionos.flow import Transition, WorkItem, get_stream
 
     team = get_stream(session, stream).team
     query = select(func.min(Transition.at), func.max(Transition.at)).join(
@@ -319,8 +313,7 @@ def vsm_command(
     until: UntilOption = None,
 ) -> None:
     """Draw the value-stream map (SVG); with --what-if, the future state and its new lead time."""
-    from missionos.flow import metrics, vsm
-    from missionos.flow.service import stream_metrics
+    from missionos.flow import metrics, stream_metrics, vsm
 
     window = parse_window(since, until)
     db = database()
@@ -345,7 +338,7 @@ def items_command(
     fmt: FormatOption = Format.table,
 ) -> None:
     """List a stream's work items with their start, done, flow time and efficiency."""
-    from missionos.flow.service import stream_items
+    from missionos.flow import stream_items
 
     if state not in ("all", "done", "wip"):
         raise FieldError("--state", "all, done or wip")

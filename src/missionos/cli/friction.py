@@ -61,7 +61,7 @@ def add(
     """Record a blocker (audited). Without --wait-days its wait is the step's measured median wait."""
     import datetime as dt
 
-    from missionos.friction import service
+    from missionos import friction as service
 
     doc: dict[str, Any] = {
         "key": key,
@@ -90,7 +90,7 @@ def list_blockers(
     fmt: FormatOption = Format.table,
 ) -> None:
     """The register ranked by CD3 (cost of delay per month ÷ days of effort), highest first."""
-    from missionos.friction import service
+    from missionos import friction as service
 
     with database().session() as session:
         views = service.register(session, status=status, stream=stream, team=team)
@@ -110,7 +110,7 @@ def show(
     fmt: FormatOption = Format.table,
 ) -> None:
     """One blocker: its price, what removing it is worth, and (once cleared) its measured effect."""
-    from missionos.friction import service
+    from missionos import friction as service
 
     with database().session() as session:
         detail = service.blocker_detail(session, key)
@@ -153,7 +153,7 @@ def clear(
     at: Annotated[str | None, typer.Option(help="When it was cleared (ISO date). Default: now.")] = None,
 ) -> None:
     """Clear a blocker with a record (audited); its effect is then measured from flow data."""
-    from missionos.friction import service
+    from missionos import friction as service
 
     moment = parse_moment(at, option="--at") if at else None
     with database().session() as session:
@@ -168,7 +168,7 @@ def value(
     currency: Annotated[str, typer.Option(help="ISO 4217 currency code.")] = "USD",
 ) -> None:
     """Set what a day of delay of one item of a stream is worth (audited)."""
-    from missionos.friction import service
+    from missionos import friction as service
 
     with database().session() as session:
         service.set_stream_value(session, stream, per_day, currency=currency, actor=actor())
@@ -180,7 +180,7 @@ def apply(
     path: Annotated[Path, typer.Argument(help="A register file (YAML or JSON): values and blockers.")],
 ) -> None:
     """Apply a register file whole (or nothing of it): blockers by key, and each stream's value per day."""
-    from missionos.friction import service
+    from missionos import friction as service
 
     doc = service.read_register_file(path)
     with database().session() as session:

@@ -167,8 +167,7 @@ def serve(
 
     import uvicorn
 
-    from missionos.accounts import settings
-    from missionos.accounts.users import sign_in_configured
+    from missionos.accounts import settings, sign_in_configured
     from missionos.web import workers as web_workers
     from missionos.web.security import default_allowed_hosts
 
@@ -191,7 +190,7 @@ def serve(
             "`missionos auth user create NAME --role admin`, or use --auth-proxy-header with --trusted-proxy"
         )
     if sync_config is not None:
-        from missionos.ingest.sync import read_config
+        from missionos.ingest import read_config
 
         sync_config = sync_config.resolve()
         read_config(sync_config)  # a bad file stops the server before it starts, naming the field

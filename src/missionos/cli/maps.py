@@ -42,7 +42,7 @@ def apply(
     why: Annotated[str, typer.Option("--why", help="Why it changed: kept with the version.")] = "",
 ) -> None:
     """Save a map file as the map's next version (checked whole first; an unchanged file adds nothing)."""
-    from missionos.maps import service
+    from missionos import maps as service
 
     chosen = kind.value if kind else service.kind_of(path)
     text = service.read_file(path)
@@ -59,7 +59,7 @@ def list_maps(
     fmt: FormatOption = Format.table,
 ) -> None:
     """The maps and their latest versions."""
-    from missionos.maps import service
+    from missionos import maps as service
 
     with database().session() as session:
         rows = [m.as_dict() for m in service.list_maps(session, plan=plan)]
@@ -76,7 +76,7 @@ def show(
     out: Annotated[Path | None, typer.Option(help="Write to this file instead of standard output.")] = None,
 ) -> None:
     """Draw a map as SVG, export it to Mermaid, or print it as JSON or text."""
-    from missionos.maps import service
+    from missionos import maps as service
 
     with database().session() as session:
         view = service.get(session, key, version=version)
@@ -108,7 +108,7 @@ def history(
     key: Annotated[str, typer.Argument(help="The map's key.")], fmt: FormatOption = Format.table
 ) -> None:
     """Every version of a map, newest first, with why it changed."""
-    from missionos.maps import service
+    from missionos import maps as service
 
     with database().session() as session:
         view = service.get(session, key)

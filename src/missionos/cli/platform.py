@@ -25,7 +25,7 @@ def apply(
 ) -> None:
     """Apply a platform file whole (or nothing of it): offers by kind and name, teams' needs by team, and
     deployment bindings by service and deployment."""
-    from missionos.platform import service
+    from missionos import platform as service
 
     doc, node = service.read_platform_file(path)
     with database().session() as session:
@@ -41,7 +41,7 @@ def check(
     path: Annotated[Path, typer.Argument(help="A platform file (YAML or JSON): offers, teams, bindings.")],
 ) -> None:
     """Check a platform file without storing anything: exits 2 naming each bad line and field (a CI gate)."""
-    from missionos.platform import service
+    from missionos import platform as service
 
     doc, node = service.read_platform_file(path)
     with database().session() as session:
@@ -68,7 +68,7 @@ def advertise(
     platform_name: Annotated[str, typer.Option("--platform", help="The platform's name.")] = "platform",
 ) -> None:
     """Advertise one offer (audited). It stays unverified until a production deployment uses it."""
-    from missionos.platform import service
+    from missionos import platform as service
 
     offer: dict[str, Any] = {"name": name, "description": description}
     if purl:
@@ -86,7 +86,7 @@ def withdraw(
     name: Annotated[str, typer.Argument(help="The offer's name.")],
 ) -> None:
     """Stop advertising an offer (audited); teams that need it then see it as not offered."""
-    from missionos.platform import service
+    from missionos import platform as service
 
     with database().session() as session:
         service.withdraw(session, kind, name, actor=actor())
@@ -106,7 +106,7 @@ def need(
     probe: Annotated[str | None, typer.Option(help="The team's hello-world service, its probe.")] = None,
 ) -> None:
     """Declare what a team's services need (audited); replaces the team's earlier declaration."""
-    from missionos.platform import service
+    from missionos import platform as service
 
     doc: dict[str, Any] = {
         "team": team,
@@ -131,7 +131,7 @@ def bind(
     ] = None,
 ) -> None:
     """Record what a production deployment was bound to, as the deploy manifest says (audited)."""
-    from missionos.platform import service
+    from missionos import platform as service
 
     doc: dict[str, Any] = {"service": service_name, "deployment": deployment, "services": backing or []}
     if zone is not None:
@@ -148,7 +148,7 @@ OFFER_COLUMNS = ["kind", "name", "verified", "first_used_by", "evidence", "deplo
 def offers(fmt: FormatOption = Format.table) -> None:
     """Every advertised offer, verified or not: the first production deployment that used it and how
     that shows, and how many did. Offers no one has deployed with come first."""
-    from missionos.platform import service
+    from missionos import platform as service
 
     with database().session() as session:
         found = service.overview(session)
@@ -210,7 +210,7 @@ def _team_row(t: Any) -> dict[str, Any]:
 def teams(fmt: FormatOption = Format.table) -> None:
     """Each team's path to production: time from created to first production deploy, its hello-world probe,
     and the unverified offers it is blocked by. Blocked teams come first."""
-    from missionos.platform import service
+    from missionos import platform as service
 
     with database().session() as session:
         found = service.overview(session)
@@ -226,7 +226,7 @@ def team(
     fmt: FormatOption = Format.table,
 ) -> None:
     """One team: each need verified, unverified (advertised, never deployed with) or not offered."""
-    from missionos.platform import service
+    from missionos import platform as service
 
     with database().session() as session:
         found = service.team(session, name)

@@ -24,8 +24,7 @@ from missionos.cli.common import (
 from missionos.errors import FieldError, InputError
 
 if TYPE_CHECKING:
-    from missionos.strategy.plan import Goal
-    from missionos.strategy.service import Applied
+    from missionos.strategy import Applied, Goal
 
 app = typer.Typer(
     help="Strategy: OGSM plans as code, the litmus check, and the loop to live evidence.",
@@ -75,7 +74,7 @@ def check(plan_file: PlanFile, as_of: AsOfOption = None, fmt: FormatOption = For
     unserved, no-baseline, no-target-date, overdue. The JSON output
     (`--format json`) is {"plan": id, "findings": [{"rule", "item", "message"}], "replan": [strategy ids]}.
     """
-    from missionos.strategy.service import check_text
+    from missionos.strategy import check_text
 
     result = check_text(database(), _read(plan_file), source=str(plan_file), as_of=_as_of(as_of))
     if fmt is Format.json:
@@ -115,7 +114,7 @@ def apply(
     A new version cites the verdicts learned since the last one (validated, invalidated, inconclusive bets of
     the previous version) and records `--reason`.
     """
-    from missionos.strategy.service import apply_plan
+    from missionos.strategy import apply_plan
 
     applied = apply_plan(
         database(),
@@ -152,7 +151,7 @@ def loop_(
     {"kind", "plan", "strategy", "bet", "message", "goals", "flag", "rollout_now", "next_rollout",
     "evidence_url", "answered_by"}.
     """
-    from missionos.strategy.loop import assess_plan
+    from missionos.strategy import assess_plan
 
     state = assess_plan(database(), plan, as_of=_as_of(as_of))
     rows = [p.as_dict() for p in state.prompts]
@@ -186,7 +185,7 @@ def replan_(
 ) -> None:
     """Re-plan without editing YAML: the operation is applied to the current version and stored as a new
     version of its YAML (validated whole; nothing is stored on bad input)."""
-    from missionos.strategy.replan import replan
+    from missionos.strategy import replan
 
     fields: dict[str, str] = {}
     for item in field or []:
@@ -194,7 +193,7 @@ def replan_(
         if not sep or not name.strip():
             raise FieldError("--field", f"NAME=VALUE (got {item!r})")
         fields[name.strip()] = value
-    applied = replan(database(), plan, op, fields, actor=actor(), reason=reason)
+    applied = replan.replan(database(), plan, op, fields, actor=actor(), reason=reason)
     if not applied.changed:
         console.print(f"{applied.key}: unchanged (version {applied.version}).")
         return
@@ -223,9 +222,9 @@ def learning_(
 ) -> None:
     """Learning speed: days from each bet's start to its verdict, and the share of bets decided by their
     decision date, per team plan and per strategy (metrics.md §4)."""
-    from missionos.strategy.learning import learning
+    from missionos.strategy import learning
 
-    found = learning(database(), plan=plan, as_of=_as_of(as_of))
+    found = learning.learning(database(), plan=plan, as_of=_as_of(as_of))
     if fmt is Format.json:
         emit_json(found.as_dict())
         return
@@ -247,7 +246,7 @@ def learning_(
 @app.command("list")
 def list_(fmt: FormatOption = Format.table) -> None:
     """List the stored plans with their parent in the cascade and current version."""
-    from missionos.strategy.service import list_plans
+    from missionos.strategy import list_plans
 
     with database().session() as session:
         rows = [
@@ -268,11 +267,11 @@ def history(
     plan: Annotated[str, typer.Argument(help="The plan id.")], fmt: FormatOption = Format.table
 ) -> None:
     """List the saved versions of a plan, each with what changed since the one before."""
-    from missionos.strategy.service import history as plan_history
+    from missionos.strategy import history as plan_history
 
     with database().session() as session:
         versions = plan_history(session, plan)
-    from missionos.strategy.loop import history_line
+    from missionos.strategy import history_line
 
     rows = [
         {
@@ -302,7 +301,7 @@ def diff(
     fmt: FormatOption = Format.table,
 ) -> None:
     """Show what changed between two versions of a plan, in plan terms."""
-    from missionos.strategy.service import diff_versions
+    from missionos.strategy import diff_versions
 
     with database().session() as session:
         lines = diff_versions(session, plan, old, new)
@@ -326,8 +325,7 @@ def show(
     fmt: FormatOption = Format.table,
 ) -> None:
     """The one-page plan: objective, goals with live value and status, strategies, bets and findings."""
-    from missionos.strategy.render import plan_json
-    from missionos.strategy.service import evaluate
+    from missionos.strategy import evaluate, plan_json
 
     view = evaluate(database(), plan, as_of=_as_of(as_of), version=version)
     if fmt is not Format.table:
@@ -417,7 +415,7 @@ def record(
     ] = None,
 ) -> None:
     """Record a value of a manual series, for goals that no system measures yet."""
-    from missionos.strategy.service import record_value
+    from missionos.strategy import record_value
 
     moment = parse_moment(at, option="--at") if at else dt.datetime.now(dt.UTC)
     changed = record_value(database(), series, value, moment, actor=actor())
@@ -433,7 +431,7 @@ def verdict(
     evidence: Annotated[str, typer.Option("--evidence", help="A link to the evidence.")] = "",
 ) -> None:
     """Record a bet's verdict by hand; a verdict its experiment publishes later takes its place."""
-    from missionos.strategy.service import record_verdict
+    from missionos.strategy import record_verdict
 
     plan_key, bet_id = record_verdict(database(), bet, status, evidence=evidence, actor=actor())
     console.print(f"{plan_key}/{bet_id}: {status}")
@@ -446,8 +444,7 @@ def report(
     as_of: AsOfOption = None,
 ) -> None:
     """Write a self-contained one-page HTML report of the plan (prints on one landscape page)."""
-    from missionos.strategy.render import report_html
-    from missionos.strategy.service import evaluate
+    from missionos.strategy import evaluate, report_html
 
     view = evaluate(database(), plan, as_of=_as_of(as_of))
     out.write_text(report_html(view), encoding="utf-8")

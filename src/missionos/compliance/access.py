@@ -5,15 +5,14 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from missionos.accounts import limits
-from missionos.accounts.identity import Principal
+from missionos.accounts import Principal, limits
 from missionos.compliance.models import System
 from missionos.compliance.systems import SystemInfo, get_system, list_systems
 
 
 def system_teams(session: Session, info: SystemInfo, teams: dict[str, str | None] | None = None) -> set[str]:
     """The teams that own a system: those of its services."""
-    from missionos.delivery.service import service_teams
+    from missionos.delivery import service_teams
 
     teams = service_teams(session) if teams is None else teams
     return {t for s in info.services if (t := teams.get(s)) is not None}
@@ -34,7 +33,7 @@ def visible_systems(session: Session, who: Principal | None) -> list[SystemInfo]
     systems = list_systems(session)
     if limits.team_filter(who) is None:
         return systems
-    from missionos.delivery.service import service_teams
+    from missionos.delivery import service_teams
 
     teams = service_teams(session)
     return [s for s in systems if all(limits.sees(who, t) for t in system_teams(session, s, teams))]
@@ -49,7 +48,7 @@ def require_subject(session: Session, who: Principal | None, subject: str, role:
     if session.scalar(select(System.id).where(System.name == owner)) is not None:
         require_system(session, who, owner, role)
         return
-    from missionos.delivery.service import require_services
+    from missionos.delivery import require_services
 
     require_services(session, who, [owner], role)
     limits.require_team(who, None, role)

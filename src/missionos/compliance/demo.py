@@ -158,7 +158,7 @@ def load(org: DemoOrg) -> None:
 def _deployments(org: DemoOrg, name: str, now: dt.datetime) -> list[tuple[str, dt.datetime]]:
     """The revisions that went to production, with when: delivery's records when it has them, else one
     commit every few days."""
-    from missionos.delivery.service import production_deployments
+    from missionos.delivery import production_deployments
 
     with org.db.session() as session:
         try:

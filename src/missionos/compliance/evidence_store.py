@@ -600,7 +600,7 @@ def derived_evidence(
     """Evidence from delivery's records over the last `window_days`: whether each production change was
     reviewed by someone other than its author, and whether each production deployment's revision carries
     build provenance from the pipeline (a service delivery does not know has none)."""
-    from missionos.delivery.service import production_changes, production_deployments
+    from missionos.delivery import production_changes, production_deployments
 
     window = Window(now - dt.timedelta(days=window_days), now)
     out: list[EvidenceRecord] = []

@@ -12,8 +12,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from missionos.accounts import limits
-from missionos.accounts.identity import Principal
+from missionos.accounts import Principal, limits
 from missionos.delivery.models import Repository, Service, Team
 from missionos.errors import NotFoundError
 

@@ -10,8 +10,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from missionos.accounts import limits
-from missionos.accounts.identity import Principal
+from missionos.accounts import Principal, limits
 from missionos.delivery import levels, metrics, queries
 from missionos.delivery import stored_settings as delivery_settings
 from missionos.delivery.catalog import require_services, service_teams

@@ -9,8 +9,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from missionos.accounts import limits
-from missionos.accounts.identity import Principal
+from missionos.accounts import Principal, limits
 from missionos.delivery import queries
 from missionos.delivery.catalog import ServiceInfo, list_services, list_teams
 from missionos.delivery.figures import (

@@ -8,8 +8,7 @@ from typing import TypeVar
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from missionos.accounts import limits
-from missionos.accounts.identity import Principal
+from missionos.accounts import Principal, limits
 from missionos.experiments.design import ExperimentInfo
 from missionos.experiments.flags import FlagInfo
 from missionos.experiments.models import Experiment, Flag
@@ -24,7 +23,7 @@ def require_flag(
     `new_service`, the service it is being created or moved to)."""
     if who is None:
         return
-    from missionos.delivery.service import require_services
+    from missionos.delivery import require_services
 
     stored = session.scalar(select(Flag.service).where(Flag.key == key))
     require_services(session, who, [s for s in (stored, new_service) if s], role)
@@ -35,7 +34,7 @@ def require_experiment(session: Session, who: Principal | None, key: str, role: 
     """ForbiddenError unless `who` holds `role` for the team of experiment `key`'s service."""
     if who is None:
         return
-    from missionos.delivery.service import require_services
+    from missionos.delivery import require_services
 
     stored = session.scalar(select(Experiment.service).where(Experiment.key == key))
     require_services(session, who, [stored] if stored else [], role)
@@ -47,7 +46,7 @@ def visible(session: Session, who: Principal | None, items: Iterable[_Owned]) ->
     items = list(items)
     if limits.team_filter(who) is None:
         return items
-    from missionos.delivery.service import service_teams
+    from missionos.delivery import service_teams
 
     teams = service_teams(session)
     return [i for i in items if limits.sees(who, teams.get(i.service) if i.service else None)]

@@ -21,8 +21,7 @@ from sqlalchemy import CursorResult, DateTime, Table, bindparam, func, insert, s
 from sqlalchemy.orm import Session
 
 from missionos import safeload
-from missionos.accounts import limits
-from missionos.accounts.identity import Principal
+from missionos.accounts import Principal, limits
 from missionos.errors import FieldError, InputError, NotFoundError
 from missionos.flow import metrics
 from missionos.flow.models import Stream, Transition, WorkItem

@@ -1,4 +1,60 @@
 """The friction register: blockers and red tape that slow a value stream, priced by cost of delay.
 
 Its public surface is `missionos.friction.service`; it reads flow figures through the flow context's service.
+
+Its public surface is `__all__`: the names below, each loaded from its subject module on first use (so
+importing the package costs nothing), and the public submodules `__all__` lists. Other contexts and the
+shells import only these (tests/test_public_surface.py).
 """
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from missionos.friction.service import add_blocker as add_blocker
+    from missionos.friction.service import apply_register as apply_register
+    from missionos.friction.service import blocker_detail as blocker_detail
+    from missionos.friction.service import clear_blocker as clear_blocker
+    from missionos.friction.service import read_register_file as read_register_file
+    from missionos.friction.service import register as register
+    from missionos.friction.service import set_stream_value as set_stream_value
+    from missionos.friction.service import stream_values as stream_values
+
+__all__ = [
+    "add_blocker",
+    "apply_register",
+    "blocker_detail",
+    "clear_blocker",
+    "read_register_file",
+    "register",
+    "set_stream_value",
+    "stream_values",
+]
+
+# Where each public name lives (the module, under this package).
+_HOMES = {
+    "add_blocker": "service",
+    "apply_register": "service",
+    "blocker_detail": "service",
+    "clear_blocker": "service",
+    "read_register_file": "service",
+    "register": "service",
+    "set_stream_value": "service",
+    "stream_values": "service",
+}
+_SUBMODULES: frozenset[str] = frozenset([])
+
+
+def __getattr__(name: str) -> Any:
+    if name in _SUBMODULES:
+        return importlib.import_module(f"{__name__}.{name}")
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f"{__name__}.{home}"), name)
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

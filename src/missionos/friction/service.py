@@ -16,10 +16,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from missionos import safeload
+from missionos import flow, safeload
 from missionos.accounts import audit
 from missionos.errors import ConflictError, FieldError, InputError, NotFoundError, Problem
-from missionos.flow import service as flow
 from missionos.friction.models import Blocker, StreamValue
 from missionos.friction.pricing import Price, price, ranked
 from missionos.measures import Window

@@ -1,1 +1,56 @@
-"""What every reader of a configured source shares (the HTTP client that keeps credentials at home)."""
+"""What every reader of a configured source shares (the HTTP client that keeps credentials at home).
+
+Its public surface is `__all__`: the names below, each loaded from its subject module on first use (so
+importing the package costs nothing), and the public submodules `__all__` lists. Other contexts and the
+shells import only these (tests/test_public_surface.py).
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from missionos.ingest import http as http
+    from missionos.ingest import inbox as inbox
+    from missionos.ingest import payload as payload
+    from missionos.ingest import processor as processor
+    from missionos.ingest import sync as sync
+    from missionos.ingest.devlake import import_devlake as import_devlake
+    from missionos.ingest.devlake import read_devlake as read_devlake
+    from missionos.ingest.processor import Processor as Processor
+    from missionos.ingest.sync import read_config as read_config
+
+__all__ = [
+    "Processor",
+    "http",
+    "import_devlake",
+    "inbox",
+    "payload",
+    "processor",
+    "read_config",
+    "read_devlake",
+    "sync",
+]
+
+# Where each public name lives (the module, under this package).
+_HOMES = {
+    "Processor": "processor",
+    "import_devlake": "devlake",
+    "read_config": "sync",
+    "read_devlake": "devlake",
+}
+_SUBMODULES: frozenset[str] = frozenset(["http", "inbox", "payload", "processor", "sync"])
+
+
+def __getattr__(name: str) -> Any:
+    if name in _SUBMODULES:
+        return importlib.import_module(f"{__name__}.{name}")
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f"{__name__}.{home}"), name)
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -19,16 +19,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from missionos import safeload
+from missionos.delivery import DeploymentRecord, IncidentRecord, PullRequestRecord, ReviewRecord
 from missionos.delivery import hooks as delivery_hooks
-from missionos.delivery.records import (
-    DeploymentRecord,
-    IncidentRecord,
-    PullRequestRecord,
-    ReviewRecord,
-)
 from missionos.errors import FieldError, InputError
+from missionos.flow import TransitionRecord, WorkItemRecord
 from missionos.flow import hooks as flow_hooks
-from missionos.flow.records import TransitionRecord, WorkItemRecord
 from missionos.ingest.inbox import Delivery
 from missionos.ingest.models import WebhookReview
 from missionos.ingest.payload import _get
@@ -174,7 +169,7 @@ def apply(session: Session, batch: Batch, *, source: str) -> None:
     # Reviews of one pull request may arrive in several deliveries of a batch: the last record has them all.
     batch.pull_requests = list({(p.service, p.number): p for p in batch.pull_requests}.values())
     if batch.deployments or batch.incidents or batch.pull_requests:
-        from missionos.delivery import service as delivery
+        from missionos import delivery
 
         if batch.deployments:
             delivery.upsert_deployments(session, batch.deployments, source=source)
@@ -183,7 +178,7 @@ def apply(session: Session, batch: Batch, *, source: str) -> None:
         if batch.pull_requests:
             delivery.upsert_pull_requests(session, batch.pull_requests, source=source)
     if batch.work_items or batch.transitions:
-        from missionos.flow import service as flow
+        from missionos import flow
 
         flow.upsert_work(session, batch.work_items, batch.transitions, source=source)
 

@@ -24,11 +24,9 @@ from pathlib import Path
 from typing import Any
 
 from missionos import safeload
-from missionos.delivery.forges import ForgeData
-from missionos.delivery.records import DeploymentRecord, IncidentRecord, PullRequestRecord, ReviewRecord
+from missionos.delivery import DeploymentRecord, ForgeData, IncidentRecord, PullRequestRecord, ReviewRecord
 from missionos.errors import InputError
-from missionos.flow.records import TransitionRecord, WorkItemRecord
-from missionos.flow.typemap import TypeMap
+from missionos.flow import TransitionRecord, TypeMap, WorkItemRecord
 
 SOURCE = "devlake"
 TABLES = (
@@ -533,9 +531,8 @@ def import_devlake(session: Any, data: DevLakeData, *, create_services: bool = F
     """
     from sqlalchemy import select
 
-    from missionos.delivery.models import Service
-    from missionos.delivery.service import ensure_service, import_forge
-    from missionos.flow.service import upsert_work
+    from missionos.delivery import Service, ensure_service, import_forge
+    from missionos.flow import upsert_work
 
     present = set(session.scalars(select(Service.name).where(Service.name.in_(sorted(data.services)))))
     missing = sorted(data.services - present)

@@ -19,7 +19,7 @@ from sqlalchemy import Table, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from missionos.accounts.models import Setting
+from missionos.accounts import Setting
 from missionos.ingest.models import WebhookDelivery
 from missionos.store import utcnow
 

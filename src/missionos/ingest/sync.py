@@ -46,7 +46,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from missionos import safeload
-from missionos.accounts.models import Setting
+from missionos.accounts import Setting
 from missionos.errors import FieldError, InputError, MissionOSError
 from missionos.ingest import inbox
 from missionos.ingest.models import SyncRun
@@ -435,8 +435,7 @@ def _token(source: Source, key: str) -> str | None:
 def _forge(
     db: Database, source: Source, since: dt.datetime | None, transport: httpx.BaseTransport | None
 ) -> dict[str, Any]:
-    from missionos.delivery.forges import ApiPages, SavedPages, api_client, read_github, read_gitlab
-    from missionos.delivery.service import import_forge
+    from missionos.delivery import ApiPages, SavedPages, api_client, import_forge, read_github, read_gitlab
 
     o = source.options
     reader = read_github if source.kind == "github" else read_gitlab
@@ -460,7 +459,7 @@ def _counts(summary: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _git(db: Database, source: Source, _since: Any, _transport: Any) -> dict[str, Any]:
-    from missionos.delivery.service import import_git
+    from missionos.delivery import import_git
 
     o = source.options
     with db.session() as session:
@@ -471,13 +470,13 @@ def _git(db: Database, source: Source, _since: Any, _transport: Any) -> dict[str
 
 
 def _type_map(source: Source) -> Any:
-    from missionos.flow.typemap import TypeMap
+    from missionos.flow import TypeMap
 
     return TypeMap.from_file(Path(source.options["types"])) if source.options.get("types") else TypeMap()
 
 
 def _work(db: Database, items: Any, moves: Any, notes: Sequence[str], origin: str) -> dict[str, Any]:
-    from missionos.flow.service import upsert_work
+    from missionos.flow import upsert_work
 
     with db.session() as session:
         summary = upsert_work(session, items, moves, source=origin)

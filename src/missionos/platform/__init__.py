@@ -1,6 +1,68 @@
 """Verified platform capabilities: what a platform advertises, what teams need, and which offers a real
 production deployment has used.
 
-Its public surface is `missionos.platform.service`. It reads deployments through the delivery context's
+ It reads deployments through the delivery context's
 service and SBOM purls and evidence kinds through the compliance context's service.
+
+Its public surface is `__all__`: the names below, each loaded from its subject module on first use (so
+importing the package costs nothing), and the public submodules `__all__` lists. Other contexts and the
+shells import only these (tests/test_public_surface.py).
 """
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from missionos.platform.service import SECTIONS as SECTIONS
+    from missionos.platform.service import advertise as advertise
+    from missionos.platform.service import apply_document as apply_document
+    from missionos.platform.service import check as check
+    from missionos.platform.service import declare_needs as declare_needs
+    from missionos.platform.service import overview as overview
+    from missionos.platform.service import read_platform_file as read_platform_file
+    from missionos.platform.service import record_binding as record_binding
+    from missionos.platform.service import team as team
+    from missionos.platform.service import withdraw as withdraw
+
+__all__ = [
+    "SECTIONS",
+    "advertise",
+    "apply_document",
+    "check",
+    "declare_needs",
+    "overview",
+    "read_platform_file",
+    "record_binding",
+    "team",
+    "withdraw",
+]
+
+# Where each public name lives (the module, under this package).
+_HOMES = {
+    "SECTIONS": "service",
+    "advertise": "service",
+    "apply_document": "service",
+    "check": "service",
+    "declare_needs": "service",
+    "overview": "service",
+    "read_platform_file": "service",
+    "record_binding": "service",
+    "team": "service",
+    "withdraw": "service",
+}
+_SUBMODULES: frozenset[str] = frozenset([])
+
+
+def __getattr__(name: str) -> Any:
+    if name in _SUBMODULES:
+        return importlib.import_module(f"{__name__}.{name}")
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f"{__name__}.{home}"), name)
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING, Any
 
-from missionos.delivery import service as delivery
+from missionos import delivery
 from missionos.measures import Window
 from missionos.platform import service
 

@@ -19,10 +19,8 @@ import yaml
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from missionos import safeload
+from missionos import compliance, delivery, safeload
 from missionos.accounts import audit
-from missionos.compliance import service as compliance
-from missionos.delivery import service as delivery
 from missionos.errors import FieldError, NotFoundError
 from missionos.measures import Window
 from missionos.platform.models import Binding, Offer, TeamNeeds

@@ -10,8 +10,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from missionos.accounts import audit, limits
-from missionos.accounts.identity import Principal
+from missionos.accounts import Principal, audit, limits
 from missionos.errors import ConflictError, FieldError
 from missionos.store import Database, utcnow
 from missionos.strategy import loop, models

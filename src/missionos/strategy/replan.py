@@ -24,7 +24,7 @@ DIRECTIONS = ("increase", "decrease")
 
 
 if TYPE_CHECKING:
-    from missionos.accounts.identity import Principal
+    from missionos.accounts import Principal
 
 
 def _text(fields: Mapping[str, str], name: str, *, required: bool = False) -> str | None:

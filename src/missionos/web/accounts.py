@@ -18,8 +18,7 @@ from fastapi.responses import RedirectResponse, Response, StreamingResponse
 from pydantic import BaseModel, Field
 
 from missionos import times
-from missionos.accounts import audit, sessions, settings, throttle, tokens, users
-from missionos.accounts.identity import ROLES
+from missionos.accounts import ROLES, audit, sessions, settings, throttle, tokens, users
 from missionos.errors import ConflictError, FieldError, NotFoundError
 from missionos.ingest import inbox, processor, sync
 from missionos.web.deps import DB, DbSession, page

@@ -19,7 +19,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from missionos import __version__, measures
 from missionos.contexts import routers
 from missionos.errors import MissionOSError
-from missionos.ingest.processor import Processor
+from missionos.ingest import Processor
 from missionos.store import Database, open_database
 from missionos.web import api, pages
 from missionos.web.deps import HERE, templates

@@ -12,10 +12,10 @@ from fastapi import Path as FastApiPath
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
 
+from missionos import compliance as service
 from missionos.accounts import audit
-from missionos.compliance import service
-from missionos.compliance.evidence import check_size, max_bytes
-from missionos.compliance.evidence import kinds as evidence_kinds
+from missionos.compliance import check_size, max_bytes
+from missionos.compliance import kinds as evidence_kinds
 from missionos.errors import FieldError
 from missionos.store import Database
 from missionos.web.charts import line_chart

@@ -8,11 +8,9 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Query, Request
 
+from missionos import delivery
 from missionos.accounts import limits
-from missionos.delivery import files, queries
-from missionos.delivery import service as delivery
-from missionos.delivery.records import ImportSummary
-from missionos.delivery.service import ServiceInfo, list_services
+from missionos.delivery import ImportSummary, ServiceInfo, files, list_services, queries
 from missionos.errors import FieldError, InputError, NotFoundError
 from missionos.measures import Scope, Window
 from missionos.web.charts import bar_chart, line_chart
@@ -145,7 +143,7 @@ def path_to_production(session: DbSession, service: ServiceInfo) -> dict[str, An
     elsewhere = sorted({d["environment"] for d in everywhere if not d["production"]})
     team = None
     if service.team:
-        from missionos.platform import service as platform
+        from missionos import platform
 
         try:
             team = platform.team(session, service.team).as_dict()

@@ -13,12 +13,13 @@ from markupsafe import Markup
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
+from missionos import experiments as service
 from missionos import safeload
+from missionos import strategy as strategy_service
 from missionos.accounts import audit
 from missionos.errors import FieldError, InputError, NotFoundError
-from missionos.experiments import ofrep, service, sticky
+from missionos.experiments import ofrep, sticky
 from missionos.store import Database
-from missionos.strategy import service as strategy_service
 from missionos.web.charts import line_chart
 from missionos.web.deps import DB, DbSession, page
 from missionos.web.security import Principal, require

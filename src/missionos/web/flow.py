@@ -9,10 +9,10 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 from markupsafe import Markup
 
+from missionos import flow as service
 from missionos import times
 from missionos.errors import FieldError
-from missionos.flow import glance, service, vsm
-from missionos.flow.metrics import DAY, StreamFigures, percentile
+from missionos.flow import DAY, StreamFigures, glance, percentile, vsm
 from missionos.measures import Window
 from missionos.web.deps import DbSession, page
 from missionos.web.security import Principal, require

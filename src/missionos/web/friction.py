@@ -12,9 +12,9 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse
 from pydantic import BaseModel, Field
 
+from missionos import friction as service
 from missionos import times
 from missionos.errors import FieldError
-from missionos.friction import service
 from missionos.web.deps import DbSession, page
 from missionos.web.security import Principal, require
 

@@ -9,7 +9,7 @@ from fastapi.responses import Response
 from markupsafe import Markup
 from pydantic import BaseModel
 
-from missionos.maps import service
+from missionos import maps as service
 from missionos.web.deps import DbSession, page
 from missionos.web.security import Principal, require
 

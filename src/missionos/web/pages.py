@@ -7,8 +7,8 @@ from typing import Any
 
 from fastapi import APIRouter, Request, Response
 
+from missionos import strategy
 from missionos.store import Database
-from missionos.strategy import service as strategy
 from missionos.web.charts import vega_bundle
 from missionos.web.deps import DB, page
 from missionos.web.strategy import plan_context

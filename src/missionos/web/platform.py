@@ -13,7 +13,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse
 from pydantic import BaseModel, Field
 
-from missionos.platform import service
+from missionos import platform as service
 from missionos.web.deps import DbSession, page
 from missionos.web.security import Principal, require
 

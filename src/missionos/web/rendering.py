@@ -12,7 +12,7 @@ from typing import Any
 
 from fastapi import Request
 
-from missionos.accounts.identity import Principal
+from missionos.accounts import Principal
 
 _csrf: ContextVar[str] = ContextVar("missionos_csrf_token", default="")
 _principal: ContextVar[Principal | None] = ContextVar("missionos_principal", default=None)

@@ -37,8 +37,7 @@ from starlette.requests import Request as StarletteRequest
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from missionos import safeload
-from missionos.accounts import sessions, settings, tokens, users
-from missionos.accounts.identity import ANONYMOUS, LOCAL, ROLES, Principal
+from missionos.accounts import ANONYMOUS, LOCAL, ROLES, Principal, sessions, settings, tokens, users
 from missionos.errors import InputError
 from missionos.store import Database
 from missionos.web.deps import templates

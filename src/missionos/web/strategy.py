@@ -15,11 +15,23 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
+from missionos import strategy as service
 from missionos.errors import FieldError, MissionOSError, NotFoundError
-from missionos.strategy import learning, litmus, loop, replan, service, story
-from missionos.strategy.plan import MeasureRef
-from missionos.strategy.render import direction_text, plan_json, report_html, sparkline_svg, target_text
-from missionos.strategy.service import GoalView, PlanView
+from missionos.strategy import (
+    GoalView,
+    MeasureRef,
+    PlanView,
+    direction_text,
+    learning,
+    litmus,
+    loop,
+    plan_json,
+    replan,
+    report_html,
+    sparkline_svg,
+    story,
+    target_text,
+)
 from missionos.web.charts import line_chart
 from missionos.web.deps import DB, DbSession, page, templates
 from missionos.web.security import Principal, require
