@@ -1,4 +1,9 @@
-"""What every reader of a configured source shares (the HTTP client that keeps credentials at home).
+"""The `ingest` room: everything that reads from outside on a schedule or a push.
+
+Scheduled sync (`sync`), the webhook inbox (`inbox`) and its processor (`processor`, `batches`), the DevLake
+import (`devlake`), and what every reader of a configured source shares (`http`, the client that keeps
+credentials at home; `payload`, the field readers). Each forge's payload mapping lives with the context
+that owns the records (`delivery.hooks`, `flow.hooks`).
 
 Its public surface is `__all__`: the names below, each loaded from its subject module on first use (so
 importing the package costs nothing), and the public submodules `__all__` lists. Other contexts and the
