@@ -1,9 +1,10 @@
 """Command groups loaded by name: only the group named on the command line is imported.
 
 The root command knows each group by its name, the module that defines it and its one-line help (a `Group`
-row in `missionos.cli.main.GROUPS`). `missionos --help` lists the groups from those rows alone; `missionos
-delivery ...` imports `missionos.cli.delivery` and nothing else, so no command pays for the libraries
-(numpy, SQLAlchemy, FastAPI, ...) that another context's commands use.
+row in `missionos.cli.main.GROUPS`, read from the table of contexts, `missionos.contexts`). `missionos
+--help` lists the groups from those rows alone; `missionos delivery ...` imports `missionos.cli.delivery` and
+nothing else, so no command pays for the libraries (numpy, SQLAlchemy, FastAPI, ...) that another context's
+commands use.
 """
 
 from __future__ import annotations

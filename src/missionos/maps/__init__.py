@@ -7,8 +7,9 @@ shells import only these (tests/test_public_surface.py).
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from missionos.surface import lazy_surface
 
 if TYPE_CHECKING:
     from missionos.maps.service import get as get
@@ -35,15 +36,4 @@ _HOMES = {
 }
 _SUBMODULES: frozenset[str] = frozenset([])
 
-
-def __getattr__(name: str) -> Any:
-    if name in _SUBMODULES:
-        return importlib.import_module(f"{__name__}.{name}")
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(f"{__name__}.{home}"), name)
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = lazy_surface(__name__, _HOMES, _SUBMODULES)

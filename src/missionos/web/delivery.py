@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Query, Request
 
-from missionos import delivery
+from missionos import delivery, times
 from missionos.accounts import limits
 from missionos.delivery import ImportSummary, ServiceInfo, files, list_services, queries
 from missionos.errors import FieldError, InputError, NotFoundError
@@ -39,8 +39,6 @@ PARTS = (
 def _window(days: int, until: dt.datetime | None = None) -> Window:
     if days < 1 or days > 3650:
         raise FieldError("days", "a number of days between 1 and 3650")
-    from missionos import times
-
     return times.window(None, until, default_days=days)
 
 
