@@ -25,7 +25,9 @@ is out of date. The guides (`delivery.md`, `flow.md`, `experiments.md`, `complia
 Output: on a terminal, tables are drawn to its width and long values fold onto the next line; into a pipe or
 a file, they are plain text, one line per row, every value whole (or the `--format json|csv` chosen). When
 a window holds nothing although the data has some (`delivery metrics|deployments|incidents`, `flow
-metrics`), a note on stderr names the dates the data covers and the `--since/--until` that show it.
+metrics`), a note on stderr names the dates the data covers and the `--since/--until` that show it. A
+window is `[--since, --until)`: `--since` must come before `--until` (an empty window such as `--since 0d` is
+refused with exit 2).
 `missionos` imports a context's commands only when they are run, so `--help` answers at once.
 """
 
