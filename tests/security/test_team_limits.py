@@ -366,3 +366,50 @@ def test_a_plan_is_changed_only_by_editors_of_its_team(
     assert client.post(
         "/api/v1/strategy/plans", content=program.replace("weekly", "daily"), headers=everyone
     ).status_code in (200, 201)
+
+
+ORG_WIDE = (
+    ("get", "/api/v1/hooks/deliveries"),
+    ("post", "/api/v1/hooks/deliveries/replay"),
+    ("get", "/api/v1/audit"),
+    ("get", "/api/v1/audit/export"),
+    ("get", "/api/v1/sync/sources"),
+    ("post", "/api/v1/sync/sources/forge/read"),
+)
+
+
+def test_webhooks_sources_and_the_audit_log_need_an_admin_of_every_team(
+    limited: tuple[httpx.Client, dict[str, str]], db: Database, make_token: Callable[..., str]
+) -> None:
+    from missionos.ingest import inbox
+
+    client, made = limited
+    with db.session() as session:
+        inbox.store(
+            session,
+            source="github",
+            delivery_id="payments-push-1",
+            event="push",
+            headers={"x-github-event": "push"},
+            payload=b'{"repository": {"full_name": "acme/pay-api"}, "ref": "refs/heads/main"}',
+        )
+    intake_admin = {"authorization": f"Bearer {made['admin']}"}
+    everyone = {"authorization": f"Bearer {make_token('admin', name='every-team-admin')}"}
+    for method, path in ORG_WIDE:
+        body = {"json": {"ids": []}} if path.endswith("/replay") else {}
+        refused = client.request(method, path, headers=intake_admin, **body)
+        assert refused.status_code == 403, f"{method} {path}: {refused.status_code} {refused.text}"
+        assert refused.headers["content-type"].startswith("application/problem+json"), path
+        assert "needs every team" in refused.json()["detail"], path
+        allowed = client.request(method, path, headers=everyone, **body)
+        # 409: this server reads no sources file, which only an admin of every team may learn.
+        assert allowed.status_code in (200, 202, 409), f"{method} {path}: {allowed.text}"
+    listed = client.get("/api/v1/hooks/deliveries", headers=everyone).json()
+    assert [d["delivery_id"] for d in listed["deliveries"]] == ["payments-push-1"]
+    page = client.get("/accounts", headers={**intake_admin, "accept": "text/html"})
+    assert page.status_code == 200
+    assert "payments-push-1" not in page.text and 'id="hooks"' not in page.text
+    assert 'id="org-wide-note"' in page.text and 'href="/accounts/audit"' not in page.text
+    assert client.get("/accounts/audit", headers={**intake_admin, "accept": "text/html"}).status_code == 403
+    full = client.get("/accounts", headers={**everyone, "accept": "text/html"})
+    assert "payments-push-1" in full.text and 'id="org-wide-note"' not in full.text

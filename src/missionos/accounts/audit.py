@@ -15,6 +15,8 @@ from typing import Any
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
+from missionos.accounts.identity import Principal
+from missionos.accounts.limits import require_all_teams
 from missionos.accounts.models import AuditEvent
 from missionos.store import utcnow
 
@@ -88,9 +90,12 @@ def entries(
     until: dt.datetime | None = None,
     before_id: int | None = None,
     limit: int | None = None,
+    by: Principal | None = None,
 ) -> list[AuditEntry]:
     """Audit entries, newest first, optionally for one kind of object, one object, one actor or a window
-    [since, until); `before_id` pages back from an entry."""
+    [since, until); `before_id` pages back from an entry. The log spans every team, so `by` must be an admin
+    limited to no team."""
+    require_all_teams(by, "admin")
     query = _query(kind=kind, key=key, actor=actor, since=since, until=until).order_by(AuditEvent.id.desc())
     if before_id:
         query = query.where(AuditEvent.id < before_id)
@@ -106,15 +111,30 @@ def export_lines(
     actor: str | None = None,
     since: dt.datetime | None = None,
     until: dt.datetime | None = None,
+    by: Principal | None = None,
 ) -> Iterator[str]:
-    """The log as JSON Lines, oldest first: one `AuditEntry.as_dict()` object per line."""
+    """The log as JSON Lines, oldest first: one `AuditEntry.as_dict()` object per line (`by`: an admin of
+    every team, checked before the first line)."""
+    require_all_teams(by, "admin")
+    return _export_lines(session, kind=kind, actor=actor, since=since, until=until)
+
+
+def _export_lines(
+    session: Session,
+    *,
+    kind: str | None,
+    actor: str | None,
+    since: dt.datetime | None,
+    until: dt.datetime | None,
+) -> Iterator[str]:
     query = _query(kind=kind, actor=actor, since=since, until=until).order_by(AuditEvent.id)
     for e in session.scalars(query.execution_options(yield_per=1000)):
         yield json.dumps(_entry(e).as_dict(), sort_keys=True, default=str) + "\n"
 
 
-def actors_and_kinds(session: Session) -> tuple[list[str], list[str]]:
-    """Every actor and every kind of object in the log (for filters)."""
+def actors_and_kinds(session: Session, by: Principal | None = None) -> tuple[list[str], list[str]]:
+    """Every actor and every kind of object in the log (for filters; `by`: an admin of every team)."""
+    require_all_teams(by, "admin")
     actors = list(session.scalars(select(AuditEvent.actor).distinct().order_by(AuditEvent.actor)))
     kinds = list(session.scalars(select(AuditEvent.kind).distinct().order_by(AuditEvent.kind)))
     return actors, kinds

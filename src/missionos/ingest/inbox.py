@@ -19,7 +19,7 @@ from sqlalchemy import Table, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from missionos.accounts import Setting
+from missionos.accounts import Principal, Setting, limits
 from missionos.ingest.models import WebhookDelivery
 from missionos.store import utcnow
 
@@ -287,8 +287,11 @@ def list_deliveries(
     status: str | None = None,
     source: str | None = None,
     limit: int = 100,
+    by: Principal | None = None,
 ) -> list[DeliveryInfo]:
-    """Stored deliveries, newest first."""
+    """Stored deliveries, newest first. Deliveries span every team (a push names a repository before it is
+    mapped to a service), so `by` must be an admin limited to no team."""
+    limits.require_all_teams(by, "admin")
     query = select(
         WebhookDelivery.id,
         WebhookDelivery.source,
@@ -311,8 +314,9 @@ def list_deliveries(
     return out
 
 
-def counts(session: Session) -> dict[str, int]:
-    """How many stored deliveries are in each status."""
+def counts(session: Session, by: Principal | None = None) -> dict[str, int]:
+    """How many stored deliveries are in each status (`by`: an admin of every team)."""
+    limits.require_all_teams(by, "admin")
     found = dict(
         session.execute(select(WebhookDelivery.status, func.count()).group_by(WebhookDelivery.status)).all()
     )
@@ -326,8 +330,11 @@ def pending(
     ids: Iterable[int] = (),
     source: str | None = None,
     limit: int | None = None,
+    by: Principal | None = None,
 ) -> list[int]:
-    """Row ids to (re)process: given ids, or every delivery in `statuses`, oldest first."""
+    """Row ids to (re)process: given ids, or every delivery in `statuses`, oldest first (`by`: an admin of
+    every team)."""
+    limits.require_all_teams(by, "admin")
     wanted = list(ids)
     query = select(WebhookDelivery.id).order_by(WebhookDelivery.id).limit(limit)
     if wanted:

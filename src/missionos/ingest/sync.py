@@ -46,7 +46,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from missionos import safeload
-from missionos.accounts import Setting
+from missionos.accounts import Principal, Setting, limits
 from missionos.errors import FieldError, InputError, MissionOSError
 from missionos.ingest import inbox
 from missionos.ingest.models import SyncRun
@@ -295,8 +295,10 @@ def _last_good_start(session: Session, name: str) -> dt.datetime | None:
 _REQUEST = "sync_request:"  # a Setting per source asked to be read now (admin page, API)
 
 
-def request_now(session: Session, name: str) -> dt.datetime:
-    """Ask the reader (`serve --sync`) to read source `name` at its next look, whatever its interval."""
+def request_now(session: Session, name: str, by: Principal | None = None) -> dt.datetime:
+    """Ask the reader (`serve --sync`) to read source `name` at its next look, whatever its interval (`by`:
+    an admin of every team, since a source feeds every team's records)."""
+    limits.require_all_teams(by, "admin")
     at = utcnow()
     row = session.get(Setting, _REQUEST + name)
     if row is None:
@@ -591,9 +593,11 @@ def status_row(source: Source | None, last: SyncRun | None, *, name: str = "") -
     }
 
 
-def overview(session: Session, config_path: str | None) -> dict[str, Any]:
+def overview(session: Session, config_path: str | None, by: Principal | None = None) -> dict[str, Any]:
     """The sources the server reads (`serve --sync FILE`) with their last runs (the admin page and the API).
-    Without a sources file, or with one that no longer parses, the sources that ever ran are listed."""
+    Without a sources file, or with one that no longer parses, the sources that ever ran are listed. Sources
+    span every team, so `by` must be an admin limited to no team."""
+    limits.require_all_teams(by, "admin")
     last = last_runs(session)
     error = None
     sources: tuple[Source, ...] = ()

@@ -18,7 +18,7 @@ from fastapi.responses import RedirectResponse, Response, StreamingResponse
 from pydantic import BaseModel, Field
 
 from missionos import times
-from missionos.accounts import ROLES, audit, sessions, settings, throttle, tokens, users
+from missionos.accounts import ROLES, audit, limits, sessions, settings, throttle, tokens, users
 from missionos.errors import ConflictError, FieldError, NotFoundError
 from missionos.ingest import inbox, processor, sync
 from missionos.web.deps import DB, DbSession, page
@@ -119,19 +119,26 @@ def sign_out(request: Request, session: DbSession) -> Any:
 
 
 def _admin_context(session: Any, who: Principal) -> dict[str, Any]:
-    return {
+    shown: dict[str, Any] = {
         "users": users.list_users(session, by=who),
         "tokens": tokens.list_tokens(session, include_revoked=True, by=who),
-        "hook_secrets": settings.hook_secrets_configured(session),
-        "hook_counts": inbox.counts(session),
-        "failed": inbox.list_deliveries(session, status="failed", limit=20),
-        "recent": inbox.list_deliveries(session, limit=20),
         "roles": ROLES,
         "scopes": ("read", "write", "admin"),
         "new_token": None,
         "message": None,
-        "sync": sync.overview(session, os.environ.get("MISSIONOS_SYNC_CONFIG")),
+        # Webhooks, sources and the audit log span every team: an admin limited to some teams manages only
+        # the users and tokens within its reach.
+        "org_wide": who.teams is None,
     }
+    if who.teams is None:
+        shown |= {
+            "hook_secrets": settings.hook_secrets_configured(session),
+            "hook_counts": inbox.counts(session, by=who),
+            "failed": inbox.list_deliveries(session, status="failed", limit=20, by=who),
+            "recent": inbox.list_deliveries(session, limit=20, by=who),
+            "sync": sync.overview(session, os.environ.get("MISSIONOS_SYNC_CONFIG"), by=who),
+        }
+    return shown
 
 
 @router.get("/accounts", include_in_schema=False)
@@ -224,7 +231,7 @@ def admin_revoke_token(request: Request, session: DbSession, who: Admin, ref: st
 async def admin_replay(request: Request, db: DB, who: Admin) -> Any:
     def run() -> None:
         with db.session() as session:
-            ids = inbox.pending(session, statuses=("failed", "received"))
+            ids = inbox.pending(session, statuses=("failed", "received"), by=who)
             audit.record(
                 session,
                 actor=who.name,
@@ -254,8 +261,10 @@ def audit_page(
     actor: Annotated[str | None, Query(max_length=200)] = None,
     before: Annotated[int | None, Query(ge=1)] = None,
 ) -> Any:
-    shown = audit.entries(session, kind=kind or None, actor=actor or None, before_id=before, limit=100)
-    actors, kinds = audit.actors_and_kinds(session)
+    shown = audit.entries(
+        session, kind=kind or None, actor=actor or None, before_id=before, limit=100, by=who
+    )
+    actors, kinds = audit.actors_and_kinds(session, by=who)
     return page(
         request,
         "accounts/audit.html",
@@ -410,6 +419,7 @@ def api_audit(
         until=_moment(until, "until"),
         before_id=before_id,
         limit=limit,
+        by=who,
     )
     return [e.as_dict() for e in found]
 
@@ -431,7 +441,7 @@ def api_audit_export(
     """The whole audit log as JSON Lines, oldest first (admin)."""
     start, end = _moment(since, "since"), _moment(until, "until")
     with db.session() as session:
-        lines = list(audit.export_lines(session, kind=kind, actor=actor, since=start, until=end))
+        lines = list(audit.export_lines(session, kind=kind, actor=actor, since=start, until=end, by=who))
     return Response(
         "".join(lines),
         media_type="application/jsonl",
@@ -442,7 +452,7 @@ def api_audit_export(
 @router.get("/api/v1/sync/sources", tags=["sync"])
 def api_sync_sources(session: DbSession, who: Admin) -> dict[str, Any]:
     """The sources this server reads (`missionos serve --sync FILE`), each with its last run (admin)."""
-    return sync.overview(session, os.environ.get("MISSIONOS_SYNC_CONFIG"))
+    return sync.overview(session, os.environ.get("MISSIONOS_SYNC_CONFIG"), by=who)
 
 
 @router.post("/api/v1/sync/sources/{name}/read", tags=["sync"], status_code=202)
@@ -453,13 +463,14 @@ def api_sync_now(session: DbSession, who: Admin, name: str) -> dict[str, Any]:
 
 
 def _request_sync(session: Any, who: Principal, name: str) -> dt.datetime:
+    limits.require_all_teams(who, "admin")
     config = os.environ.get("MISSIONOS_SYNC_CONFIG")
     if not config:
         raise ConflictError("this server reads no sources: start it with `missionos serve --sync FILE`")
     if name not in {s.name for s in sync.read_config(Path(config)).sources}:
         raise NotFoundError("source", name)
     audit.record(session, actor=who.name, action="read-now", kind="sync-source", key=name)
-    return sync.request_now(session, name)
+    return sync.request_now(session, name, by=who)
 
 
 @router.get("/api/v1/hooks/deliveries", tags=["hooks"])
@@ -472,9 +483,10 @@ def api_deliveries(
 ) -> dict[str, Any]:
     """Stored webhook deliveries, newest first, and how many are in each status (admin)."""
     return {
-        "counts": inbox.counts(session),
+        "counts": inbox.counts(session, by=who),
         "deliveries": [
-            d.as_dict() for d in inbox.list_deliveries(session, status=status, source=source, limit=limit)
+            d.as_dict()
+            for d in inbox.list_deliveries(session, status=status, source=source, limit=limit, by=who)
         ],
     }
 
@@ -483,6 +495,6 @@ def api_deliveries(
 def api_replay(body: ReplayIn, db: DB, who: Admin) -> dict[str, Any]:
     """Process stored deliveries again: the given ids, or every one in `statuses` (admin)."""
     with db.session() as session:
-        ids = inbox.pending(session, statuses=body.statuses, ids=body.ids)
+        ids = inbox.pending(session, statuses=body.statuses, ids=body.ids, by=who)
         audit.record(session, actor=who.name, action="replay", kind="webhook", key="api", after={"ids": ids})
     return {"replayed": len(ids), "statuses": processor.replay(db, ids)}
