@@ -14,7 +14,9 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from missionos.experiments import bucketing as bk
 from missionos.experiments import evaluation as ev
+from missionos.experiments import targeting as tg
 
 Predicate = Callable[[Any], bool]
 AttrPredicate = Callable[[Mapping[str, Any]], bool]
@@ -31,7 +33,7 @@ def _compile_operator(op: str, expected: Any, groups: Mapping[str, Any]) -> Pred
         def member(v: Any) -> bool:
             if type(v) is str:
                 return (v in pool) is not negate
-            return ev._eval_operator(op, v, expected, groups)
+            return tg._eval_operator(op, v, expected, groups)
 
         return member
     if op in ("$eq", "$ne") and type(expected) in (str, int, float):
@@ -40,7 +42,7 @@ def _compile_operator(op: str, expected: Any, groups: Mapping[str, Any]) -> Pred
         def equal(v: Any) -> bool:
             if type(v) is type(expected) or (type(v) in _NUMBER and type(expected) in _NUMBER):
                 return (v == expected) is want
-            return ev._eval_operator(op, v, expected, groups)
+            return tg._eval_operator(op, v, expected, groups)
 
         return equal
     if op in ("$gt", "$gte", "$lt", "$lte") and type(expected) in _NUMBER:
@@ -54,7 +56,7 @@ def _compile_operator(op: str, expected: Any, groups: Mapping[str, Any]) -> Pred
         def order(v: Any) -> bool:
             if type(v) in _NUMBER:
                 return bool(compare(v))
-            return ev._eval_operator(op, v, expected, groups)
+            return tg._eval_operator(op, v, expected, groups)
 
         return order
     if op == "$regex" and isinstance(expected, str):
@@ -64,21 +66,21 @@ def _compile_operator(op: str, expected: Any, groups: Mapping[str, Any]) -> Pred
             return lambda _v: False
 
         def search(v: Any) -> bool:
-            return pattern.search(v if type(v) is str else ev.js_string(v)) is not None
+            return pattern.search(v if type(v) is str else tg.js_string(v)) is not None
 
         return search
-    return lambda v: ev._eval_operator(op, v, expected, groups)
+    return lambda v: tg._eval_operator(op, v, expected, groups)
 
 
 def _compile_value(condition: Any, groups: Mapping[str, Any]) -> Predicate:
     if type(condition) is str:
-        return lambda v: v == condition if type(v) is str else ev.js_string(v) == condition
-    if ev._is_operator_object(condition):
+        return lambda v: v == condition if type(v) is str else tg.js_string(v) == condition
+    if tg._is_operator_object(condition):
         preds = [_compile_operator(op, expected, groups) for op, expected in condition.items()]
         if len(preds) == 1:
             return preds[0]
         return lambda v: all(p(v) for p in preds)
-    return lambda v: ev._eval_value(condition, v, groups)
+    return lambda v: tg._eval_value(condition, v, groups)
 
 
 def compile_condition(condition: Mapping[str, Any], groups: Mapping[str, Any]) -> AttrPredicate:
@@ -87,7 +89,7 @@ def compile_condition(condition: Mapping[str, Any], groups: Mapping[str, Any]) -
     for key, value in condition.items():
         if key.startswith("$") or "." in key:
             single = {key: value}
-            parts.append(lambda a, c=single: ev.eval_condition(a, c, groups))  # type: ignore[misc]
+            parts.append(lambda a, c=single: tg.eval_condition(a, c, groups))  # type: ignore[misc]
         else:
             pred = _compile_value(value, groups)
             parts.append(lambda a, k=key, p=pred: p(a.get(k)))  # type: ignore[misc]
@@ -175,9 +177,9 @@ class FeatureSet:
                 if never:
                     return None
                 value = attributes.get(attr)
-                if not ev.js_truthy(value):
+                if not tg.js_truthy(value):
                     return None
-                n = ev.gb_hash(seed, value if type(value) is str else ev.js_string(value), version)
+                n = bk.gb_hash(seed, value if type(value) is str else tg.js_string(value), version)
                 if n is None:
                     return None
                 if rng is not None:
@@ -201,7 +203,7 @@ class FeatureSet:
         exp_key = experiment["key"]
         attr = experiment.get("hashAttribute") or "id"
         seed, version = experiment.get("seed") or exp_key, experiment.get("hashVersion") or 1
-        ranges = experiment.get("ranges") or ev.bucket_ranges(
+        ranges = experiment.get("ranges") or bk.bucket_ranges(
             len(variations), experiment.get("coverage", 1), experiment.get("weights")
         )
         meta = experiment.get("meta") or []
@@ -210,11 +212,11 @@ class FeatureSet:
 
         def run(attributes: Mapping[str, Any]) -> dict[str, Any] | None:
             value = attributes.get(attr)
-            if not ev.js_truthy(value):
+            if not tg.js_truthy(value):
                 return None
             if check is not None and not check(attributes):
                 return None
-            n = ev.gb_hash(seed, value if type(value) is str else ev.js_string(value), version)
+            n = bk.gb_hash(seed, value if type(value) is str else tg.js_string(value), version)
             if n is None:
                 return None
             index = -1

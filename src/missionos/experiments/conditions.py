@@ -3,7 +3,8 @@
 The condition language is GrowthBook's (MongoDB-style): attribute paths mapped to a value or to an object
 of operators, joined by `$and`, `$or`, `$nor` and `$not`. `check` raises a `FieldError` naming the JSON path
 of the first problem: an unknown operator, a regular expression that does not compile, a list operator given a
-scalar, or a logical operator given the wrong shape.
+scalar, or a logical operator given the wrong shape. Evaluating a stored condition against a user's
+attributes is `targeting`'s work (`eval_condition`).
 """
 
 from __future__ import annotations

@@ -15,7 +15,8 @@ from typing import Any
 
 from missionos.errors import FieldError
 from missionos.experiments import conditions
-from missionos.experiments.evaluation import EvalContext, eval_condition, evaluate_feature
+from missionos.experiments.evaluation import EvalContext, evaluate_feature
+from missionos.experiments.targeting import eval_condition
 
 # GrowthBook's result source -> the OFREP reason. A flag's default value is its static value (OFREP has no
 # DEFAULT reason); a prerequisite that is off disables the flag.
