@@ -74,7 +74,7 @@ def bucket_ranges(
     return ranges
 
 
-def _in_range(n: float, rng: Sequence[float]) -> bool:
+def in_range(n: float, rng: Sequence[float]) -> bool:
     return bool(rng[0] <= n < rng[1])
 
 

@@ -33,7 +33,7 @@ def _compile_operator(op: str, expected: Any, groups: Mapping[str, Any]) -> Pred
         def member(v: Any) -> bool:
             if type(v) is str:
                 return (v in pool) is not negate
-            return tg._eval_operator(op, v, expected, groups)
+            return tg.eval_operator(op, v, expected, groups)
 
         return member
     if op in ("$eq", "$ne") and type(expected) in (str, int, float):
@@ -42,7 +42,7 @@ def _compile_operator(op: str, expected: Any, groups: Mapping[str, Any]) -> Pred
         def equal(v: Any) -> bool:
             if type(v) is type(expected) or (type(v) in _NUMBER and type(expected) in _NUMBER):
                 return (v == expected) is want
-            return tg._eval_operator(op, v, expected, groups)
+            return tg.eval_operator(op, v, expected, groups)
 
         return equal
     if op in ("$gt", "$gte", "$lt", "$lte") and type(expected) in _NUMBER:
@@ -56,7 +56,7 @@ def _compile_operator(op: str, expected: Any, groups: Mapping[str, Any]) -> Pred
         def order(v: Any) -> bool:
             if type(v) in _NUMBER:
                 return bool(compare(v))
-            return tg._eval_operator(op, v, expected, groups)
+            return tg.eval_operator(op, v, expected, groups)
 
         return order
     if op == "$regex" and isinstance(expected, str):
@@ -69,18 +69,18 @@ def _compile_operator(op: str, expected: Any, groups: Mapping[str, Any]) -> Pred
             return pattern.search(v if type(v) is str else tg.js_string(v)) is not None
 
         return search
-    return lambda v: tg._eval_operator(op, v, expected, groups)
+    return lambda v: tg.eval_operator(op, v, expected, groups)
 
 
 def _compile_value(condition: Any, groups: Mapping[str, Any]) -> Predicate:
     if type(condition) is str:
         return lambda v: v == condition if type(v) is str else tg.js_string(v) == condition
-    if tg._is_operator_object(condition):
+    if tg.is_operator_object(condition):
         preds = [_compile_operator(op, expected, groups) for op, expected in condition.items()]
         if len(preds) == 1:
             return preds[0]
         return lambda v: all(p(v) for p in preds)
-    return lambda v: tg._eval_value(condition, v, groups)
+    return lambda v: tg.eval_value(condition, v, groups)
 
 
 def compile_condition(condition: Mapping[str, Any], groups: Mapping[str, Any]) -> AttrPredicate:
@@ -115,7 +115,7 @@ class FeatureSet:
         """The GrowthBook feature result of `key` for a user with `attributes`."""
         fn = self._compiled.get(key)
         if fn is None:
-            return ev._feature_result(None, "unknownFeature")
+            return ev.feature_result(None, "unknownFeature")
         return fn(attributes)
 
     def _generic(self, key: str) -> Callable[[Mapping[str, Any]], dict[str, Any]]:
@@ -134,7 +134,7 @@ class FeatureSet:
         if any(_GENERIC_RULE_KEYS & set(rule) for rule in rules):
             return self._generic(key)
         compiled = [fn for fn in (self._compile_rule(key, r) for r in rules) if fn is not None]
-        default = ev._feature_result(feature.get("defaultValue", None), "defaultValue")
+        default = ev.feature_result(feature.get("defaultValue", None), "defaultValue")
 
         def run(attributes: Mapping[str, Any]) -> dict[str, Any]:
             for rule in compiled:
@@ -160,7 +160,7 @@ class FeatureSet:
     def _compile_force(
         key: str, rule: Mapping[str, Any], check: AttrPredicate | None, rule_id: str
     ) -> RuleFn:
-        template = ev._feature_result(rule["force"], "force", rule_id)
+        template = ev.feature_result(rule["force"], "force", rule_id)
         rng, coverage = rule.get("range"), rule.get("coverage")
         gated = not (rng is None and coverage is None)
         never = rng is None and coverage == 0
@@ -196,7 +196,7 @@ class FeatureSet:
         key: str, rule: Mapping[str, Any], check: AttrPredicate | None, rule_id: str
     ) -> RuleFn:
         experiment: dict[str, Any] = {"key": rule.get("key") or key, "variations": rule["variations"]}
-        for name in ev._EXPERIMENT_FIELDS:
+        for name in ev.EXPERIMENT_FIELDS:
             if name in rule:
                 experiment[name] = rule[name]
         variations = experiment["variations"]
@@ -208,7 +208,7 @@ class FeatureSet:
         )
         meta = experiment.get("meta") or []
         infos = [meta[i] if i < len(meta) else {} for i in range(len(variations))]
-        values = [ev._feature_result(v, "experiment", rule_id) for v in variations]
+        values = [ev.feature_result(v, "experiment", rule_id) for v in variations]
 
         def run(attributes: Mapping[str, Any]) -> dict[str, Any] | None:
             value = attributes.get(attr)

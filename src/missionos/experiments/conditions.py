@@ -76,14 +76,14 @@ def check(condition: Any, where: str, *, source: str | None = None) -> None:
             _check_value(value, path, source=source)
 
 
-def _is_operator_object(value: Any) -> bool:
+def is_operator_object(value: Any) -> bool:
     return isinstance(value, Mapping) and len(value) > 0 and all(str(k).startswith("$") for k in value)
 
 
 def _check_value(value: Any, where: str, *, source: str | None) -> None:
     """An attribute's condition: a literal to compare with, or an object of operators."""
     if isinstance(value, Mapping) and any(str(k).startswith("$") for k in value):
-        if not _is_operator_object(value):
+        if not is_operator_object(value):
             raise FieldError(
                 where,
                 "either an object of operators (every key starting with $) or a literal value",
@@ -114,7 +114,7 @@ def _check_operator(op: str, expected: Any, where: str, *, source: str | None) -
     if op == "$elemMatch":
         if not isinstance(expected, Mapping):
             raise FieldError(where, "a condition object for $elemMatch", source=source)
-        if _is_operator_object(expected):
+        if is_operator_object(expected):
             _check_value(expected, where, source=source)
         else:
             check(expected, where, source=source)

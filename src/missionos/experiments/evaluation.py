@@ -20,13 +20,13 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from missionos.experiments.bucketing import (
-    _in_range,
     bucket_ranges,
     choose_variation,
     equal_weights,
     fnv1a32,
     gb_hash,
     in_namespace,
+    in_range,
 )
 from missionos.experiments.targeting import UNDEFINED, eval_condition, js_string, js_truthy
 
@@ -165,7 +165,7 @@ def _filtered_out(ctx: EvalContext, filters: Sequence[Mapping[str, Any]]) -> boo
         if value == "":
             return True
         n = gb_hash(flt.get("seed", ""), js_string(value), flt.get("hashVersion") or 2)
-        if n is None or not any(_in_range(n, r) for r in flt.get("ranges", [])):
+        if n is None or not any(in_range(n, r) for r in flt.get("ranges", [])):
             return True
     return False
 
@@ -190,13 +190,13 @@ def _in_rollout(
     if n is None:
         return False
     if rng is not None:
-        return _in_range(n, rng)
+        return in_range(n, rng)
     # Half-open like a bucket range, so a coverage of k/1000 takes exactly k hash buckets (as the current
     # GrowthBook SDKs do).
     return coverage is None or n < coverage
 
 
-def _feature_result(value: Any, source: str, rule_id: str = "", **extra: Any) -> dict[str, Any]:
+def feature_result(value: Any, source: str, rule_id: str = "", **extra: Any) -> dict[str, Any]:
     if value is UNDEFINED:
         value = None
     on = js_truthy(value)
@@ -205,7 +205,7 @@ def _feature_result(value: Any, source: str, rule_id: str = "", **extra: Any) ->
     return result
 
 
-_EXPERIMENT_FIELDS = (
+EXPERIMENT_FIELDS = (
     "coverage",
     "weights",
     "hashAttribute",
@@ -231,10 +231,10 @@ def evaluate_feature(ctx: EvalContext, key: str, _stack: frozenset[str] = frozen
     Sources: `unknownFeature`, `defaultValue`, `force`, `experiment`, `prerequisite`, `cyclicPrerequisite`.
     """
     if key in _stack:
-        return _feature_result(None, "cyclicPrerequisite")
+        return feature_result(None, "cyclicPrerequisite")
     feature = ctx.features.get(key)
     if feature is None:
-        return _feature_result(None, "unknownFeature")
+        return feature_result(None, "unknownFeature")
     stack = _stack | {key}
     for rule in feature.get("rules") or ():
         rule_id = rule.get("id", "")
@@ -242,9 +242,9 @@ def evaluate_feature(ctx: EvalContext, key: str, _stack: frozenset[str] = frozen
         if parents:
             verdict = _prerequisites(ctx, parents, stack)
             if verdict == "cyclic":
-                return _feature_result(None, "cyclicPrerequisite")
+                return feature_result(None, "cyclicPrerequisite")
             if verdict == "gate":
-                return _feature_result(None, "prerequisite")
+                return feature_result(None, "prerequisite")
             if verdict == "skip":
                 continue
         if rule.get("filters") and _filtered_out(ctx, rule["filters"]):
@@ -264,13 +264,13 @@ def evaluate_feature(ctx: EvalContext, key: str, _stack: frozenset[str] = frozen
                 rule.get("hashVersion"),
             ):
                 continue
-            return _feature_result(rule["force"], "force", rule_id)
+            return feature_result(rule["force"], "force", rule_id)
         bandit = ctx.bandits.get(rule["contextualBanditRef"]) if "contextualBanditRef" in rule else None
         variations = rule.get("contextualVariations") if bandit is not None else rule.get("variations")
         if not variations:
             continue
         experiment: dict[str, Any] = {"key": rule.get("key") or key, "variations": variations}
-        for name in _EXPERIMENT_FIELDS:
+        for name in EXPERIMENT_FIELDS:
             if name in rule:
                 experiment[name] = rule[name]
         result = run_experiment(ctx, experiment, key, _stack=stack)
@@ -284,10 +284,10 @@ def evaluate_feature(ctx: EvalContext, key: str, _stack: frozenset[str] = frozen
             experiment["contextualBandit"] = info
             result.update(info)
         if result["inExperiment"] and not result.get("passthrough"):
-            return _feature_result(
+            return feature_result(
                 result["value"], "experiment", rule_id, experiment=experiment, experimentResult=result
             )
-    return _feature_result(feature.get("defaultValue", None), "defaultValue")
+    return feature_result(feature.get("defaultValue", None), "defaultValue")
 
 
 def _prerequisites(ctx: EvalContext, parents: Sequence[Mapping[str, Any]], stack: frozenset[str]) -> str:

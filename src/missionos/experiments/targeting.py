@@ -181,7 +181,7 @@ def _get_path(obj: Any, path: str) -> Any:
     return current
 
 
-def _is_operator_object(obj: Any) -> bool:
+def is_operator_object(obj: Any) -> bool:
     return isinstance(obj, dict) and len(obj) > 0 and all(k.startswith("$") for k in obj)
 
 
@@ -203,7 +203,7 @@ def eval_condition(
         elif key == "$not":
             if eval_condition(obj, value, groups):
                 return False
-        elif not _eval_value(value, _get_path(obj, key), groups):
+        elif not eval_value(value, _get_path(obj, key), groups):
             return False
     return True
 
@@ -214,7 +214,7 @@ def _eval_or(obj: Any, conditions: Sequence[Any], groups: Mapping[str, Any]) -> 
     return any(eval_condition(obj, c, groups) for c in conditions)
 
 
-def _eval_value(condition: Any, value: Any, groups: Mapping[str, Any]) -> bool:
+def eval_value(condition: Any, value: Any, groups: Mapping[str, Any]) -> bool:
     if isinstance(condition, bool):
         return value is not None and js_truthy(value) is condition
     if isinstance(condition, str):
@@ -224,9 +224,9 @@ def _eval_value(condition: Any, value: Any, groups: Mapping[str, Any]) -> bool:
         return number == condition
     if condition is None:
         return value is None or value is UNDEFINED
-    if isinstance(condition, list) or not _is_operator_object(condition):
+    if isinstance(condition, list) or not is_operator_object(condition):
         return _json_key(value) == _json_key(condition)
-    return all(_eval_operator(op, value, expected, groups) for op, expected in condition.items())
+    return all(eval_operator(op, value, expected, groups) for op, expected in condition.items())
 
 
 def _is_in(actual: Any, expected: Sequence[Any], insensitive: bool = False) -> bool:
@@ -251,7 +251,7 @@ def _eval_all(actual: Any, expected: Any, groups: Mapping[str, Any], insensitive
         if insensitive:
             if not any(_is_in(a, [cond], insensitive=True) for a in actual):
                 return False
-        elif not any(_eval_value(cond, a, groups) for a in actual):
+        elif not any(eval_value(cond, a, groups) for a in actual):
             return False
     return True
 
@@ -263,7 +263,7 @@ def _regex(pattern: Any, actual: Any, flags: int = 0) -> bool:
         return False
 
 
-def _eval_operator(op: str, actual: Any, expected: Any, groups: Mapping[str, Any]) -> bool:
+def eval_operator(op: str, actual: Any, expected: Any, groups: Mapping[str, Any]) -> bool:
     if op in ("$veq", "$vne", "$vgt", "$vgte", "$vlt", "$vlte"):
         a, b = padded_version(actual), padded_version(expected)
         return {
@@ -295,11 +295,11 @@ def _eval_operator(op: str, actual: Any, expected: Any, groups: Mapping[str, Any
     if op == "$elemMatch":
         if not isinstance(actual, list):
             return False
-        if _is_operator_object(expected):
-            return any(_eval_value(expected, a, groups) for a in actual)
+        if is_operator_object(expected):
+            return any(eval_value(expected, a, groups) for a in actual)
         return any(eval_condition(a, expected, groups) for a in actual)
     if op == "$size":
-        return isinstance(actual, list) and _eval_value(expected, len(actual), groups)
+        return isinstance(actual, list) and eval_value(expected, len(actual), groups)
     if op in ("$all", "$alli"):
         return _eval_all(actual, expected, groups, op == "$alli")
     if op == "$exists":
@@ -308,7 +308,7 @@ def _eval_operator(op: str, actual: Any, expected: Any, groups: Mapping[str, Any
     if op == "$type":
         return bool(_js_type(actual) == expected)
     if op == "$not":
-        return not _eval_value(expected, actual, groups)
+        return not eval_value(expected, actual, groups)
     if op == "$inGroup":
         return _is_in(actual, groups.get(expected) or [])
     if op == "$notInGroup":
