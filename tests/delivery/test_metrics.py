@@ -151,3 +151,19 @@ def test_database_epoch_seconds_round_to_the_millisecond_as_python_rounds() -> N
 
     seconds = [1794921071.8374999, 1794921071.8375001, 0.0004999, 1794922208.0, 1794922208.0005]
     assert micros(seconds).tolist() == [round(round(s, 3) * 1000) * 1000 for s in seconds]
+
+
+def test_counts_per_bucket_puts_each_moment_in_the_last_bucket_starting_at_or_before_it() -> None:
+    monday = dt.datetime(2026, 3, 2, tzinfo=dt.UTC)
+    starts = metrics.micros_array([monday + dt.timedelta(days=7 * i) for i in range(4)])
+    moments = metrics.micros_array(
+        [
+            monday,  # the first instant of week 0
+            monday + dt.timedelta(days=6, hours=23),  # still week 0
+            monday + dt.timedelta(days=7),  # the first instant of week 1
+            monday + dt.timedelta(days=22),  # week 3, the last bucket runs on
+            monday + dt.timedelta(days=40),
+        ]
+    )
+    assert metrics.counts_per_bucket(starts, moments) == {0: 2, 1: 1, 3: 2}
+    assert metrics.counts_per_bucket(starts, metrics.micros_array([])) == {}

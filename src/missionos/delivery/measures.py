@@ -5,10 +5,11 @@ Each point is the figure of one Monday-started week (the first and last may be p
 Inside a `measures.reading()` block (one page view) the weekly figures of a scope and window are computed once
 and shared by every measure that reads them, and the organization's records of a window are loaded once for
 every scope read over it (each scope's figures are cut from them). Production deployment counts skip that
-computation: they are the production deployments' finish times bucketed by week with numpy, taken from the
-organization's production deployments of the window when the block has read them (the organization's own
-counts read them, and its records reuse them), else from one query, so that an all-time window (the strategy
-context's "has this service ever shipped") costs one query rather than a pass over thousands of empty weeks.
+computation: they are the production deployments' finish times counted per week (`metrics.counts_per_bucket`),
+taken from the organization's production deployments of the window when the block has read them (the
+organization's own counts read them, and its records reuse them), else from one query, so that an all-time
+window (the strategy context's "has this service ever shipped") costs one query rather than a pass over
+thousands of empty weeks.
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
-import numpy as np
 from sqlalchemy.orm import Session
 
 from missionos.delivery import metrics, queries
@@ -85,7 +85,7 @@ def _weeks(window: Window) -> tuple[list[Point], Any]:
 
     def compute() -> tuple[list[Point], Any]:
         starts = week_starts(window)
-        return [Point(s, 0.0) for s in starts], np.array([metrics.micros(s) for s in starts], dtype=np.int64)
+        return [Point(s, 0.0) for s in starts], metrics.micros_array(starts)
 
     return memoized(("delivery.week_starts", window), compute)
 
@@ -110,12 +110,9 @@ def _deployment_counts(name: str, unit: str) -> Callable[[Database, Scope, Windo
 
         selected, finishes = memoized(("delivery.production_finishes", id(db), scope, window), load)
         zeros, micros = _weeks(window)
-        # each finish falls in the last week starting at or before it
-        weeks = np.searchsorted(micros, finishes, side="right") - 1
-        counts = np.bincount(weeks, minlength=len(zeros))
         points = list(zeros)
-        for week in np.flatnonzero(counts).tolist():
-            points[week] = Point(zeros[week].at, float(counts[week]))
+        for week, count in metrics.counts_per_bucket(micros, finishes).items():
+            points[week] = Point(zeros[week].at, float(count))
         return Series(
             name, scope, unit, tuple(points), detail={"services": list(selected.names), "period": "week"}
         )

@@ -62,6 +62,20 @@ def from_micros(us: int) -> dt.datetime:
     return EPOCH + dt.timedelta(microseconds=int(us))
 
 
+def micros_array(moments: Iterable[dt.datetime]) -> Any:
+    """Timezone-aware times as an int64 array of microseconds since the epoch."""
+    return np.array([micros(m) for m in moments], dtype=np.int64)
+
+
+def counts_per_bucket(starts: Any, moments: Any) -> dict[int, int]:
+    """How many of `moments` fall in each bucket that has any, by bucket index: a moment falls in the last
+    bucket starting at or before it (`starts` ascending, both in microseconds since the epoch; every moment at
+    or after the first start)."""
+    buckets = np.searchsorted(starts, moments, side="right") - 1
+    counts = np.bincount(buckets, minlength=len(starts))
+    return {int(b): int(counts[b]) for b in np.flatnonzero(counts)}
+
+
 class DeploymentRef(NamedTuple):
     """A production deployment named by a failure (the one that remediates another), with its finish."""
 
