@@ -158,7 +158,8 @@ def test_sigkill_mid_ingest_loses_no_acknowledged_delivery_and_leaves_no_partial
                 assert present == {False}, f"{delivery_id} is {status} but its records exist"
 
     check(all_processed=False)
-    with serving(db, tmp_path / "home2") as (url, restarted):
+    # The same host (its MISSIONOS_HOME holds the key that sealed the webhook secret).
+    with serving(db, tmp_path / "home") as (url, restarted):
         # The restarted server takes new deliveries and answers a resent one as a duplicate.
         resent = sorted(acknowledged)[0]
         n = int(resent.removeprefix("pipe-"))

@@ -1,6 +1,6 @@
-"""Secrets at rest with no MISSIONOS_SECRET_KEY: a key is generated beside the SQLite database (owner-only),
-the session key and webhook secrets are stored sealed under it, and a copy of the database alone cannot
-forge a session."""
+"""Secrets at rest with no MISSIONOS_SECRET_KEY: a key is generated beside the SQLite database, or in the
+host's MISSIONOS_HOME for PostgreSQL (owner-only), the session key and webhook secrets are stored sealed under
+it, and a copy of the database alone cannot forge a session."""
 
 from __future__ import annotations
 
@@ -16,7 +16,8 @@ import pytest
 from missionos.accounts import sessions, settings, users
 from missionos.accounts.models import Setting
 from missionos.errors import ConflictError
-from missionos.store import Database
+from missionos.store import Database, utcnow
+from tests.conftest import Cli
 
 
 @pytest.fixture
@@ -91,3 +92,90 @@ def test_a_copy_of_the_database_alone_cannot_forge_a_session(
                 settings.hook_secret(session, "github")
     finally:
         stolen.dispose()
+
+
+@pytest.fixture
+def server_only(db: Database) -> Database:
+    if db.dialect == "sqlite":
+        pytest.skip("a SQLite database keeps its key file beside it (the tests above)")
+    settings.forget_cached_keys()
+    return db
+
+
+def test_a_server_database_gets_a_key_file_in_the_home_and_stores_secrets_sealed(
+    server_only: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    secret = "a-webhook-secret-of-some-length"
+    with server_only.session() as session:
+        settings.set_hook_secret(session, "github", secret, actor="test")
+        key = settings.secret_key(session)
+    path = tmp_path / "home" / "master.key"  # the test's MISSIONOS_HOME (tests/conftest.py)
+    assert path.is_file()
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    with server_only.session() as session:
+        sealed_key = session.get(Setting, "secret_key")
+        sealed_hook = session.get(Setting, "hook_secret:github")
+        assert sealed_key is not None and sealed_key.value.startswith(settings.SEALED)
+        assert sealed_hook is not None and sealed_hook.value.startswith(settings.SEALED)
+        assert key.decode() not in sealed_key.value and secret not in sealed_hook.value
+        assert settings.hook_secret(session, "github") == secret
+    # Another host with a key of its own cannot read the sealed secret, and says which key is missing.
+    other = tmp_path / "other-host"
+    monkeypatch.setenv("MISSIONOS_HOME", str(other))
+    settings.forget_cached_keys()
+    with (
+        server_only.session() as session,
+        pytest.raises(ConflictError, match="sealed with another MISSIONOS_SECRET_KEY"),
+    ):
+        settings.hook_secret(session, "github")
+    # Given the first host's key file, it can.
+    monkeypatch.setenv("MISSIONOS_SECRET_KEY_FILE", str(path))
+    settings.forget_cached_keys()
+    with server_only.session() as session:
+        assert settings.hook_secret(session, "github") == secret
+
+
+def test_a_secret_stored_before_sealing_is_still_read_and_the_session_key_is_sealed_on_first_use(
+    server_only: Database,
+) -> None:
+    """Upgrading a PostgreSQL server that stored its secrets as they were: nothing is lost."""
+    with server_only.session() as session:
+        for name, value in (
+            ("hook_secret:gitlab", "stored-before-sealing-1234"),
+            ("secret_key", "plain-session-key-from-before"),
+        ):
+            session.add(Setting(name=name, value=value, updated_at=utcnow()))
+    with server_only.session() as session:
+        assert settings.hook_secret(session, "gitlab") == "stored-before-sealing-1234"
+        assert settings.secret_key(session) == b"plain-session-key-from-before"
+    with server_only.session() as session:
+        row = session.get(Setting, "secret_key")
+        assert row is not None and row.value.startswith(settings.SEALED)
+
+
+def test_serve_refuses_a_new_key_while_the_database_holds_secrets_sealed_under_one_that_is_not_here(
+    db: Database, cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Started from another directory (another MISSIONOS_HOME), or with the key file lost, a server would
+    generate a new key, sign everyone out and lose its webhook secrets: it refuses, naming the file."""
+    settings.forget_cached_keys()
+    secret = "a-webhook-secret-of-some-length"
+    with db.session() as session:
+        settings.set_hook_secret(session, "github", secret, actor="test")
+        path = settings.key_file(session)
+    assert path is not None and path.is_file()
+    kept = tmp_path / "kept.key"
+    path.rename(kept)  # the key is elsewhere now
+    settings.forget_cached_keys()
+    refused = cli("serve", "--port", "1")
+    assert refused.exit_code == 2, refused.stdout + refused.stderr
+    said = " ".join((refused.stdout + refused.stderr).split())
+    assert path.name in said
+    assert "--new-secret-key" in said and "Traceback" not in said
+    assert not path.exists(), "no new key is generated when the start is refused"
+    # Named with MISSIONOS_SECRET_KEY_FILE, the key that sealed them reads them again.
+    monkeypatch.setenv("MISSIONOS_SECRET_KEY_FILE", str(kept))
+    settings.forget_cached_keys()
+    with db.session() as session:
+        assert settings.missing_key_file(session) is None
+        assert settings.hook_secret(session, "github") == secret

@@ -3,8 +3,8 @@
 The session-signing key is created on first use (or taken from `MISSIONOS_SECRET_KEY`). Webhook secrets are
 set with `missionos hooks secret set SOURCE` (or taken from `MISSIONOS_HOOK_SECRET_<SOURCE>`). Both are
 stored sealed under the master key, which is kept outside the database: `MISSIONOS_SECRET_KEY`, else a key
-file generated on first use beside a SQLite database (`<database>.key`, mode 0600) or named by
-`MISSIONOS_SECRET_KEY_FILE`. No secret is ever shown back or logged.
+file generated on first use (mode 0600) beside a SQLite database (`<database>.key`), in MISSIONOS_HOME for
+PostgreSQL (`master.key`), or named by `MISSIONOS_SECRET_KEY_FILE`. No secret is ever shown back or logged.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import secrets
 import time
 from pathlib import Path
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -31,16 +31,23 @@ _keys: dict[str, bytes] = {}
 def key_file(session: Session) -> Path | None:
     """Where the generated master key lives when `MISSIONOS_SECRET_KEY` is not set:
     `MISSIONOS_SECRET_KEY_FILE`, else beside a SQLite database (`<database>.key`), so that every process
-    using that database finds the same key whatever its MISSIONOS_HOME. None for PostgreSQL without either
-    (its hosts must share one key, which a file generated on one of them cannot be)."""
+    using that database finds the same key whatever its MISSIONOS_HOME. A server database (PostgreSQL) gets
+    `master.key` in this host's MISSIONOS_HOME (default `.missionos`): every worker of the host shares it,
+    and other hosts must be given the same key (`MISSIONOS_SECRET_KEY` or `MISSIONOS_SECRET_KEY_FILE`); a host
+    with another key cannot read the sealed webhook secrets and says so. None for an in-memory database."""
     configured = os.environ.get("MISSIONOS_SECRET_KEY_FILE")
     if configured:
         return Path(configured)
     url = session.get_bind().engine.url
-    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
+    if url.get_backend_name() == "sqlite":
+        if not url.database or url.database == ":memory:":
+            return None
         database = Path(url.database)
         return database.with_name(database.name + ".key")
-    return None
+    # The same default as `missionos.config.home()`, which this room may not import.
+    home = Path(os.environ.get("MISSIONOS_HOME", ".missionos"))
+    home.mkdir(parents=True, exist_ok=True)
+    return home / "master.key"
 
 
 _files: dict[Path, bytes] = {}
@@ -67,9 +74,22 @@ def _read_or_create(path: Path) -> bytes:
     raise ConflictError(f"the key file {path} is empty: remove it, or set MISSIONOS_SECRET_KEY")
 
 
+def missing_key_file(session: Session) -> Path | None:
+    """The key file that would be generated although the database already holds secrets sealed under a key:
+    that key is elsewhere (another MISSIONOS_HOME, another host, a lost file), and a new one would sign
+    everyone out and leave the webhook secrets unreadable. None when the key is here or nothing is sealed."""
+    if os.environ.get("MISSIONOS_SECRET_KEY"):
+        return None
+    path = key_file(session)
+    if path is None or path.exists():
+        return None
+    sealed = session.scalar(select(func.count()).select_from(Setting).where(Setting.value.startswith(SEALED)))
+    return path if sealed else None
+
+
 def master_key(session: Session) -> bytes | None:
     """The key kept outside the database: `MISSIONOS_SECRET_KEY`, else the key file (generated on first use);
-    None for PostgreSQL without either."""
+    None only for an in-memory database."""
     from_env = os.environ.get("MISSIONOS_SECRET_KEY")
     if from_env:
         return from_env.encode()
@@ -148,8 +168,8 @@ def _sealing_key(session: Session) -> bytes | None:
 
 
 def seal(session: Session, name: str, value: str) -> str:
-    """`value` as stored under setting `name`: sealed under the master key (as it is only on PostgreSQL with
-    no MISSIONOS_SECRET_KEY)."""
+    """`value` as stored under setting `name`: sealed under the master key (kept as it is only for an
+    in-memory database, which has no key file)."""
     from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
     key = _sealing_key(session)

@@ -155,6 +155,14 @@ def serve(
             "own, each whenever its `every` has passed. Without it, nothing is read from the network.",
         ),
     ] = None,
+    new_secret_key: Annotated[
+        bool,
+        typer.Option(
+            "--new-secret-key",
+            help="Start with a new generated master key although the database holds secrets sealed under "
+            "another one that is not here: everyone is signed out and webhook secrets must be set again.",
+        ),
+    ] = False,
 ) -> None:
     """Serve the dashboard, the JSON API and the webhook receivers.
 
@@ -181,6 +189,14 @@ def serve(
     db = database()
     with db.session() as session:
         configured = sign_in_configured(session) or bool(auth_proxy_header)
+        missing = settings.missing_key_file(session)
+        if missing is not None and not new_secret_key:
+            raise InputError(
+                f"this database holds secrets sealed under a key that is not here: {missing} does not exist. "
+                "Name the key that sealed them with MISSIONOS_SECRET_KEY_FILE (or MISSIONOS_SECRET_KEY), or "
+                "start from where MISSIONOS_HOME points at it; --new-secret-key starts over with a new key "
+                "(everyone is signed out, and webhook secrets must be set again)"
+            )
         settings.master_key(session)  # generated on first start (SQLite) when MISSIONOS_SECRET_KEY is not set
         key_file = None if os.environ.get("MISSIONOS_SECRET_KEY") else settings.key_file(session)
     db.dispose()
@@ -211,6 +227,11 @@ def serve(
         )
     if key_file is not None:
         console.print(f"Secrets are sealed with the key in {key_file} (keep it apart from database copies).")
+        if db.dialect != "sqlite" and not os.environ.get("MISSIONOS_SECRET_KEY_FILE"):
+            console.print(
+                "Every other host serving this database needs the same key: copy the file and name it with "
+                "MISSIONOS_SECRET_KEY_FILE there, or set MISSIONOS_SECRET_KEY on every host."
+            )
     os.environ["MISSIONOS_HOOKS_PROCESSOR"] = (
         "worker" if hooks_processor is HooksProcessor.workers else "external"
     )
