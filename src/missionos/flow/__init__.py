@@ -29,23 +29,23 @@ if TYPE_CHECKING:
     from missionos.flow.records import StreamDefinition as StreamDefinition
     from missionos.flow.records import TransitionRecord as TransitionRecord
     from missionos.flow.records import WorkItemRecord as WorkItemRecord
-    from missionos.flow.service import StreamView as StreamView
-    from missionos.flow.service import apply_stream as apply_stream
-    from missionos.flow.service import get_stream as get_stream
-    from missionos.flow.service import item_detail as item_detail
-    from missionos.flow.service import list_streams as list_streams
-    from missionos.flow.service import parse_stream as parse_stream
-    from missionos.flow.service import read_stream_file as read_stream_file
-    from missionos.flow.service import require_stream as require_stream
-    from missionos.flow.service import stream_glance as stream_glance
-    from missionos.flow.service import stream_items as stream_items
-    from missionos.flow.service import stream_metrics as stream_metrics
-    from missionos.flow.service import stream_view as stream_view
-    from missionos.flow.service import upsert_work as upsert_work
-    from missionos.flow.service import visible_streams as visible_streams
+    from missionos.flow.streams import apply_stream as apply_stream
+    from missionos.flow.streams import get_stream as get_stream
+    from missionos.flow.streams import list_streams as list_streams
+    from missionos.flow.streams import parse_stream as parse_stream
+    from missionos.flow.streams import read_stream_file as read_stream_file
+    from missionos.flow.streams import require_stream as require_stream
+    from missionos.flow.streams import visible_streams as visible_streams
     from missionos.flow.typemap import TypeMap as TypeMap
+    from missionos.flow.views import StreamView as StreamView
+    from missionos.flow.views import item_detail as item_detail
+    from missionos.flow.views import stream_glance as stream_glance
+    from missionos.flow.views import stream_items as stream_items
+    from missionos.flow.views import stream_metrics as stream_metrics
+    from missionos.flow.views import stream_view as stream_view
     from missionos.flow.vsm import duration as duration
     from missionos.flow.vsm import percent as percent
+    from missionos.flow.work import upsert_work as upsert_work
 
 __all__ = [
     "DAY",
@@ -90,30 +90,30 @@ _HOMES = {
     "ImportSummary": "records",
     "StreamDefinition": "records",
     "StreamFigures": "metrics",
-    "StreamView": "service",
+    "StreamView": "views",
     "Transition": "models",
     "TransitionRecord": "records",
     "TypeMap": "typemap",
     "WorkItem": "models",
     "WorkItemRecord": "records",
-    "apply_stream": "service",
+    "apply_stream": "streams",
     "count_lines": "importers.csvfiles",
     "duration": "vsm",
-    "get_stream": "service",
+    "get_stream": "streams",
     "import_csv": "importers.csvfiles",
-    "item_detail": "service",
-    "list_streams": "service",
-    "parse_stream": "service",
+    "item_detail": "views",
+    "list_streams": "streams",
+    "parse_stream": "streams",
     "percent": "vsm",
     "percentile": "metrics",
-    "read_stream_file": "service",
-    "require_stream": "service",
-    "stream_glance": "service",
-    "stream_items": "service",
-    "stream_metrics": "service",
-    "stream_view": "service",
-    "upsert_work": "service",
-    "visible_streams": "service",
+    "read_stream_file": "streams",
+    "require_stream": "streams",
+    "stream_glance": "views",
+    "stream_items": "views",
+    "stream_metrics": "views",
+    "stream_view": "views",
+    "upsert_work": "work",
+    "visible_streams": "streams",
     "zone": "importers.times",
 }
 _SUBMODULES: frozenset[str] = frozenset(["glance", "hooks", "importers", "metrics", "vsm"])

@@ -1,7 +1,8 @@
 """Flow and value-stream-map arithmetic (metrics.md §2) as pure functions over plain records.
 
 Times are handled as POSIX seconds inside; results are in hours (steps) or days (flow time). Nothing here
-touches the database: `missionos.flow.service` loads the records and calls these functions.
+touches the database: `missionos.flow.loading` loads the records, and the service modules call these
+functions.
 """
 
 from __future__ import annotations
