@@ -16,16 +16,16 @@ from typing import TYPE_CHECKING
 from missionos.surface import lazy_surface
 
 if TYPE_CHECKING:
-    from missionos.platform.service import SECTIONS as SECTIONS
-    from missionos.platform.service import advertise as advertise
-    from missionos.platform.service import apply_document as apply_document
-    from missionos.platform.service import check as check
-    from missionos.platform.service import declare_needs as declare_needs
-    from missionos.platform.service import overview as overview
-    from missionos.platform.service import read_platform_file as read_platform_file
-    from missionos.platform.service import record_binding as record_binding
-    from missionos.platform.service import team as team
-    from missionos.platform.service import withdraw as withdraw
+    from missionos.platform.apply import advertise as advertise
+    from missionos.platform.apply import apply_document as apply_document
+    from missionos.platform.apply import check as check
+    from missionos.platform.apply import declare_needs as declare_needs
+    from missionos.platform.apply import record_binding as record_binding
+    from missionos.platform.apply import withdraw as withdraw
+    from missionos.platform.document import SECTIONS as SECTIONS
+    from missionos.platform.document import read_platform_file as read_platform_file
+    from missionos.platform.overviews import overview as overview
+    from missionos.platform.overviews import team as team
 
 __all__ = [
     "SECTIONS",
@@ -42,16 +42,16 @@ __all__ = [
 
 # Where each public name lives (the module, under this package).
 _HOMES = {
-    "SECTIONS": "service",
-    "advertise": "service",
-    "apply_document": "service",
-    "check": "service",
-    "declare_needs": "service",
-    "overview": "service",
-    "read_platform_file": "service",
-    "record_binding": "service",
-    "team": "service",
-    "withdraw": "service",
+    "SECTIONS": "document",
+    "advertise": "apply",
+    "apply_document": "apply",
+    "check": "apply",
+    "declare_needs": "apply",
+    "overview": "overviews",
+    "read_platform_file": "document",
+    "record_binding": "apply",
+    "team": "overviews",
+    "withdraw": "apply",
 }
 _SUBMODULES: frozenset[str] = frozenset([])
 
