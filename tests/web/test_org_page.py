@@ -5,6 +5,7 @@ reads back as the same document, and explains how to declare one when there is n
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -53,6 +54,9 @@ def test_the_page_lists_teams_services_repositories_and_streams(client: httpx.Cl
     assert '<a href="/org" aria-current="page">Organization</a>' in html
     assert 'href="/org/org.yaml"' in html and "missionos org apply org.yaml" in html
     assert "PUT /api/v1/org" in html
+    # No inline script (the CSP forbids it).
+    assert all("src=" in tag for tag in re.findall(r"<script\b[^>]*>", html))
+    assert not re.search(r"\son[a-z]+\s*=", html)
 
 
 def test_names_are_escaped_on_the_page_and_in_the_drawing(client: httpx.Client, db: Database) -> None:
@@ -103,3 +107,16 @@ def test_an_empty_organization_says_how_to_declare_one(client: httpx.Client) -> 
     assert "<svg" not in html
     download = client.get("/org/org.yaml")
     assert yaml.safe_load(download.text) == {"teams": [], "services": [], "streams": []}
+
+
+def test_reading_the_page_needs_the_viewer_role_once_sign_in_is_on(
+    client: httpx.Client, make_user: Callable[..., str], make_token: Callable[..., str]
+) -> None:
+    assert client.get("/org", headers={"accept": "text/html"}).status_code == 200  # sign-in off: local
+    make_user("ana", "viewer")  # a user exists: sign-in is on
+    for path in ("/org", "/org/org.yaml"):
+        assert client.get(path).status_code == 401
+    reader = {"authorization": f"Bearer {make_token('read')}"}
+    page = client.get("/org", headers={**reader, "accept": "text/html"})
+    assert page.status_code == 200 and "No organization declared yet" in page.text
+    assert client.get("/org/org.yaml", headers=reader).status_code == 200
