@@ -120,3 +120,16 @@ def test_reading_the_page_needs_the_viewer_role_once_sign_in_is_on(
     page = client.get("/org", headers={**reader, "accept": "text/html"})
     assert page.status_code == 200 and "No organization declared yet" in page.text
     assert client.get("/org/org.yaml", headers=reader).status_code == 200
+
+
+def test_a_large_organization_is_drawn_as_a_bar_per_team(client: httpx.Client, db: Database) -> None:
+    services = [{"name": f"svc-{k:02d}", "team": "big" if k % 3 else "small"} for k in range(45)]
+    _apply(db, {"teams": ["big", "small"], "services": services})
+    html = client.get("/org", headers={"accept": "text/html"}).text
+    svg = re.search(r"<svg.*?</svg>", html, re.S)
+    assert svg is not None
+    assert '<g class="service">' not in svg.group(0)
+    assert svg.group(0).count('<g class="team">') == 2
+    assert "big: 30 services; small: 15 services." in svg.group(0)
+    assert "How many services each team deploys." in html
+    assert html.count('href="/delivery/services/svc-') == 45

@@ -49,6 +49,7 @@ ROW = 44  # the height of one service's row (a team with one service needs its t
 WIDTH = 640
 TEAM_X, TEAM_W = 8, 210
 SERVICE_X, SERVICE_W = 330, 302
+TREE_LIMIT = 40  # more services than this: a bar per team instead of the tree
 
 
 def _clip(text: str, limit: int) -> str:
@@ -70,7 +71,10 @@ def describe(teams: list[TeamView]) -> str:
 
 
 def org_svg(teams: list[TeamView]) -> str:
-    """Teams on the left, each joined to its services on the right; every text placed is escaped."""
+    """Teams on the left, each joined to its services on the right (past `TREE_LIMIT` services, one bar per
+    team, as long as its count of services); every text placed is escaped."""
+    if sum(len(t.services) for t in teams) > TREE_LIMIT:
+        return _counts_svg(teams)
     rows = sum(max(1, len(t.services)) for t in teams)
     height = rows * ROW + 16
     out = [
@@ -114,6 +118,35 @@ def org_svg(teams: list[TeamView]) -> str:
     return "".join(out)
 
 
+def _counts_svg(teams: list[TeamView]) -> str:
+    most = max(1, *(len(t.services) for t in teams))
+    bar_x, bar_w, row = TEAM_X + TEAM_W + 12, WIDTH - TEAM_X - TEAM_W - 70, 26
+    height = len(teams) * row + 16
+    summary = "; ".join(
+        f"{t.name if t.name is not None else 'No team'}: {_plural(len(t.services), 'service')}" for t in teams
+    )
+    out = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {height}" role="img" '
+        'aria-labelledby="org-title org-desc" class="org-tree counts">',
+        '<title id="org-title">Teams and their services</title>',
+        f'<desc id="org-desc">{escape(summary)}.</desc>',
+    ]
+    for k, team in enumerate(teams):
+        y = 8 + k * row
+        label = team.name if team.name is not None else "No team"
+        width = bar_w * len(team.services) / most
+        kind = "team" if team.name is not None else "team none"
+        out.append(
+            f'<text x="{TEAM_X + TEAM_W}" y="{y + 17}" class="name" text-anchor="end">'
+            f"{escape(_clip(label, 26))}</text>"
+            f'<g class="{kind}"><rect x="{bar_x}" y="{y + 4}" width="{width:.1f}" height="{row - 8}" '
+            'rx="3"/></g>'
+            f'<text x="{bar_x + width + 6:.1f}" y="{y + 17}" class="count">{len(team.services)}</text>'
+        )
+    out.append("</svg>")
+    return "".join(out)
+
+
 # --- the page -----------------------------------------------------------------------------------------------
 
 
@@ -133,6 +166,7 @@ def org_page(request: Request, session: DbSession, who: Viewer) -> Any:
         default_production=DEFAULT_PRODUCTION,
         # The drawing is built by `org_svg`, which escapes every text it places.
         svg=None if empty else Markup(org_svg(teams)),
+        tree=len(doc["services"]) <= TREE_LIMIT,
     )
 
 
