@@ -40,6 +40,7 @@ PAGES = [
     ("maps", "/maps"),
     ("map", "/maps/benefits-landscape"),
     ("platform", "/platform"),
+    ("organization", "/org"),
     ("accounts", "/accounts"),
     ("audit", "/accounts/audit"),
 ]

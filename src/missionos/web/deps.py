@@ -37,6 +37,7 @@ NAV = (
     ("friction", "Friction", "/friction"),
     ("maps", "Maps", "/maps"),
     ("platform", "Platform", "/platform"),
+    ("org", "Organization", "/org"),
 )
 templates.env.globals["nav"] = NAV
 
