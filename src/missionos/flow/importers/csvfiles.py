@@ -18,8 +18,8 @@ from missionos.encoding import not_utf8
 from missionos.errors import InputError
 from missionos.flow.importers.times import parse_time
 from missionos.flow.records import ImportSummary, TransitionRecord, WorkItemRecord
-from missionos.flow.service import WorkWriter
 from missionos.flow.typemap import TypeMap
+from missionos.flow.work import WorkWriter
 
 ITEM_COLUMNS = ("id", "type", "title", "created_at", "team")
 TRANSITION_COLUMNS = ("item", "from_status", "to_status", "at")
