@@ -65,6 +65,7 @@ EVERY_PAGE = (
     "/friction",
     "/maps",
     "/maps/benefits-landscape",
+    "/org",
 )
 HEALTH = "/api/v1/health"
 WARM_GOAL, COLD_GOAL = 0.300, 1.0
