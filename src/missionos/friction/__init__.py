@@ -14,14 +14,14 @@ from typing import TYPE_CHECKING
 from missionos.surface import lazy_surface
 
 if TYPE_CHECKING:
-    from missionos.friction.service import add_blocker as add_blocker
-    from missionos.friction.service import apply_register as apply_register
-    from missionos.friction.service import blocker_detail as blocker_detail
-    from missionos.friction.service import clear_blocker as clear_blocker
-    from missionos.friction.service import read_register_file as read_register_file
-    from missionos.friction.service import register as register
-    from missionos.friction.service import set_stream_value as set_stream_value
-    from missionos.friction.service import stream_values as stream_values
+    from missionos.friction.apply import add_blocker as add_blocker
+    from missionos.friction.apply import apply_register as apply_register
+    from missionos.friction.apply import clear_blocker as clear_blocker
+    from missionos.friction.apply import set_stream_value as set_stream_value
+    from missionos.friction.document import read_register_file as read_register_file
+    from missionos.friction.views import blocker_detail as blocker_detail
+    from missionos.friction.views import register as register
+    from missionos.friction.views import stream_values as stream_values
 
 __all__ = [
     "add_blocker",
@@ -36,14 +36,14 @@ __all__ = [
 
 # Where each public name lives (the module, under this package).
 _HOMES = {
-    "add_blocker": "service",
-    "apply_register": "service",
-    "blocker_detail": "service",
-    "clear_blocker": "service",
-    "read_register_file": "service",
-    "register": "service",
-    "set_stream_value": "service",
-    "stream_values": "service",
+    "add_blocker": "apply",
+    "apply_register": "apply",
+    "blocker_detail": "views",
+    "clear_blocker": "apply",
+    "read_register_file": "document",
+    "register": "views",
+    "set_stream_value": "apply",
+    "stream_values": "views",
 }
 _SUBMODULES: frozenset[str] = frozenset([])
 
