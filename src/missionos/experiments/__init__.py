@@ -1,4 +1,4 @@
-"""The `experiments` bounded context (see DESIGN.md); its public surface is `service`.
+"""The `experiments` bounded context (see DESIGN.md).
 
 Its public surface is `__all__`: the names below, each loaded from its subject module on first use (so
 importing the package costs nothing), and the public submodules `__all__` lists. Other contexts and the

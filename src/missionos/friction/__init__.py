@@ -1,6 +1,6 @@
 """The friction register: blockers and red tape that slow a value stream, priced by cost of delay.
 
-Its public surface is `missionos.friction.service`; it reads flow figures through the flow context's service.
+It reads flow figures through the flow context's public surface.
 
 Its public surface is `__all__`: the names below, each loaded from its subject module on first use (so
 importing the package costs nothing), and the public submodules `__all__` lists. Other contexts and the
