@@ -22,6 +22,7 @@ KERNEL = frozenset(
         "config",
         "encoding",
         "safeload",
+        "recordfiles",
         "links",
         "store",
         "times",

@@ -24,7 +24,7 @@ from tests.conftest import Cli
 def sqlite_only(db: Database) -> Database:
     if db.dialect != "sqlite":
         pytest.skip(
-            "the generated key file sits beside a SQLite database; PostgreSQL needs MISSIONOS_SECRET_KEY"
+            "a SQLite database keeps its key file beside it; PostgreSQL's is in MISSIONOS_HOME (tests below)"
         )
     settings.forget_cached_keys()
     return db

@@ -6,16 +6,13 @@ or, in CSV, a `;`-separated list.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
-from missionos import safeload, times
+from missionos import recordfiles, times
 from missionos.delivery.records import DeploymentRecord, IncidentRecord
-from missionos.encoding import not_utf8
 from missionos.errors import InputError
 
 T = TypeVar("T")
@@ -27,26 +24,8 @@ INCIDENT_FIELDS = ("id", "service", "started_at", "resolved_at", "severity", "ca
 
 
 def _rows(path: Path) -> Iterator[tuple[int, Mapping[str, Any]]]:
-    source = str(path)
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise InputError("no such file", source=source) from None
-    except IsADirectoryError:
-        raise InputError("expected a file, not a directory", source=source) from None
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise not_utf8(path, source=source) from None
-    if path.suffix.lower() == ".csv":
-        reader = csv.DictReader(io.StringIO(text))
-        for row in reader:
-            yield reader.line_num, {k: v for k, v in row.items() if k is not None}
-        return
-    for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        yield number, safeload.json_object_line(line, source=source, line=number)
+    """The records of a JSON Lines or CSV file (`missionos.recordfiles`)."""
+    return recordfiles.iter_records(path)
 
 
 def parse_time(value: Any, field: str, *, required: bool, source: str, line: int) -> dt.datetime | None:

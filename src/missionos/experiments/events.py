@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import hashlib
-import io
-import json
 import math
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
@@ -17,37 +14,16 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from missionos import safeload
-from missionos.errors import FieldError, InputError
+from missionos import recordfiles
+from missionos.errors import InputError
 from missionos.experiments.design import _parse_time, list_experiments
 from missionos.experiments.models import Exposure, MetricEvent
 
 
 def read_records(text: str, *, source: str, fmt: str | None = None) -> list[tuple[int, dict[str, Any]]]:
     """Records of a JSON Lines or CSV file, each with its line number; the format is told by `fmt` or the
-    file name's extension (.jsonl, .ndjson, .json, .csv)."""
-    kind = fmt or ("csv" if source.lower().endswith(".csv") else "jsonl")
-    out: list[tuple[int, dict[str, Any]]] = []
-    if kind == "csv":
-        reader = csv.DictReader(io.StringIO(text))
-        for row in reader:
-            out.append((reader.line_num, {k: v for k, v in row.items() if k is not None}))
-        return out
-    if kind != "jsonl":
-        raise FieldError("--format", "jsonl or csv")
-    for number, line in enumerate(text.splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            value = safeload.loads_json(line, source=source, first_line=number)
-        except json.JSONDecodeError as exc:
-            raise InputError(
-                f"expected one JSON object per line ({exc.msg})", source=source, line=number
-            ) from None
-        if not isinstance(value, dict):
-            raise InputError("expected a JSON object", source=source, line=number)
-        out.append((number, value))
-    return out
+    file name's extension (.csv, else JSON Lines). The rules are `missionos.recordfiles`'s."""
+    return recordfiles.records_of_text(text, source=source, fmt=fmt)
 
 
 def iter_file_records(
@@ -55,30 +31,7 @@ def iter_file_records(
 ) -> Iterator[tuple[int, dict[str, Any]]]:
     """The records of a JSON Lines or CSV file read one line at a time (the file is never held whole), each
     with its line number; the format is told by `fmt` or the file name's extension."""
-    kind = fmt or ("csv" if source.lower().endswith(".csv") else "jsonl")
-    if kind not in ("csv", "jsonl"):
-        raise FieldError("--input-format", "jsonl or csv")
-    try:
-        handle = path.open(encoding="utf-8", newline="" if kind == "csv" else None)
-    except FileNotFoundError:
-        raise InputError("no such file", source=source) from None
-    except IsADirectoryError:
-        raise InputError("expected a file, not a folder", source=source) from None
-    number = 0
-    try:
-        with handle:
-            if kind == "csv":
-                reader = csv.DictReader(handle)
-                for row in reader:
-                    number = reader.line_num
-                    yield reader.line_num, {k: v for k, v in row.items() if k is not None}
-                return
-            for number, line in enumerate(handle, 1):
-                if not line.strip():
-                    continue
-                yield number, safeload.json_object_line(line, source=source, line=number)
-    except UnicodeDecodeError:
-        raise InputError("expected UTF-8 text", source=source, line=number + 1) from None
+    return recordfiles.iter_records(path, source=source, fmt=fmt, option="--input-format")
 
 
 CHUNK = 5000

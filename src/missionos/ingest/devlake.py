@@ -12,18 +12,16 @@ caller names. DevLake stores times in UTC; a time without an offset is read as U
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import json
 import re
 from collections import defaultdict
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from missionos import safeload
+from missionos import recordfiles, safeload
 from missionos.delivery import DeploymentRecord, ForgeData, IncidentRecord, PullRequestRecord, ReviewRecord
 from missionos.errors import InputError
 from missionos.flow import TransitionRecord, TypeMap, WorkItemRecord
@@ -118,29 +116,16 @@ def _table_file(directory: Path, table: str) -> Path | None:
 
 
 def read_table(path: Path) -> list[Row]:
-    """The rows of one exported table."""
+    """The rows of one exported table: CSV or JSON Lines (`missionos.recordfiles`), or a JSON array."""
     source = str(path)
+    if path.suffix in (".csv", ".jsonl"):
+        kind = path.suffix.removeprefix(".")
+        return [Row(values, source, line) for line, values in recordfiles.iter_records(path, fmt=kind)]
     try:
         text = path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError:
         raise InputError("expected UTF-8 text", source=source) from None
     rows: list[Row] = []
-    if path.suffix == ".csv":
-        reader = csv.DictReader(io.StringIO(text))
-        for values in reader:
-            if None in values:
-                raise InputError(
-                    "more values than the header has columns", source=source, line=reader.line_num
-                )
-            rows.append(Row(values, source, reader.line_num))
-        return rows
-    if path.suffix == ".jsonl":
-        items: Iterator[tuple[int, str]] = ((n, line) for n, line in enumerate(text.splitlines(), start=1))
-        for number, line in items:
-            if not line.strip():
-                continue
-            rows.append(Row(safeload.json_object_line(line, source=source, line=number), source, number))
-        return rows
     try:
         doc = safeload.loads_json(text, source=source)
     except json.JSONDecodeError as exc:

@@ -7,14 +7,13 @@ Both files are streamed in chunks into one transaction, so a bad line rejects th
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from sqlalchemy.orm import Session
 
-from missionos.encoding import not_utf8
+from missionos import recordfiles
 from missionos.errors import InputError
 from missionos.flow.importers.times import parse_time
 from missionos.flow.records import ImportSummary, TransitionRecord, WorkItemRecord
@@ -36,30 +35,8 @@ def count_lines(path: Path) -> int:
 
 
 def _rows(path: Path, required: tuple[str, ...]) -> Iterator[tuple[int, dict[str, str]]]:
-    try:
-        fh = path.open(encoding="utf-8-sig", newline="")
-    except OSError as exc:
-        raise InputError(f"cannot read: {exc.strerror}", source=str(path)) from None
-    with fh:
-        reader = csv.DictReader(fh)
-        try:
-            header = reader.fieldnames or []
-        except UnicodeDecodeError:
-            raise not_utf8(path, csv_file=True) from None
-        missing = [c for c in required if c not in header]
-        if missing:
-            raise InputError(
-                f"header lacks column(s) {', '.join(missing)}; expected {','.join(required)}",
-                source=str(path),
-                line=1,
-            )
-        try:
-            for row in reader:
-                yield reader.line_num, row
-        except UnicodeDecodeError:
-            raise not_utf8(path, csv_file=True) from None
-        except csv.Error as exc:
-            raise InputError(f"not valid CSV: {exc}", source=str(path), line=reader.line_num) from None
+    """The rows of a CSV file with the `required` columns (`missionos.recordfiles`)."""
+    return recordfiles.iter_records(path, fmt="csv", required=required)
 
 
 def read_items(path: Path, types: TypeMap, *, tz: dt.tzinfo | None, source: str) -> Iterator[WorkItemRecord]:
