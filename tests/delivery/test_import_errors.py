@@ -8,8 +8,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import func, select
 
 from missionos.delivery.forges import _slug
+from missionos.delivery.models import Deployment
 from missionos.delivery.service import ensure_service
 from missionos.store import Database
 from tests.conftest import Cli
@@ -160,3 +162,27 @@ def test_a_latin1_deployment_file_names_its_line_and_field(cli: Cli, tmp_path: P
     path.write_bytes(text.encode("latin-1"))
     result = cli("delivery", "import", "deployments", str(path))
     refused(result, f"{path}:3" if suffix == ".csv" else f"{path}:2", "environment: expected UTF-8", "0xf3")
+
+
+def test_a_csv_row_with_more_values_than_its_header_refuses_the_file_and_stores_nothing(
+    cli: Cli, db: Database, tmp_path: Path
+) -> None:
+    """A stray comma (an unquoted "Smith, J." in a free-text column) used to drop the values past the header
+    silently; now the file is refused, naming the line, and no deployment of it is stored."""
+    with db.session() as session:
+        ensure_service(session, "web")
+    path = tmp_path / "deployments.csv"
+    path.write_text(
+        "id,service,environment,status,finished_at,revision\n"
+        "D1,web,production,success,2026-06-02T15:00:00Z,abc1234\n"
+        "D2,web,production,success,2026-06-03T15:00:00Z,abc1234,Smith, J.\n"
+    )
+    result = cli("delivery", "import", "deployments", str(path))
+    refused(result, f"{path}:3", "more values than the header has columns")
+    with db.session() as session:
+        assert session.scalar(select(func.count()).select_from(Deployment)) == 0
+    # The same file without the stray values imports both rows.
+    path.write_text(path.read_text().replace(",Smith, J.", ""))
+    assert cli("delivery", "import", "deployments", str(path)).exit_code == 0
+    with db.session() as session:
+        assert session.scalar(select(func.count()).select_from(Deployment)) == 2
