@@ -463,6 +463,8 @@ def api_sync_now(session: DbSession, who: Admin, name: str) -> dict[str, Any]:
 
 
 def _request_sync(session: Any, who: Principal, name: str) -> dt.datetime:
+    # `sync.request_now` checks this too; checked first here so that a limited admin learns nothing about the
+    # sources file (409 or 404) before being refused.
     limits.require_all_teams(who, "admin")
     config = os.environ.get("MISSIONOS_SYNC_CONFIG")
     if not config:
